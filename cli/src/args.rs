@@ -1,0 +1,346 @@
+//! tshark's command line, parsed the way its getopt does: short options
+//! with attached or separate values (`-c7`, `-c 7`, `-Eheader=y`), long
+//! options with `=` or a separate value.
+//!
+//! Hand-written rather than clap: tshark's messages, its exit codes and its
+//! getopt quirks (last `-r` wins, clustered flags `-nq`) are the contract.
+
+use dorsal_engine::output::{FieldsOptions, Occurrence};
+
+/// Output format chosen with `-T`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Fields,
+    Json,
+    Ek,
+}
+
+/// Everything the command line asked for.
+#[derive(Debug)]
+pub struct Args {
+    pub read: Option<String>,
+    pub display_filter: Option<String>,
+    pub read_filter: Option<String>,
+    pub two_pass: bool,
+    pub format: OutputFormat,
+    pub fields: Vec<String>,
+    pub fields_opts: FieldsOptions,
+    pub count: Option<u64>,
+    pub line_buffered: bool,
+    pub quiet: bool,
+    pub stats: Vec<String>,
+    pub export_objects: Vec<String>,
+    pub help: bool,
+    pub version: bool,
+}
+
+/// A command line tshark would refuse: the message and the exit code.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ArgError {
+    pub message: String,
+    pub code: i32,
+    /// Follow the message with the usage text.
+    pub usage: bool,
+}
+
+impl ArgError {
+    fn new(message: impl Into<String>) -> Self {
+        ArgError {
+            message: message.into(),
+            code: 1,
+            usage: false,
+        }
+    }
+}
+
+/// Short options that take a value.
+const WITH_VALUE: &str = "rYRTeEczoNdtsfiaCFGHXwWbBy";
+/// Short options that are flags.
+const FLAGS: &str = "2lnqhvVPxSDLpIQuUgjJ";
+
+pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
+    let mut a = Args {
+        read: None,
+        display_filter: None,
+        read_filter: None,
+        two_pass: false,
+        format: OutputFormat::Text,
+        fields: Vec::new(),
+        fields_opts: FieldsOptions::default(),
+        count: None,
+        line_buffered: false,
+        quiet: false,
+        stats: Vec::new(),
+        export_objects: Vec::new(),
+        help: false,
+        version: false,
+    };
+    let mut i = 0;
+    while i < argv.len() {
+        let arg = argv.get(i).map(String::as_str).unwrap_or_default();
+        i += 1;
+        if let Some(long) = arg.strip_prefix("--") {
+            if long.is_empty() {
+                break;
+            }
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            match name {
+                "export-objects" => {
+                    let v = match inline {
+                        Some(v) => v,
+                        None => {
+                            let v = argv.get(i).cloned().ok_or_else(|| {
+                                usage_error("option '--export-objects' requires an argument")
+                            })?;
+                            i += 1;
+                            v
+                        }
+                    };
+                    a.export_objects.push(v);
+                }
+                "help" => a.help = true,
+                "version" => a.version = true,
+                _ => return Err(usage_error(&format!("unrecognized option: {name}"))),
+            }
+            continue;
+        }
+        let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
+            // A bare word: tshark would take it as a capture filter.
+            continue;
+        };
+        let mut chars = cluster.char_indices();
+        while let Some((pos, c)) = chars.next() {
+            if WITH_VALUE.contains(c) {
+                let rest = cluster.get(pos + c.len_utf8()..).unwrap_or_default();
+                let value = if !rest.is_empty() {
+                    rest.to_string()
+                } else {
+                    let v = argv
+                        .get(i)
+                        .cloned()
+                        .ok_or_else(|| usage_error(&format!("option requires an argument: {c}")))?;
+                    i += 1;
+                    v
+                };
+                apply(&mut a, c, value)?;
+                break;
+            } else if FLAGS.contains(c) {
+                match c {
+                    '2' => a.two_pass = true,
+                    'l' => a.line_buffered = true,
+                    'n' => {}
+                    'q' => a.quiet = true,
+                    'h' => a.help = true,
+                    'v' => a.version = true,
+                    _ => {
+                        return Err(ArgError::new(format!(
+                            "The option -{c} is not supported by dorsal yet."
+                        )))
+                    }
+                }
+            } else {
+                return Err(usage_error(&format!("invalid option -- '{c}'")));
+            }
+        }
+    }
+    Ok(a)
+}
+
+fn usage_error(msg: &str) -> ArgError {
+    ArgError {
+        message: msg.to_string(),
+        code: 1,
+        usage: true,
+    }
+}
+
+fn apply(a: &mut Args, c: char, v: String) -> Result<(), ArgError> {
+    match c {
+        'r' => a.read = Some(v),
+        'Y' => a.display_filter = Some(v),
+        'R' => a.read_filter = Some(v),
+        'e' => a.fields.push(v),
+        'T' => {
+            a.format = match v.as_str() {
+                "fields" => OutputFormat::Fields,
+                "json" => OutputFormat::Json,
+                "ek" => OutputFormat::Ek,
+                "text" => OutputFormat::Text,
+                "pdml" | "ps" | "psml" | "jsonraw" | "tabs" => {
+                    return Err(ArgError::new(format!(
+                        "-T {v} is not supported by dorsal yet."
+                    )))
+                }
+                _ => {
+                    return Err(ArgError::new(format!(
+                        "Invalid -T parameter \"{v}\"; it must be one of:\n{}",
+                        T_CHOICES
+                    )))
+                }
+            }
+        }
+        'E' => set_fields_option(&mut a.fields_opts, &v)?,
+        'c' => {
+            let n: u64 = v.parse().map_err(|_| {
+                ArgError::new(format!(
+                    "The specified packet count \"{v}\" isn't a decimal number"
+                ))
+            })?;
+            if n == 0 {
+                return Err(ArgError::new("The specified packet count is zero"));
+            }
+            a.count = Some(n);
+        }
+        'z' => a.stats.push(v),
+        'o' | 'N' | 'd' | 't' => {
+            return Err(ArgError::new(format!(
+                "The option -{c} is not supported by dorsal yet."
+            )))
+        }
+        _ => {
+            return Err(ArgError::new(format!(
+                "The option -{c} is not supported by dorsal."
+            )))
+        }
+    }
+    Ok(())
+}
+
+const T_CHOICES: &str = "\t\"fields\"  The values of fields specified with the -e option, in a form\n\t          specified by the -E option.\n\t\"json\"    Packet Summary, an JSON-based format for the details\n\t          summary information of a decoded packet.\n\t\"ek\"      Packet Details, an EK JSON-based format for the bulk insert \n\t          into elastic search cluster.";
+
+const E_HELP: &str = "TShark: The available options for field output \"E\" are:
+bom=y|n    Prepend output with the UTF-8 BOM (def: N: no)
+header=y|n    Print field abbreviations as first line of output (def: N: no)
+separator=/t|/s|<character>   Set the separator to use;
+     \"/t\" = tab, \"/s\" = space (def: /t: tab)
+occurrence=f|l|a  Select the occurrence of a field to use;
+     \"f\" = first, \"l\" = last, \"a\" = all (def: a: all)
+aggregator=,|/s|<character>   Set the aggregator to use;
+     \",\" = comma, \"/s\" = space (def: ,: comma)
+quote=d|s|n   Print either d: double-quotes, s: single quotes or 
+     n: no quotes around field values (def: n: none)";
+
+/// One `-E key=value`, with 4.0's accepted values.
+fn set_fields_option(o: &mut FieldsOptions, kv: &str) -> Result<(), ArgError> {
+    let (key, value) = kv.split_once('=').unwrap_or((kv, ""));
+    let bad = || {
+        ArgError::new(format!(
+            "\"{key}\" is not a valid field output option=value pair.\n{E_HELP}"
+        ))
+    };
+    let first = value.chars().next();
+    match key {
+        "bom" | "header" => {
+            let on = match first {
+                Some('y' | 'Y') => true,
+                Some('n' | 'N') => false,
+                _ => return Err(bad()),
+            };
+            if key == "bom" {
+                o.bom = on;
+            } else {
+                o.header = on;
+            }
+        }
+        "separator" | "aggregator" => {
+            let s = match value {
+                "/t" => "\t".to_string(),
+                "/s" => " ".to_string(),
+                v => v.chars().next().map(String::from).unwrap_or_default(),
+            };
+            if s.is_empty() {
+                return Err(bad());
+            }
+            if key == "separator" {
+                o.separator = s;
+            } else {
+                o.aggregator = s;
+            }
+        }
+        "occurrence" => {
+            o.occurrence = match first {
+                Some('f') => Occurrence::First,
+                Some('l') => Occurrence::Last,
+                Some('a') => Occurrence::All,
+                _ => return Err(bad()),
+            }
+        }
+        "quote" => {
+            o.quote = match first {
+                Some('d') => Some('"'),
+                Some('s') => Some('\''),
+                Some('n') => None,
+                _ => return Err(bad()),
+            }
+        }
+        _ => return Err(bad()),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Args, ArgError> {
+        parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn attached_and_separate_values() {
+        let a = p(&[
+            "-r",
+            "x",
+            "-c7",
+            "-Tfields",
+            "-eframe.number",
+            "-e",
+            "ip.src",
+            "-Eheader=y",
+        ])
+        .expect("parse");
+        assert_eq!(a.read.as_deref(), Some("x"));
+        assert_eq!(a.count, Some(7));
+        assert_eq!(a.format, OutputFormat::Fields);
+        assert_eq!(a.fields, vec!["frame.number", "ip.src"]);
+        assert!(a.fields_opts.header);
+    }
+
+    #[test]
+    fn last_r_wins_and_flags_cluster() {
+        let a = p(&["-r", "a", "-nq", "-r", "b"]).expect("parse");
+        assert_eq!(a.read.as_deref(), Some("b"));
+        assert!(a.quiet);
+    }
+
+    #[test]
+    fn bad_values_get_tsharks_messages() {
+        let e = p(&["-c", "abc"]).expect_err("bad count");
+        assert_eq!(
+            e.message,
+            "The specified packet count \"abc\" isn't a decimal number"
+        );
+        let e = p(&["-E", "occurrence=2"]).expect_err("numeric occurrence is not 4.0");
+        assert!(e
+            .message
+            .starts_with("\"occurrence\" is not a valid field output"));
+        let e = p(&["-T", "nonsense"]).expect_err("bad -T");
+        assert!(e
+            .message
+            .starts_with("Invalid -T parameter \"nonsense\"; it must be one of:"));
+        let e = p(&["-r"]).expect_err("missing value");
+        assert!(e.usage);
+    }
+
+    #[test]
+    fn separators_take_tsharks_escapes() {
+        let a = p(&["-E", "separator=/s", "-E", "aggregator=;", "-E", "quote=s"]).expect("parse");
+        assert_eq!(a.fields_opts.separator, " ");
+        assert_eq!(a.fields_opts.aggregator, ";");
+        assert_eq!(a.fields_opts.quote, Some('\''));
+    }
+}

@@ -1,0 +1,84 @@
+//! The frame pseudo-protocol: record metadata, then the link-layer dissector
+//! chosen by the record's link type.
+
+use dorsal_engine::dissect::{Cx, Dissector, Outcome};
+use dorsal_engine::fields;
+use dorsal_engine::table::Value;
+
+fields! {
+    pub struct FrameFields {
+        frame: "frame", "Frame", Protocol, None;
+        interface_id: "frame.interface_id", "Interface id", U32, Dec;
+        encap_type: "frame.encap_type", "Encapsulation type", I16, Dec;
+        time: "frame.time", "Arrival Time", AbsTime, TimeLocal;
+        time_utc: "frame.time_utc", "UTC Arrival Time", AbsTime, TimeUtc;
+        time_epoch: "frame.time_epoch", "Epoch Time", AbsTime, TimeUnix;
+        offset_shift: "frame.offset_shift", "Time shift for this packet", RelTime, None;
+        time_delta: "frame.time_delta", "Time delta from previous captured frame", RelTime, None;
+        time_delta_displayed: "frame.time_delta_displayed", "Time delta from previous displayed frame", RelTime, None;
+        time_relative: "frame.time_relative", "Time since reference or first frame", RelTime, None;
+        number: "frame.number", "Frame Number", U32, Dec;
+        len: "frame.len", "Frame Length", U32, Dec;
+        cap_len: "frame.cap_len", "Capture Length", U32, Dec;
+        marked: "frame.marked", "Frame is marked", Bool, None;
+        ignored: "frame.ignored", "Frame is ignored", Bool, None;
+        protocols: "frame.protocols", "Protocols in frame", String, None;
+    }
+}
+
+pub struct Frame {
+    f: FrameFields,
+}
+
+impl Frame {
+    pub fn new(f: FrameFields) -> Self {
+        Frame { f }
+    }
+}
+
+impl Dissector for Frame {
+    fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+        let f = &self.f;
+        let fr = *cx.frame;
+        let entry = cx.t.push_proto(f.frame, data);
+        if entry.is_some() {
+            let bits = |n: u32| u64::from(n) * 8;
+            let label = format!(
+                "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",
+                fr.number,
+                fr.len,
+                bits(fr.len),
+                fr.cap_len,
+                bits(fr.cap_len)
+            );
+            cx.t.set_label(entry, &label);
+        }
+        cx.t.push_u(f.interface_id, fr.interface_id);
+        cx.t.push(f.time, Value::AbsTime(fr.ts));
+        cx.t.push(f.time_utc, Value::AbsTime(fr.ts));
+        cx.t.push(f.time_epoch, Value::AbsTime(fr.ts));
+        cx.t.push(f.offset_shift, Value::RelTime(0));
+        cx.t.push(f.time_delta, Value::RelTime(fr.delta_nanos));
+        cx.t.push(
+            f.time_delta_displayed,
+            Value::RelTime(fr.delta_displayed_nanos),
+        );
+        cx.t.push(f.time_relative, Value::RelTime(fr.rel_nanos));
+        cx.t.push_u(f.number, fr.number);
+        cx.t.push_u(f.len, fr.len);
+        cx.t.push_u(f.cap_len, fr.cap_len);
+        cx.t.push_bool(f.marked, false);
+        cx.t.push_bool(f.ignored, false);
+
+        let link = cx.table("wtap_encap");
+        if cx.call_table(link, fr.linktype, data).is_none() {
+            cx.call_by_name("data", data);
+        }
+
+        if cx.t.wants(f.protocols) {
+            let joined = cx.t.layers().join(":");
+            cx.t.push_str(f.protocols, joined.as_bytes());
+        }
+        Outcome::Done(data.len())
+    }
+}

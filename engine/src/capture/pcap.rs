@@ -1,0 +1,105 @@
+//! Legacy pcap: microsecond and nanosecond, both byte orders, and the
+//! "modified" (Kuznetzov) variant whose records carry 8 more header bytes.
+
+use std::io::Read;
+
+use super::{max_snaplen_for, read_full, read_into, CaptureError, RecordMeta};
+use crate::table::Timestamp;
+
+pub(crate) struct PcapReader {
+    big_endian: bool,
+    nanos: bool,
+    /// Extra bytes after each record header (modified pcap).
+    extra_header: usize,
+    linktype: u32,
+    max_len: u32,
+}
+
+impl PcapReader {
+    /// Reads the global header after the magic `magic` (read big-endian);
+    /// `None` when the magic is not a pcap one.
+    pub fn open<R: Read + ?Sized>(magic: u32, r: &mut R) -> Result<Option<Self>, CaptureError> {
+        let (big_endian, nanos, extra_header) = match magic {
+            0xa1b2_c3d4 => (true, false, 0),
+            0xd4c3_b2a1 => (false, false, 0),
+            0xa1b2_3c4d => (true, true, 0),
+            0x4d3c_b2a1 => (false, true, 0),
+            0xa1b2_cd34 => (true, false, 8),
+            0x34cd_b2a1 => (false, false, 8),
+            _ => return Ok(None),
+        };
+        let mut hdr = [0u8; 20];
+        if !read_full(r, &mut hdr)? {
+            return Err(CaptureError::CutShort);
+        }
+        let rd = |i: usize| field(&hdr, i, big_endian);
+        let network = rd(16);
+        let linktype = network & 0xffff;
+        if !super::linktypes::is_known(linktype) {
+            return Err(CaptureError::UnsupportedEncap(format!(
+                "pcap: network type {linktype} unknown or unsupported"
+            )));
+        }
+        Ok(Some(PcapReader {
+            big_endian,
+            nanos,
+            extra_header,
+            linktype,
+            max_len: max_snaplen_for(linktype),
+        }))
+    }
+
+    pub fn next<R: Read + ?Sized>(
+        &mut self,
+        r: &mut R,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<RecordMeta>, CaptureError> {
+        let mut hdr = [0u8; 24];
+        let hlen = 16 + self.extra_header;
+        let Some(hdr_slice) = hdr.get_mut(..hlen) else {
+            return Ok(None);
+        };
+        if !read_full(r, hdr_slice)? {
+            return Ok(None);
+        }
+        let rd = |i: usize| field(&hdr, i, self.big_endian);
+        let secs = rd(0);
+        let frac = rd(4);
+        let caplen = rd(8);
+        let len = rd(12);
+        if caplen > self.max_len {
+            return Err(CaptureError::Corrupt(format!(
+                "pcap: File has {caplen}-byte packet, bigger than maximum of {}",
+                self.max_len
+            )));
+        }
+        read_into(r, buf, caplen as usize)?;
+        let nanos = if self.nanos {
+            frac
+        } else {
+            frac.saturating_mul(1000)
+        };
+        // Kept as written, even a fraction of a second or more, as wiretap does.
+        let ts = Timestamp::new(i64::from(secs), nanos);
+        Ok(Some(RecordMeta {
+            ts,
+            len,
+            linktype: self.linktype,
+            interface_id: 0,
+            data_start: 0,
+            data_end: buf.len(),
+        }))
+    }
+}
+
+fn field(b: &[u8], i: usize, big_endian: bool) -> u32 {
+    let mut w = [0u8; 4];
+    if let Some(s) = b.get(i..i + 4) {
+        w.copy_from_slice(s);
+    }
+    if big_endian {
+        u32::from_be_bytes(w)
+    } else {
+        u32::from_le_bytes(w)
+    }
+}

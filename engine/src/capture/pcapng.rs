@@ -1,0 +1,331 @@
+//! pcapng: sections in either byte order, interfaces with their own link
+//! type, time resolution and offset; enhanced, simple and obsolete packet
+//! blocks. Other blocks are skipped.
+
+use std::io::Read;
+
+use super::{max_snaplen_for, read_full, read_into, CaptureError, RecordMeta};
+use crate::table::Timestamp;
+
+pub(crate) const SHB_TYPE: u32 = 0x0a0d_0d0a;
+const IDB_TYPE: u32 = 1;
+const OPB_TYPE: u32 = 2;
+const SPB_TYPE: u32 = 3;
+const EPB_TYPE: u32 = 6;
+const BOM: u32 = 0x1a2b_3c4d;
+/// Wiretap refuses blocks larger than this.
+const MAX_BLOCK: u32 = 16 * 1024 * 1024;
+/// Cap on interfaces per section, so a hostile file cannot grow the table.
+const MAX_INTERFACES: usize = 65_536;
+
+#[derive(Clone, Copy)]
+struct Interface {
+    linktype: u32,
+    snaplen: u32,
+    /// Ticks per second, or zero when the resolution is a power of two we
+    /// convert with `shift`.
+    ticks_per_sec: u64,
+    shift: Option<u32>,
+    offset_secs: i64,
+}
+
+pub(crate) struct PcapngReader {
+    big_endian: bool,
+    interfaces: Vec<Interface>,
+}
+
+impl PcapngReader {
+    /// Reads the first section header; the block type was already consumed.
+    pub fn open<R: Read + ?Sized>(r: &mut R) -> Result<Self, CaptureError> {
+        let mut reader = PcapngReader {
+            big_endian: false,
+            interfaces: Vec::new(),
+        };
+        let mut scratch = Vec::new();
+        reader
+            .read_shb_after_type(r, &mut scratch)
+            .map_err(|e| match e {
+                CaptureError::CutShort => CaptureError::UnknownFormat,
+                e => e,
+            })?;
+        Ok(reader)
+    }
+
+    fn u32_at(&self, b: &[u8], i: usize) -> u32 {
+        let mut w = [0u8; 4];
+        if let Some(s) = b.get(i..i + 4) {
+            w.copy_from_slice(s);
+        }
+        if self.big_endian {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
+    }
+
+    fn u16_at(&self, b: &[u8], i: usize) -> u16 {
+        let mut w = [0u8; 2];
+        if let Some(s) = b.get(i..i + 2) {
+            w.copy_from_slice(s);
+        }
+        if self.big_endian {
+            u16::from_be_bytes(w)
+        } else {
+            u16::from_le_bytes(w)
+        }
+    }
+
+    /// Section header: length, byte-order magic, then the rest of the block.
+    fn read_shb_after_type<R: Read + ?Sized>(
+        &mut self,
+        r: &mut R,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), CaptureError> {
+        let mut head = [0u8; 8];
+        if !read_full(r, &mut head)? {
+            return Err(CaptureError::CutShort);
+        }
+        let bom_bytes = [head[4], head[5], head[6], head[7]];
+        self.big_endian = if u32::from_be_bytes(bom_bytes) == BOM {
+            true
+        } else if u32::from_le_bytes(bom_bytes) == BOM {
+            false
+        } else {
+            return Err(CaptureError::Corrupt(format!(
+                "pcapng: unknown byte-order magic number 0x{:08x}",
+                u32::from_be_bytes(bom_bytes)
+            )));
+        };
+        let total = self.u32_at(&head, 0);
+        if total < 28 || total % 4 != 0 {
+            return Err(CaptureError::Corrupt(format!(
+                "pcapng: total block length {total} of an SHB is less than the minimum SHB size 28"
+            )));
+        }
+        if total > MAX_BLOCK {
+            return Err(CaptureError::Corrupt(format!(
+                "pcapng: total block length {total} is too large (> {MAX_BLOCK})"
+            )));
+        }
+        // Rest: version (4), section length (8), options, trailing length.
+        read_into(r, buf, (total - 12) as usize)?;
+        self.interfaces.clear();
+        Ok(())
+    }
+
+    pub fn next<R: Read + ?Sized>(
+        &mut self,
+        r: &mut R,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<RecordMeta>, CaptureError> {
+        // Skip blocks until a packet block; each iteration consumes one block.
+        loop {
+            let mut ty = [0u8; 4];
+            if !read_full(r, &mut ty)? {
+                return Ok(None);
+            }
+            if u32::from_be_bytes(ty) == SHB_TYPE {
+                self.read_shb_after_type(r, buf)?;
+                continue;
+            }
+            let block_type = self.u32_at(&ty, 0);
+            let mut len_bytes = [0u8; 4];
+            if !read_full(r, &mut len_bytes)? {
+                return Err(CaptureError::CutShort);
+            }
+            let total = self.u32_at(&len_bytes, 0);
+            if total < 12 {
+                return Err(CaptureError::Corrupt(format!(
+                    "pcapng: total block length {total} of block is less than the minimum block size 12"
+                )));
+            }
+            if total > MAX_BLOCK {
+                return Err(CaptureError::Corrupt(format!(
+                    "pcapng: total block length {total} is too large (> {MAX_BLOCK})"
+                )));
+            }
+            // Body and trailing length; lengths not a multiple of 4 are read as written.
+            read_into(r, buf, (total - 8) as usize)?;
+            let body_len = buf.len().saturating_sub(4);
+            match block_type {
+                IDB_TYPE => self.read_idb(buf.get(..body_len).unwrap_or_default())?,
+                EPB_TYPE | OPB_TYPE => {
+                    return self.packet_block(block_type, buf, body_len).map(Some)
+                }
+                SPB_TYPE => return self.simple_block(buf, body_len).map(Some),
+                _ => {}
+            }
+        }
+    }
+
+    fn read_idb(&mut self, body: &[u8]) -> Result<(), CaptureError> {
+        if body.len() < 8 {
+            return Err(CaptureError::Corrupt(
+                "pcapng: interface description block is too short".to_string(),
+            ));
+        }
+        let linktype = u32::from(self.u16_at(body, 0));
+        let snaplen = self.u32_at(body, 4);
+        let mut iface = Interface {
+            linktype,
+            snaplen,
+            ticks_per_sec: 1_000_000,
+            shift: None,
+            offset_secs: 0,
+        };
+        // Options: code (2), length (2), value padded to 4.
+        let mut off = 8usize;
+        while off + 4 <= body.len() {
+            let code = self.u16_at(body, off);
+            let olen = usize::from(self.u16_at(body, off + 2));
+            let val = body.get(off + 4..off + 4 + olen).unwrap_or_default();
+            match code {
+                0 => break,
+                9 => {
+                    if let Some(&res) = val.first() {
+                        let exp = u32::from(res & 0x7f);
+                        if res & 0x80 != 0 {
+                            iface.shift = Some(exp.min(63));
+                        } else {
+                            iface.ticks_per_sec = 10u64.checked_pow(exp).unwrap_or(u64::MAX);
+                        }
+                    }
+                }
+                14 if val.len() == 8 => {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(val);
+                    iface.offset_secs = if self.big_endian {
+                        i64::from_be_bytes(w)
+                    } else {
+                        i64::from_le_bytes(w)
+                    };
+                }
+                _ => {}
+            }
+            off = off.saturating_add(4 + ((olen + 3) & !3));
+        }
+        if self.interfaces.len() < MAX_INTERFACES {
+            self.interfaces.push(iface);
+        }
+        Ok(())
+    }
+
+    fn interface(&self, id: u32) -> Result<Interface, CaptureError> {
+        self.interfaces.get(id as usize).copied().ok_or_else(|| {
+            CaptureError::Corrupt(format!(
+                "pcapng: interface index {id} is not less than interface count {}",
+                self.interfaces.len()
+            ))
+        })
+    }
+
+    fn packet_block(
+        &self,
+        block_type: u32,
+        buf: &[u8],
+        body_len: usize,
+    ) -> Result<RecordMeta, CaptureError> {
+        if body_len < 20 {
+            return Err(CaptureError::Corrupt(format!(
+                "pcapng: total block length {} of an EPB is less than the minimum EPB size 32",
+                body_len + 12
+            )));
+        }
+        let interface_id = if block_type == OPB_TYPE {
+            u32::from(self.u16_at(buf, 0))
+        } else {
+            self.u32_at(buf, 0)
+        };
+        let iface = self.interface(interface_id)?;
+        let ts_raw = (u64::from(self.u32_at(buf, 4)) << 32) | u64::from(self.u32_at(buf, 8));
+        let caplen = self.u32_at(buf, 12);
+        let len = self.u32_at(buf, 16);
+        let max = max_snaplen_for(iface.linktype);
+        if caplen > max {
+            return Err(CaptureError::Corrupt(format!(
+                "pcapng: cap_len {caplen} is larger than {max}"
+            )));
+        }
+        let data_end = 20usize.saturating_add(caplen as usize);
+        if data_end > body_len {
+            return Err(CaptureError::Corrupt(format!(
+                "pcapng: cap_len {caplen} bigger than remaining block length {}",
+                body_len - 20
+            )));
+        }
+        Ok(RecordMeta {
+            ts: convert_ts(&iface, ts_raw),
+            len,
+            linktype: iface.linktype,
+            interface_id,
+            data_start: 20,
+            data_end,
+        })
+    }
+
+    fn simple_block(&self, buf: &[u8], body_len: usize) -> Result<RecordMeta, CaptureError> {
+        let iface = self.interface(0)?;
+        let len = self.u32_at(buf, 0);
+        let room = body_len.saturating_sub(4);
+        let mut caplen = (len as usize).min(room);
+        if iface.snaplen != 0 {
+            caplen = caplen.min(iface.snaplen as usize);
+        }
+        Ok(RecordMeta {
+            ts: Timestamp::default(),
+            len,
+            linktype: iface.linktype,
+            interface_id: 0,
+            data_start: 4,
+            data_end: 4 + caplen,
+        })
+    }
+}
+
+fn convert_ts(iface: &Interface, raw: u64) -> Timestamp {
+    let (secs, nanos) = match iface.shift {
+        Some(shift) => {
+            let per_sec = 1u128 << shift;
+            let secs = u128::from(raw) / per_sec;
+            let frac = u128::from(raw) % per_sec;
+            (secs as i64, ((frac * 1_000_000_000) / per_sec) as u32)
+        }
+        None => {
+            let tps = iface.ticks_per_sec.max(1);
+            let secs = raw / tps;
+            let frac = raw % tps;
+            let nanos = if tps <= 1_000_000_000 {
+                frac.saturating_mul(1_000_000_000 / tps)
+            } else {
+                frac / (tps / 1_000_000_000)
+            };
+            (secs as i64, nanos as u32)
+        }
+    };
+    Timestamp::new(secs.saturating_add(iface.offset_secs), nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolutions_convert_to_nanoseconds() {
+        let mut i = Interface {
+            linktype: 1,
+            snaplen: 0,
+            ticks_per_sec: 1_000_000,
+            shift: None,
+            offset_secs: 0,
+        };
+        assert_eq!(convert_ts(&i, 1_500_001), Timestamp::new(1, 500_001_000));
+        i.ticks_per_sec = 1_000_000_000;
+        assert_eq!(convert_ts(&i, 2_000_000_007), Timestamp::new(2, 7));
+        i.shift = Some(1);
+        assert_eq!(convert_ts(&i, 3), Timestamp::new(1, 500_000_000));
+        i.shift = None;
+        i.ticks_per_sec = 1_000;
+        i.offset_secs = 10;
+        assert_eq!(convert_ts(&i, 1_250), Timestamp::new(11, 250_000_000));
+    }
+}

@@ -1,0 +1,308 @@
+//! Dissectors and how they find each other.
+//!
+//! A dissector is registered once under its protocol's name; it attaches to
+//! its parents through named handoff tables (`ethertype`, `ip.proto`,
+//! `tcp.port`, ...) and heuristic lists, as Wireshark's `proto_reg_handoff`
+//! does, and never calls its children directly.
+//!
+//! Dissectors are shared (`&self`) so a protocol can nest in itself (IP in
+//! IP, VLAN in VLAN); one that keeps state holds it in a `RefCell` and lets go
+//! of it before handing bytes on. Each worker thread builds its own set.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::fields::{FieldId, Registry};
+use crate::table::{FieldTable, Timestamp};
+
+pub type DissectorId = usize;
+
+/// What a dissector made of the bytes it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The bytes were this protocol; this many were consumed.
+    Done(usize),
+    /// Not this protocol (a heuristic said no): the caller tries the next one.
+    Rejected,
+    /// Over TCP: a PDU starts at `offset` and needs `more` bytes beyond the
+    /// data given (`None`: at least one more segment). TCP reassembles and
+    /// calls again with the whole PDU.
+    NeedMore { offset: usize, more: Option<usize> },
+}
+
+pub trait Dissector {
+    fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome;
+}
+
+/// One record of the capture as the dissectors see it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Frame {
+    /// 1-based.
+    pub number: u32,
+    pub ts: Timestamp,
+    pub len: u32,
+    pub cap_len: u32,
+    pub linktype: u32,
+    pub interface_id: u32,
+    /// Nanoseconds since the first frame.
+    pub rel_nanos: i64,
+    /// Nanoseconds since the previous captured frame.
+    pub delta_nanos: i64,
+    /// Nanoseconds since the previous displayed frame.
+    pub delta_displayed_nanos: i64,
+    /// Second pass of `-2`: the state of every earlier frame is known.
+    pub visited: bool,
+}
+
+/// A network-layer address, for conversations and endpoints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Address {
+    #[default]
+    None,
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+/// Facts learnt about a frame from later frames (`http.response_in`), kept
+/// from the first pass of `-2` for the second: keyed by frame number and a
+/// field of the dissector's choosing.
+#[derive(Default)]
+pub struct Notes {
+    map: HashMap<(u32, FieldId), u64>,
+}
+
+/// Cap on remembered facts; past it, later ones are dropped.
+const NOTES_CAP: usize = 4 << 20;
+
+impl Notes {
+    pub fn set(&mut self, frame: u32, field: FieldId, value: u64) {
+        if self.map.len() < NOTES_CAP {
+            self.map.insert((frame, field), value);
+        }
+    }
+
+    pub fn get(&self, frame: u32, field: FieldId) -> Option<u64> {
+        self.map.get(&(frame, field)).copied()
+    }
+}
+
+/// Identifies the tables a dissector can attach to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TableId(usize);
+
+#[derive(Default)]
+struct Table {
+    name: &'static str,
+    by_key: HashMap<u32, DissectorId>,
+    heuristics: Vec<DissectorId>,
+}
+
+/// Every registered dissector, its name and the handoff tables.
+#[derive(Default)]
+pub struct Dissectors {
+    list: Vec<Rc<dyn Dissector>>,
+    names: HashMap<&'static str, DissectorId>,
+    tables: Vec<Table>,
+}
+
+impl Dissectors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn register(&mut self, name: &'static str, d: Rc<dyn Dissector>) -> DissectorId {
+        let id = self.list.len();
+        self.list.push(d);
+        self.names.insert(name, id);
+        id
+    }
+
+    pub fn find(&self, name: &str) -> Option<DissectorId> {
+        self.names.get(name).copied()
+    }
+
+    /// The table of this name, created on first use.
+    pub fn table(&mut self, name: &'static str) -> TableId {
+        if let Some(i) = self.tables.iter().position(|t| t.name == name) {
+            return TableId(i);
+        }
+        self.tables.push(Table {
+            name,
+            ..Table::default()
+        });
+        TableId(self.tables.len() - 1)
+    }
+
+    pub fn add(&mut self, table: &'static str, key: u32, id: DissectorId) {
+        let t = self.table(table);
+        if let Some(t) = self.tables.get_mut(t.0) {
+            t.by_key.insert(key, id);
+        }
+    }
+
+    pub fn add_heuristic(&mut self, table: &'static str, id: DissectorId) {
+        let t = self.table(table);
+        if let Some(t) = self.tables.get_mut(t.0) {
+            t.heuristics.push(id);
+        }
+    }
+
+    pub fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
+        self.tables.get(table.0)?.by_key.get(&key).copied()
+    }
+
+    fn heuristics(&self, table: TableId) -> &[DissectorId] {
+        self.tables
+            .get(table.0)
+            .map(|t| t.heuristics.as_slice())
+            .unwrap_or_default()
+    }
+}
+
+/// How deep dissectors may call each other (tunnels within tunnels).
+const MAX_DEPTH: u32 = 64;
+
+/// The state of one frame's dissection, handed down the chain.
+pub struct Cx<'a> {
+    pub frame: &'a Frame,
+    pub t: &'a mut FieldTable,
+    pub reg: &'a Registry,
+    ds: &'a mut Dissectors,
+    /// Forward references; filled in the first pass of `-2`, read in the second.
+    pub notes: &'a mut Notes,
+    depth: u32,
+    /// Network-layer source and destination of the innermost IP header.
+    pub src: Address,
+    pub dst: Address,
+    /// Transport ports of the innermost TCP or UDP header.
+    pub srcport: u16,
+    pub dstport: u16,
+    /// Set by TCP for the payload it hands on.
+    pub tcp: Option<TcpPayloadInfo>,
+}
+
+/// What TCP tells the application dissector about the bytes it passes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TcpPayloadInfo {
+    pub stream: u32,
+    /// 0 for the direction of the first segment seen, 1 for the other.
+    pub direction: u8,
+    /// Relative sequence number of the first byte handed on.
+    pub seq: u32,
+    /// Whether the bytes were reassembled from several segments.
+    pub reassembled: bool,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(
+        frame: &'a Frame,
+        t: &'a mut FieldTable,
+        reg: &'a Registry,
+        ds: &'a mut Dissectors,
+        notes: &'a mut Notes,
+    ) -> Self {
+        Cx {
+            frame,
+            t,
+            reg,
+            ds,
+            notes,
+            depth: 0,
+            src: Address::None,
+            dst: Address::None,
+            srcport: 0,
+            dstport: 0,
+            tcp: None,
+        }
+    }
+
+    pub fn table(&mut self, name: &'static str) -> TableId {
+        self.ds.table(name)
+    }
+
+    pub fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
+        self.ds.lookup(table, key)
+    }
+
+    /// Calls one dissector; nesting deeper than [`MAX_DEPTH`] is rejected.
+    pub fn call(&mut self, id: DissectorId, data: &[u8]) -> Outcome {
+        if self.depth >= MAX_DEPTH {
+            return Outcome::Rejected;
+        }
+        let Some(d) = self.ds.list.get(id).cloned() else {
+            return Outcome::Rejected;
+        };
+        self.depth += 1;
+        let out = d.dissect(self, data);
+        self.depth -= 1;
+        out
+    }
+
+    /// Calls the dissector registered under `key` in `table`, if any.
+    pub fn call_table(&mut self, table: TableId, key: u32, data: &[u8]) -> Option<Outcome> {
+        let id = self.ds.lookup(table, key)?;
+        Some(self.call(id, data))
+    }
+
+    /// Tries the heuristic dissectors of `table` in order; the first that
+    /// does not reject wins.
+    pub fn try_heuristics(&mut self, table: TableId, data: &[u8]) -> Option<Outcome> {
+        let n = self.ds.heuristics(table).len();
+        for i in 0..n {
+            let Some(&id) = self.ds.heuristics(table).get(i) else {
+                break;
+            };
+            let out = self.call(id, data);
+            if out != Outcome::Rejected {
+                return Some(out);
+            }
+        }
+        None
+    }
+
+    /// Calls a dissector by protocol name.
+    pub fn call_by_name(&mut self, name: &str, data: &[u8]) -> Option<Outcome> {
+        let id = self.ds.find(name)?;
+        Some(self.call(id, data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::{Base, FieldDef, FieldType};
+
+    struct Echo(crate::fields::FieldId);
+    impl Dissector for Echo {
+        fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+            cx.t.push_u(self.0, data.len() as u64);
+            let t = cx.table("echo.next");
+            if let Some(&k) = data.first() {
+                if let Some(o) = cx.call_table(t, u32::from(k), data.get(1..).unwrap_or(&[])) {
+                    return o;
+                }
+            }
+            Outcome::Done(data.len())
+        }
+    }
+
+    #[test]
+    fn nesting_is_allowed_up_to_the_cap() {
+        let mut reg = Registry::new();
+        let f = reg.add(FieldDef::new("echo.len", "Len", FieldType::U32, Base::Dec));
+        let mut ds = Dissectors::new();
+        let id = ds.register("echo", Rc::new(Echo(f)));
+        ds.add("echo.next", 7, id);
+        let frame = Frame::default();
+        let mut t = FieldTable::new();
+        let mut notes = Notes::default();
+        let mut cx = Cx::new(&frame, &mut t, &reg, &mut ds, &mut notes);
+        // 7 dispatches to echo itself: three levels, then the data runs out.
+        assert_eq!(cx.call(id, &[7, 7, 1]), Outcome::Done(1));
+        assert_eq!(t.values(f).count(), 3);
+        // An endless chain stops at the depth cap.
+        let deep = vec![7u8; 1000];
+        let mut cx = Cx::new(&frame, &mut t, &reg, &mut ds, &mut notes);
+        assert_eq!(cx.call(id, &deep), Outcome::Rejected);
+    }
+}

@@ -1,0 +1,295 @@
+//! The field registry: every field and protocol is declared once, with the
+//! abbreviation users type after `-e` and `-Y`, and the type and base that
+//! decide how its values print.
+
+use std::collections::HashMap;
+
+/// Index of a field in the [`Registry`]; cheap to copy and compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FieldId(pub u32);
+
+impl FieldId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Wireshark's field types, as far as dorsal's dissectors need them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    /// A protocol: prints its summary label, or its abbreviation.
+    Protocol,
+    /// A label without a value: prints `1` when present.
+    None,
+    Bool,
+    U8,
+    U16,
+    U24,
+    U32,
+    U64,
+    I8,
+    I16,
+    I32,
+    I64,
+    Char,
+    Float,
+    Double,
+    AbsTime,
+    RelTime,
+    String,
+    Bytes,
+    Ether,
+    Ipv4,
+    Ipv6,
+    FrameNum,
+    Guid,
+}
+
+impl FieldType {
+    pub fn is_unsigned(self) -> bool {
+        matches!(
+            self,
+            FieldType::U8
+                | FieldType::U16
+                | FieldType::U24
+                | FieldType::U32
+                | FieldType::U64
+                | FieldType::FrameNum
+                | FieldType::Char
+        )
+    }
+
+    pub fn is_signed(self) -> bool {
+        matches!(
+            self,
+            FieldType::I8 | FieldType::I16 | FieldType::I32 | FieldType::I64
+        )
+    }
+
+    pub fn is_integer(self) -> bool {
+        self.is_unsigned() || self.is_signed()
+    }
+
+    /// Width in bits of an integer type's container.
+    pub fn bits(self) -> u32 {
+        match self {
+            FieldType::U8 | FieldType::I8 | FieldType::Char => 8,
+            FieldType::U16 | FieldType::I16 => 16,
+            FieldType::U24 => 24,
+            FieldType::U32 | FieldType::I32 | FieldType::FrameNum => 32,
+            _ => 64,
+        }
+    }
+
+    /// Wireshark's name of the type, used in filter error messages.
+    pub fn wireshark_name(self) -> &'static str {
+        match self {
+            FieldType::Protocol => "FT_PROTOCOL",
+            FieldType::None => "FT_NONE",
+            FieldType::Bool => "FT_BOOLEAN",
+            FieldType::U8 => "FT_UINT8",
+            FieldType::U16 => "FT_UINT16",
+            FieldType::U24 => "FT_UINT24",
+            FieldType::U32 => "FT_UINT32",
+            FieldType::U64 => "FT_UINT64",
+            FieldType::I8 => "FT_INT8",
+            FieldType::I16 => "FT_INT16",
+            FieldType::I32 => "FT_INT32",
+            FieldType::I64 => "FT_INT64",
+            FieldType::Char => "FT_CHAR",
+            FieldType::Float => "FT_FLOAT",
+            FieldType::Double => "FT_DOUBLE",
+            FieldType::AbsTime => "FT_ABSOLUTE_TIME",
+            FieldType::RelTime => "FT_RELATIVE_TIME",
+            FieldType::String => "FT_STRING",
+            FieldType::Bytes => "FT_BYTES",
+            FieldType::Ether => "FT_ETHER",
+            FieldType::Ipv4 => "FT_IPv4",
+            FieldType::Ipv6 => "FT_IPv6",
+            FieldType::FrameNum => "FT_FRAMENUM",
+            FieldType::Guid => "FT_GUID",
+        }
+    }
+}
+
+/// How an integer (or a time) is displayed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    None,
+    Dec,
+    Hex,
+    Oct,
+    DecHex,
+    HexDec,
+    /// Absolute time shown as local date and time (`frame.time`).
+    TimeLocal,
+    /// Absolute time shown as UTC date and time (`frame.time_utc`).
+    TimeUtc,
+    /// Absolute time shown as seconds since the epoch (`frame.time_epoch`).
+    TimeUnix,
+}
+
+/// Value-to-name table of an integer field (Wireshark's `value_string`).
+pub type ValueStrings = &'static [(u64, &'static str)];
+
+/// The declaration of one field.
+#[derive(Clone, Copy, Debug)]
+pub struct FieldDef {
+    pub abbrev: &'static str,
+    pub name: &'static str,
+    pub ftype: FieldType,
+    pub base: Base,
+    /// Non-zero for a field carved out of a larger integer.
+    pub bitmask: u64,
+    pub strings: Option<ValueStrings>,
+}
+
+impl FieldDef {
+    pub const fn new(
+        abbrev: &'static str,
+        name: &'static str,
+        ftype: FieldType,
+        base: Base,
+    ) -> Self {
+        FieldDef {
+            abbrev,
+            name,
+            ftype,
+            base,
+            bitmask: 0,
+            strings: None,
+        }
+    }
+
+    pub const fn mask(mut self, bitmask: u64) -> Self {
+        self.bitmask = bitmask;
+        self
+    }
+
+    pub const fn strings(mut self, strings: ValueStrings) -> Self {
+        self.strings = Some(strings);
+        self
+    }
+
+    /// The protocol a field belongs to: the abbreviation up to the first dot.
+    pub fn protocol_abbrev(&self) -> &'static str {
+        self.abbrev.split('.').next().unwrap_or(self.abbrev)
+    }
+}
+
+/// All fields of all registered dissectors.
+#[derive(Default)]
+pub struct Registry {
+    defs: Vec<FieldDef>,
+    by_abbrev: HashMap<&'static str, FieldId>,
+}
+
+impl Registry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Declares a field and returns its id. Declaring an abbreviation twice
+    /// returns the first id, as several Wireshark dissectors share names.
+    pub fn add(&mut self, def: FieldDef) -> FieldId {
+        if let Some(id) = self.by_abbrev.get(def.abbrev) {
+            return *id;
+        }
+        let id = FieldId(u32::try_from(self.defs.len()).unwrap_or(u32::MAX));
+        self.defs.push(def);
+        self.by_abbrev.insert(def.abbrev, id);
+        id
+    }
+
+    pub fn lookup(&self, abbrev: &str) -> Option<FieldId> {
+        self.by_abbrev.get(abbrev).copied()
+    }
+
+    /// The declaration of a field. Ids only come from this registry, so the
+    /// fallback (the first field) is never reached in practice.
+    pub fn def(&self, id: FieldId) -> &FieldDef {
+        self.defs
+            .get(id.index())
+            .or_else(|| self.defs.first())
+            .unwrap_or(&EMPTY_DEF)
+    }
+
+    pub fn len(&self) -> usize {
+        self.defs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.defs.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FieldId, &FieldDef)> {
+        self.defs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (FieldId(i as u32), d))
+    }
+}
+
+static EMPTY_DEF: FieldDef = FieldDef::new("", "", FieldType::None, Base::None);
+
+/// Declares a dissector's fields as a struct of ids with a `register`
+/// constructor, so each field is named once and its id is a plain member.
+///
+/// ```ignore
+/// fields! {
+///     pub struct UdpFields {
+///         udp: "udp", "User Datagram Protocol", Protocol, None;
+///         srcport: "udp.srcport", "Source Port", U16, Dec;
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! fields {
+    ($vis:vis struct $name:ident {
+        $($f:ident : $abbrev:literal, $label:literal, $ty:ident, $base:ident $(, mask $mask:literal)? $(, strings $vs:expr)? ;)*
+    }) => {
+        #[derive(Clone, Copy, Debug)]
+        $vis struct $name { $(pub $f: $crate::fields::FieldId,)* }
+        impl $name {
+            pub fn register(reg: &mut $crate::fields::Registry) -> Self {
+                Self { $($f: reg.add(
+                    $crate::fields::FieldDef::new($abbrev, $label,
+                        $crate::fields::FieldType::$ty, $crate::fields::Base::$base)
+                    $(.mask($mask))? $(.strings($vs))?
+                ),)* }
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fields! {
+        struct Demo {
+            proto: "demo", "Demo Protocol", Protocol, None;
+            port: "demo.port", "Port", U16, Dec;
+            flags: "demo.flags", "Flags", U8, Hex, mask 0xf0;
+        }
+    }
+
+    #[test]
+    fn macro_registers_in_order_and_lookup_finds_them() {
+        let mut reg = Registry::new();
+        let d = Demo::register(&mut reg);
+        assert_eq!(reg.lookup("demo.port"), Some(d.port));
+        assert_eq!(reg.def(d.flags).bitmask, 0xf0);
+        assert_eq!(reg.def(d.proto).ftype, FieldType::Protocol);
+        assert_eq!(reg.lookup("demo.nope"), None);
+    }
+
+    #[test]
+    fn duplicate_abbrev_returns_first_id() {
+        let mut reg = Registry::new();
+        let a = reg.add(FieldDef::new("x.y", "A", FieldType::U8, Base::Dec));
+        let b = reg.add(FieldDef::new("x.y", "B", FieldType::U16, Base::Hex));
+        assert_eq!(a, b);
+        assert_eq!(reg.def(a).name, "A");
+    }
+}

@@ -1,0 +1,326 @@
+//! How values print in `-T fields`, `-T json` and `-T ek`: the rules of
+//! tshark 4.0.17's `fvalue_to_string_repr(FTREPR_DISPLAY)`.
+
+use std::fmt::Write as _;
+use std::net::Ipv6Addr;
+use std::sync::OnceLock;
+
+use crate::fields::{Base, FieldDef, FieldType};
+use crate::table::{FieldTable, Timestamp, Value};
+
+/// Appends the display form of `value` (a value of field `def`) to `out`.
+pub fn write_value(out: &mut String, def: &FieldDef, value: &Value, table: &FieldTable) {
+    match *value {
+        Value::None => out.push('1'),
+        Value::Proto { label, .. } => match label {
+            Some(l) => push_escaped(out, table.bytes(l)),
+            None => out.push_str(if def.name.is_empty() {
+                def.abbrev
+            } else {
+                def.name
+            }),
+        },
+        Value::Bool(b) => out.push(if b { '1' } else { '0' }),
+        Value::U(v) => write_unsigned(out, def, v),
+        Value::I(v) => write_signed(out, def, v),
+        Value::F(v) => write_double(out, v),
+        Value::AbsTime(ts) => write_abs_time(out, def.base, ts),
+        Value::RelTime(n) => write_rel_time(out, n),
+        Value::Str(s) => push_escaped(out, table.bytes(s)),
+        Value::Bytes(s) => push_hex(out, table.bytes(s)),
+        Value::Ether(m) => write_ether(out, &m),
+        Value::Ipv4(a) => {
+            let _ = write!(out, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+        }
+        Value::Ipv6(a) => write_ipv6(out, &a),
+    }
+}
+
+fn hex_base(base: Base) -> bool {
+    matches!(base, Base::Hex | Base::HexDec)
+}
+
+fn write_unsigned(out: &mut String, def: &FieldDef, v: u64) {
+    if hex_base(def.base) {
+        let digits = (def.ftype.bits() / 4) as usize;
+        let _ = write!(out, "0x{v:0digits$x}");
+    } else if def.ftype == FieldType::Char {
+        write_char(out, v);
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+fn write_signed(out: &mut String, def: &FieldDef, v: i64) {
+    if hex_base(def.base) {
+        let bits = def.ftype.bits();
+        let digits = (bits / 4) as usize;
+        let masked = if bits >= 64 {
+            v as u64
+        } else {
+            (v as u64) & ((1u64 << bits) - 1)
+        };
+        let _ = write!(out, "0x{masked:0digits$x}");
+    } else {
+        let _ = write!(out, "{v}");
+    }
+}
+
+/// FT_CHAR prints as a C character literal body.
+fn write_char(out: &mut String, v: u64) {
+    let b = (v & 0xff) as u8;
+    push_escaped(out, &[b]);
+}
+
+/// `%.15g`, as glib's `g_ascii_formatd` with DBL_DIG.
+pub fn write_double(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("nan");
+        return;
+    }
+    if v.is_infinite() {
+        out.push_str(if v > 0.0 { "inf" } else { "-inf" });
+        return;
+    }
+    if v == 0.0 {
+        out.push('0');
+        return;
+    }
+    let exp = v.abs().log10().floor() as i32;
+    if !(-5..15).contains(&exp) {
+        let s = format!("{v:.14e}");
+        // Rust prints `1.50000000000000e5`; %g trims zeros and pads the exponent.
+        if let Some((mant, e)) = s.split_once('e') {
+            let mant = trim_fraction(mant);
+            let e: i32 = e.parse().unwrap_or(0);
+            let sign = if e < 0 { '-' } else { '+' };
+            let _ = write!(out, "{mant}e{sign}{:02}", e.abs());
+        }
+    } else {
+        let decimals = (14 - exp).max(0) as usize;
+        let s = format!("{v:.decimals$}");
+        out.push_str(trim_fraction(&s));
+    }
+}
+
+fn trim_fraction(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// Relative times: seconds with nine decimals, signed.
+pub fn write_rel_time(out: &mut String, nanos: i64) {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let a = nanos.unsigned_abs();
+    let _ = write!(out, "{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000);
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The local time zone, read once from TZ or /etc/localtime.
+fn local_zone() -> Option<&'static tz::TimeZone> {
+    static ZONE: OnceLock<Option<tz::TimeZone>> = OnceLock::new();
+    ZONE.get_or_init(|| tz::TimeZone::local().ok()).as_ref()
+}
+
+/// Offset from UTC in seconds and the zone's abbreviation at `secs`.
+fn local_offset(secs: i64) -> (i64, String) {
+    if let Some(zone) = local_zone() {
+        if let Ok(t) = zone.find_local_time_type(secs) {
+            return (
+                i64::from(t.ut_offset()),
+                t.time_zone_designation().to_string(),
+            );
+        }
+    }
+    (0, "UTC".to_string())
+}
+
+/// `Mar 16, 2012 14:47:09.830000000 UTC` and friends.
+pub fn write_abs_time(out: &mut String, base: Base, ts: Timestamp) {
+    match base {
+        Base::TimeUnix => {
+            let (s, n) = (ts.secs, ts.nanos);
+            let _ = write!(out, "{s}.{n:09}");
+        }
+        Base::TimeUtc => write_calendar(out, ts, 0, "UTC"),
+        _ => {
+            let (off, abbr) = local_offset(ts.secs);
+            write_calendar(out, ts, off, &abbr);
+        }
+    }
+}
+
+fn write_calendar(out: &mut String, ts: Timestamp, offset: i64, zone: &str) {
+    let secs = ts.secs.saturating_add(offset);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let mon = MONTHS.get((m as usize).saturating_sub(1)).unwrap_or(&"Jan");
+    let _ = write!(
+        out,
+        "{mon} {d:2}, {y} {:02}:{:02}:{:02}.{:09} {zone}",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60,
+        ts.nanos
+    );
+}
+
+/// Year, month, day of a UTC timestamp (for `-T ek` index names).
+pub fn utc_date(ts: Timestamp) -> (i64, u32, u32) {
+    civil_from_days(ts.secs.div_euclid(86_400))
+}
+
+pub fn write_ether(out: &mut String, m: &[u8; 6]) {
+    let _ = write!(
+        out,
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    );
+}
+
+/// RFC 5952 text, with the embedded-IPv4 forms that Wireshark's inet_ntop prints.
+pub fn write_ipv6(out: &mut String, a: &[u8; 16]) {
+    let addr = Ipv6Addr::from(*a);
+    let seg = addr.segments();
+    let compat = seg[..6].iter().all(|&s| s == 0) && (seg[6] != 0 || seg[7] > 1);
+    if compat {
+        let _ = write!(out, "::{}.{}.{}.{}", a[12], a[13], a[14], a[15]);
+    } else {
+        let _ = write!(out, "{addr}");
+    }
+}
+
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+}
+
+/// Strings print with C escapes for control characters and backslashes;
+/// invalid UTF-8 becomes U+FFFD, as Wireshark's string decoding does.
+pub fn push_escaped(out: &mut String, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\x07' => out.push_str("\\a"),
+                '\x08' => out.push_str("\\b"),
+                '\x0c' => out.push_str("\\f"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\x0b' => out.push_str("\\v"),
+                '\\' => out.push_str("\\\\"),
+                c if (c as u32) < 0x20 || c == '\x7f' => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.push('\u{FFFD}');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::FieldDef;
+
+    fn show(def: FieldDef, v: Value) -> String {
+        let t = FieldTable::new();
+        let mut s = String::new();
+        write_value(&mut s, &def, &v, &t);
+        s
+    }
+
+    #[test]
+    fn hex_width_follows_the_type() {
+        let d = FieldDef::new("tcp.flags", "Flags", FieldType::U16, Base::Hex).mask(0xfff);
+        assert_eq!(show(d, Value::U(0x18)), "0x0018");
+        let d = FieldDef::new("ip.flags", "Flags", FieldType::U8, Base::Hex);
+        assert_eq!(show(d, Value::U(2)), "0x02");
+        let d = FieldDef::new("x", "X", FieldType::U24, Base::HexDec);
+        assert_eq!(show(d, Value::U(0xabc)), "0x000abc");
+        let d = FieldDef::new("x", "X", FieldType::U32, Base::DecHex);
+        assert_eq!(show(d, Value::U(10)), "10");
+    }
+
+    #[test]
+    fn times_print_like_tshark() {
+        let mut s = String::new();
+        write_abs_time(
+            &mut s,
+            Base::TimeUtc,
+            Timestamp::new(1331909229, 830_000_000),
+        );
+        assert_eq!(s, "Mar 16, 2012 14:47:09.830000000 UTC");
+        s.clear();
+        write_abs_time(&mut s, Base::TimeUtc, Timestamp::new(1554336000, 5));
+        assert_eq!(s, "Apr  4, 2019 00:00:00.000000005 UTC");
+        s.clear();
+        write_abs_time(
+            &mut s,
+            Base::TimeUnix,
+            Timestamp::new(1331909229, 830_000_000),
+        );
+        assert_eq!(s, "1331909229.830000000");
+        s.clear();
+        write_rel_time(&mut s, -1_500_000_000);
+        assert_eq!(s, "-1.500000000");
+    }
+
+    #[test]
+    fn strings_escape_controls_and_replace_invalid_utf8() {
+        let mut s = String::new();
+        push_escaped(&mut s, b"GET / HTTP/1.1\r\n\x01a\\\xff");
+        assert_eq!(s, "GET / HTTP/1.1\\r\\n\\x01a\\\\\u{FFFD}");
+    }
+
+    #[test]
+    fn addresses() {
+        let mut s = String::new();
+        write_ipv6(
+            &mut s,
+            &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+        );
+        assert_eq!(s, "2001:db8::1");
+        s.clear();
+        write_ether(&mut s, &[0, 0x0c, 0x29, 0x93, 0x57, 0x1e]);
+        assert_eq!(s, "00:0c:29:93:57:1e");
+    }
+
+    #[test]
+    fn doubles_use_fifteen_significant_digits() {
+        let mut s = String::new();
+        write_double(&mut s, 0.25);
+        assert_eq!(s, "0.25");
+        s.clear();
+        write_double(&mut s, 1234.5);
+        assert_eq!(s, "1234.5");
+    }
+}

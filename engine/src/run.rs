@@ -1,0 +1,236 @@
+//! The packet loop: read a record, dissect it into the field table, filter,
+//! hand it to the sink.
+
+use std::io;
+
+use crate::capture::{Capture, CaptureError};
+use crate::dfilter::Filter;
+use crate::dissect::{Cx, Dissectors, Frame, Notes};
+use crate::fields::{FieldId, Registry};
+use crate::output::Sink;
+use crate::table::{FieldTable, Timestamp};
+
+/// What to read and which frames to show.
+pub struct RunOptions {
+    /// A path, or `-` for standard input.
+    pub path: String,
+    /// `-Y` (or `-R` with `-2`): frames that fail it are not shown.
+    pub display_filter: Option<Filter>,
+    /// `-2`: dissect everything once before printing.
+    pub two_pass: bool,
+    /// `-2 -R`: the filter of the first pass.
+    pub read_filter: Option<Filter>,
+    /// `-c`: stop after this many frames.
+    pub count: Option<u64>,
+    /// Fields the printers and taps read.
+    pub fields: Vec<FieldId>,
+}
+
+/// Why a run stopped early.
+#[derive(Debug)]
+pub enum RunError {
+    /// Reading the capture failed; frames before the failure were shown.
+    Capture(CaptureError),
+    /// Writing the output failed (a closed pipe is not reported as this).
+    Output(io::Error),
+}
+
+impl From<CaptureError> for RunError {
+    fn from(e: CaptureError) -> Self {
+        RunError::Capture(e)
+    }
+}
+
+/// Builds the dissectors for one pass; called again for each pass so no
+/// state leaks from one to the next unless the pass means it to.
+pub type Build<'a> = &'a dyn Fn() -> Dissectors;
+
+/// Reads the capture and hands every shown frame to `sink`.
+pub fn run(
+    opts: &RunOptions,
+    reg: &Registry,
+    build: Build<'_>,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let mut wanted = vec![false; reg.len()];
+    let filter_fields = opts
+        .display_filter
+        .iter()
+        .chain(opts.read_filter.iter())
+        .flat_map(Filter::fields);
+    for id in opts.fields.iter().copied().chain(filter_fields) {
+        if let Some(w) = wanted.get_mut(id.index()) {
+            *w = true;
+        }
+    }
+    let mut table = FieldTable::new();
+    table.set_wanted(wanted);
+
+    sink.begin().map_err(RunError::Output)?;
+    let result = if opts.two_pass {
+        two_pass(opts, reg, build, &mut table, sink)
+    } else {
+        let mut notes = Notes::default();
+        let mut pass = Pass {
+            reg,
+            ds: build(),
+            table: &mut table,
+            notes: &mut notes,
+            clock: Clock::default(),
+        };
+        one_pass(opts, &mut pass, sink)
+    };
+    let end = sink.end().map_err(RunError::Output);
+    result.and(end)
+}
+
+/// Clock state that turns record times into the frame's relative times.
+#[derive(Default)]
+struct Clock {
+    first: Option<Timestamp>,
+    prev: Option<Timestamp>,
+    prev_displayed: Option<Timestamp>,
+}
+
+impl Clock {
+    fn frame(&mut self, number: u32, rec: &crate::capture::Record<'_>) -> Frame {
+        let first = *self.first.get_or_insert(rec.ts);
+        let prev = self.prev.replace(rec.ts).unwrap_or(rec.ts);
+        Frame {
+            number,
+            ts: rec.ts,
+            len: rec.len,
+            cap_len: u32::try_from(rec.data.len()).unwrap_or(u32::MAX),
+            linktype: rec.linktype,
+            interface_id: rec.interface_id,
+            rel_nanos: rec.ts.nanos_since(first),
+            delta_nanos: rec.ts.nanos_since(prev),
+            delta_displayed_nanos: self
+                .prev_displayed
+                .map(|p| rec.ts.nanos_since(p))
+                .unwrap_or(0),
+            visited: false,
+        }
+    }
+}
+
+/// One pass over the capture; `shown` says which frames reach the sink.
+struct Pass<'a> {
+    reg: &'a Registry,
+    ds: Dissectors,
+    table: &'a mut FieldTable,
+    notes: &'a mut Notes,
+    clock: Clock,
+}
+
+impl Pass<'_> {
+    fn dissect(&mut self, frame: &Frame, data: &[u8]) {
+        self.table.clear();
+        let mut cx = Cx::new(frame, self.table, self.reg, &mut self.ds, self.notes);
+        cx.call_by_name("frame", data);
+    }
+}
+
+fn one_pass(opts: &RunOptions, pass: &mut Pass<'_>, sink: &mut dyn Sink) -> Result<(), RunError> {
+    let mut cap = Capture::open(&opts.path)?;
+    let mut number: u32 = 0;
+    let mut shown: u64 = 0;
+    while opts.count.is_none_or(|c| shown < c) {
+        let Some(rec) = cap.next_record()? else { break };
+        number = number.saturating_add(1);
+        let frame = pass.clock.frame(number, &rec);
+        pass.dissect(&frame, rec.data);
+        if opts
+            .display_filter
+            .as_ref()
+            .is_none_or(|f| f.matches(pass.table))
+        {
+            pass.clock.prev_displayed = Some(frame.ts);
+            shown += 1;
+            sink.frame(&frame, pass.table).map_err(RunError::Output)?;
+        }
+    }
+    Ok(())
+}
+
+/// `-2`: a first pass dissects every frame, learning forward references and
+/// which frames pass `-R`; a second pass, with fresh dissectors and those
+/// notes, dissects again and shows the passing frames that also pass `-Y`.
+fn two_pass(
+    opts: &RunOptions,
+    reg: &Registry,
+    build: Build<'_>,
+    table: &mut FieldTable,
+    sink: &mut dyn Sink,
+) -> Result<(), RunError> {
+    let mut notes = Notes::default();
+    let mut passed: Vec<bool> = Vec::new();
+    let mut first_error = None;
+    {
+        let mut pass = Pass {
+            reg,
+            ds: build(),
+            table: &mut *table,
+            notes: &mut notes,
+            clock: Clock::default(),
+        };
+        let mut cap = Capture::open(&opts.path)?;
+        let mut number: u32 = 0;
+        loop {
+            let rec = match cap.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    first_error = Some(e);
+                    break;
+                }
+            };
+            number = number.saturating_add(1);
+            let frame = pass.clock.frame(number, &rec);
+            pass.dissect(&frame, rec.data);
+            let ok = opts
+                .read_filter
+                .as_ref()
+                .is_none_or(|f| f.matches(pass.table));
+            if ok {
+                pass.clock.prev_displayed = Some(frame.ts);
+            }
+            passed.push(ok);
+        }
+    }
+    let mut pass = Pass {
+        reg,
+        ds: build(),
+        table,
+        notes: &mut notes,
+        clock: Clock::default(),
+    };
+    let mut cap = Capture::open(&opts.path)?;
+    let mut number: u32 = 0;
+    let mut shown: u64 = 0;
+    while opts.count.is_none_or(|c| shown < c) {
+        let Ok(Some(rec)) = cap.next_record() else {
+            break;
+        };
+        number = number.saturating_add(1);
+        let mut frame = pass.clock.frame(number, &rec);
+        if !passed.get(number as usize - 1).copied().unwrap_or(false) {
+            continue;
+        }
+        frame.visited = true;
+        pass.dissect(&frame, rec.data);
+        if opts
+            .display_filter
+            .as_ref()
+            .is_none_or(|f| f.matches(pass.table))
+        {
+            pass.clock.prev_displayed = Some(frame.ts);
+            shown += 1;
+            sink.frame(&frame, pass.table).map_err(RunError::Output)?;
+        }
+    }
+    match first_error {
+        Some(e) => Err(RunError::Capture(e)),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,277 @@
+//! The per-frame field table: what the dissectors found, in tree order.
+//!
+//! The table is reused from frame to frame, so after the first few frames
+//! dissecting allocates nothing. String and byte values are copied into the
+//! table's arena, which keeps the table independent of the buffers the
+//! dissectors read from (frame data, reassembled streams, decompressed bodies).
+
+use crate::fields::FieldId;
+
+/// An absolute time: seconds and nanoseconds since the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+}
+
+impl Timestamp {
+    pub fn new(secs: i64, nanos: u32) -> Self {
+        Timestamp { secs, nanos }
+    }
+
+    pub fn as_nanos(self) -> i128 {
+        i128::from(self.secs) * 1_000_000_000 + i128::from(self.nanos)
+    }
+
+    /// `self - earlier` in nanoseconds, saturating at the i64 range.
+    pub fn nanos_since(self, earlier: Timestamp) -> i64 {
+        let d = self.as_nanos() - earlier.as_nanos();
+        i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX })
+    }
+}
+
+/// A range of the table's arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub len: u32,
+}
+
+/// One value of one field.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    /// A field of type FT_NONE: present, no value.
+    None,
+    /// A protocol: its bytes, and its summary label when the dissector gave one.
+    Proto {
+        bytes: Span,
+        label: Option<Span>,
+    },
+    Bool(bool),
+    U(u64),
+    I(i64),
+    F(f64),
+    AbsTime(Timestamp),
+    /// A duration in nanoseconds.
+    RelTime(i64),
+    Str(Span),
+    Bytes(Span),
+    Ether([u8; 6]),
+    Ipv4([u8; 4]),
+    Ipv6([u8; 16]),
+}
+
+/// One entry of the table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Entry {
+    pub field: FieldId,
+    pub value: Value,
+}
+
+/// Upper bound on the arena of one frame; a frame that would need more keeps
+/// what fits (a frame of 256 KiB with every byte copied twice still fits).
+const ARENA_CAP: usize = 64 << 20;
+/// Upper bound on the entries of one frame.
+const ENTRIES_CAP: usize = 1 << 20;
+
+/// The fields of the frame being dissected.
+#[derive(Default)]
+pub struct FieldTable {
+    entries: Vec<Entry>,
+    arena: Vec<u8>,
+    /// Indexed by field id; empty means every field is wanted.
+    wanted: Vec<bool>,
+    /// Protocol layers in order, as `frame.protocols` lists them.
+    layers: Vec<&'static str>,
+}
+
+impl FieldTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Restricts the table to the given fields; others are dropped on push.
+    pub fn set_wanted(&mut self, wanted: Vec<bool>) {
+        self.wanted = wanted;
+    }
+
+    pub fn want_all(&mut self) {
+        self.wanted.clear();
+    }
+
+    /// Whether anybody asked for this field (dissectors skip costly work otherwise).
+    #[inline]
+    pub fn wants(&self, id: FieldId) -> bool {
+        self.wanted.is_empty() || self.wanted.get(id.index()).copied().unwrap_or(false)
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.arena.clear();
+        self.layers.clear();
+    }
+
+    #[inline]
+    pub fn push(&mut self, field: FieldId, value: Value) {
+        if self.wants(field) && self.entries.len() < ENTRIES_CAP {
+            self.entries.push(Entry { field, value });
+        }
+    }
+
+    pub fn push_u(&mut self, field: FieldId, v: impl Into<u64>) {
+        self.push(field, Value::U(v.into()));
+    }
+
+    pub fn push_bool(&mut self, field: FieldId, v: bool) {
+        self.push(field, Value::Bool(v));
+    }
+
+    /// Copies `bytes` into the arena; returns an empty span when full.
+    pub fn store(&mut self, bytes: &[u8]) -> Span {
+        let start = self.arena.len();
+        if start.saturating_add(bytes.len()) > ARENA_CAP {
+            return Span { start: 0, len: 0 };
+        }
+        self.arena.extend_from_slice(bytes);
+        Span {
+            start: u32::try_from(start).unwrap_or(0),
+            len: u32::try_from(bytes.len()).unwrap_or(0),
+        }
+    }
+
+    pub fn push_str(&mut self, field: FieldId, s: &[u8]) {
+        if self.wants(field) {
+            let span = self.store(s);
+            self.push(field, Value::Str(span));
+        }
+    }
+
+    pub fn push_bytes(&mut self, field: FieldId, b: &[u8]) {
+        if self.wants(field) {
+            let span = self.store(b);
+            self.push(field, Value::Bytes(span));
+        }
+    }
+
+    /// Pushes a protocol entry and returns its index, so the dissector can
+    /// attach a label once it knows it (see [`FieldTable::set_label`]).
+    pub fn push_proto(&mut self, field: FieldId, bytes: &[u8]) -> Option<usize> {
+        if !self.wants(field) {
+            return None;
+        }
+        let span = self.store(bytes);
+        self.push(
+            field,
+            Value::Proto {
+                bytes: span,
+                label: None,
+            },
+        );
+        Some(self.entries.len().saturating_sub(1))
+    }
+
+    pub fn set_label(&mut self, entry: Option<usize>, label: &str) {
+        let Some(i) = entry else { return };
+        let span = self.store(label.as_bytes());
+        if let Some(Entry {
+            value: Value::Proto { label: l, .. },
+            ..
+        }) = self.entries.get_mut(i)
+        {
+            *l = Some(span);
+        }
+    }
+
+    /// Appends a layer name to the protocol stack (`frame.protocols`).
+    pub fn add_layer(&mut self, name: &'static str) {
+        if self.layers.len() < 256 {
+            self.layers.push(name);
+        }
+    }
+
+    pub fn layers(&self) -> &[&'static str] {
+        &self.layers
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The values of one field, in tree order.
+    pub fn values(&self, field: FieldId) -> impl Iterator<Item = &Value> + '_ {
+        self.entries
+            .iter()
+            .filter(move |e| e.field == field)
+            .map(|e| &e.value)
+    }
+
+    pub fn first(&self, field: FieldId) -> Option<&Value> {
+        self.values(field).next()
+    }
+
+    pub fn has(&self, field: FieldId) -> bool {
+        self.entries.iter().any(|e| e.field == field)
+    }
+
+    /// The bytes behind a span of this table's arena.
+    pub fn bytes(&self, span: Span) -> &[u8] {
+        let start = span.start as usize;
+        let end = start.saturating_add(span.len as usize);
+        self.arena.get(start..end).unwrap_or(&[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwanted_fields_are_dropped() {
+        let mut t = FieldTable::new();
+        t.set_wanted(vec![false, true]);
+        t.push_u(FieldId(0), 5u8);
+        t.push_u(FieldId(1), 6u8);
+        t.push_str(FieldId(0), b"nope");
+        assert_eq!(t.entries().len(), 1);
+        assert_eq!(t.first(FieldId(1)), Some(&Value::U(6)));
+        assert!(!t.has(FieldId(0)));
+    }
+
+    #[test]
+    fn strings_live_in_the_arena_until_clear() {
+        let mut t = FieldTable::new();
+        t.push_str(FieldId(3), b"hello");
+        let Some(Value::Str(s)) = t.first(FieldId(3)).copied() else {
+            panic!("no string")
+        };
+        assert_eq!(t.bytes(s), b"hello");
+        t.clear();
+        assert!(t.entries().is_empty());
+        assert_eq!(t.bytes(s), b"");
+    }
+
+    #[test]
+    fn proto_labels_attach_after_the_fact() {
+        let mut t = FieldTable::new();
+        let e = t.push_proto(FieldId(0), &[1, 2, 3]);
+        t.set_label(e, "Demo, Src: 1");
+        match t.first(FieldId(0)) {
+            Some(Value::Proto {
+                bytes,
+                label: Some(l),
+            }) => {
+                assert_eq!(t.bytes(*bytes), &[1, 2, 3]);
+                assert_eq!(t.bytes(*l), b"Demo, Src: 1");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nanos_since_handles_borrow() {
+        let a = Timestamp::new(10, 100);
+        let b = Timestamp::new(9, 999_999_900);
+        assert_eq!(a.nanos_since(b), 200);
+        assert_eq!(b.nanos_since(a), -200);
+    }
+}
