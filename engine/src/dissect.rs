@@ -185,6 +185,9 @@ pub struct Cx<'a> {
     /// Length on the wire of the bytes the running dissector was given; more
     /// than their count when the capture cut the frame short (snaplen).
     pub reported: usize,
+    /// Bytes the running dissector was given (`reported` minus this is what
+    /// the capture cut off, which its payload is missing too).
+    captured: usize,
     next_reported: Option<usize>,
 }
 
@@ -222,12 +225,13 @@ impl<'a> Cx<'a> {
             tcp: None,
             fragmented: false,
             reported: frame.len as usize,
+            captured: frame.cap_len as usize,
             next_reported: Some(frame.len as usize),
         }
     }
 
     /// Sets the reported length of the bytes handed to the next call; by
-    /// default it is their count.
+    /// default it is their count plus what the capture cut off the caller's.
     pub fn set_next_reported(&mut self, reported: usize) {
         self.next_reported = Some(reported);
     }
@@ -248,16 +252,18 @@ impl<'a> Cx<'a> {
         let Some(d) = self.ds.list.get(id).cloned() else {
             return Outcome::Rejected;
         };
-        let saved = self.reported;
+        let saved = (self.reported, self.captured);
+        let missing = self.reported.saturating_sub(self.captured);
         self.reported = self
             .next_reported
             .take()
-            .unwrap_or(data.len())
+            .unwrap_or(data.len().saturating_add(missing))
             .max(data.len());
+        self.captured = data.len();
         self.depth += 1;
         let out = d.dissect(self, data);
         self.depth -= 1;
-        self.reported = saved;
+        (self.reported, self.captured) = saved;
         out
     }
 
