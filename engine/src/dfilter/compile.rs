@@ -245,7 +245,10 @@ impl<'r> Checker<'r> {
                 let ta = self.ent(a)?;
                 self.check_lhs(&ta, a)?;
                 if let Some(t) = ta.ty {
-                    if !matches!(t, FieldType::String | FieldType::Protocol | FieldType::Bytes) {
+                    if !matches!(
+                        t,
+                        FieldType::String | FieldType::Protocol | FieldType::Bytes
+                    ) {
                         return Err(fail(
                             format!(
                                 "{} (type={}) cannot participate in matches comparison.",
@@ -525,13 +528,13 @@ impl<'r> Checker<'r> {
                         ));
                     }
                     match f {
-                        Fun::Lower | Fun::Upper => {
-                            if t.ty != Some(FieldType::String) {
-                                return Err(fail(
-                                    format!("Only string type fields can be used as parameter for {name}()"),
-                                    Some(t.span),
-                                ));
-                            }
+                        Fun::Lower | Fun::Upper if t.ty != Some(FieldType::String) => {
+                            return Err(fail(
+                                format!(
+                                    "Only string type fields can be used as parameter for {name}()"
+                                ),
+                                Some(t.span),
+                            ));
                         }
                         Fun::Max | Fun::Min | Fun::Abs => {
                             if let Some(ty) = t.ty {
@@ -556,7 +559,7 @@ impl<'r> Checker<'r> {
                     Fun::Lower | Fun::Upper | Fun::Str => Some(FieldType::String),
                     _ => ty,
                 };
-                mk(Src::Func(f, srcs), rty, None, format!("{name}"))
+                mk(Src::Func(f, srcs), rty, None, name.to_string())
             }
             Ent::Neg { ent, .. } => {
                 let t = self.ent(ent)?;
@@ -564,7 +567,12 @@ impl<'r> Checker<'r> {
                     // A negative constant: keep it as a word with a sign.
                     let txt = match l {
                         Lit::Word(w) => format!("-{w}"),
-                        _ => return Err(fail(format!("{} is not a valid arithmetic operand.", t.name), Some(t.span))),
+                        _ => {
+                            return Err(fail(
+                                format!("{} is not a valid arithmetic operand.", t.name),
+                                Some(t.span),
+                            ))
+                        }
                     };
                     return Ok(Typed {
                         lit: Some(Lit::Word(txt.clone())),
@@ -585,7 +593,9 @@ impl<'r> Checker<'r> {
                 }
                 if let Some(t) = ta.ty {
                     let ok = match op {
-                        ArOp::BitAnd => t.is_integer() || t == FieldType::Bool || t == FieldType::Bytes,
+                        ArOp::BitAnd => {
+                            t.is_integer() || t == FieldType::Bool || t == FieldType::Bytes
+                        }
                         _ => matches!(class(t), Class::Num | Class::Float | Class::Rel),
                     };
                     if !ok {
@@ -705,12 +715,14 @@ fn convert(
             if let Some(v) = parse_uint(word) {
                 return Ok(Val::Int(i128::from(v != 0)));
             }
+            // Most boolean fields use "Set"/"Not set" in tshark; without a
+            // table only the exact spellings above are accepted.
             let (ts, fs) = match def.and_then(|d| d.strings) {
                 Some(s) => (
                     s.iter().find(|(v, _)| *v != 0).map(|x| x.1).unwrap_or("True"),
                     s.iter().find(|(v, _)| *v == 0).map(|x| x.1).unwrap_or("False"),
                 ),
-                None => ("True", "False"),
+                None => ("Set", "Not set"),
             };
             if word.eq_ignore_ascii_case(ts) {
                 return Ok(Val::Int(1));
@@ -873,7 +885,7 @@ pub fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
         None => {
             if s.len() <= 2 {
                 vec![s]
-            } else if s.len() % 2 == 0 {
+            } else if s.len().is_multiple_of(2) {
                 (0..s.len() / 2)
                     .filter_map(|i| s.get(2 * i..2 * i + 2))
                     .collect()

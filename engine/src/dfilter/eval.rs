@@ -219,7 +219,7 @@ fn collect(src: &Src, t: &FieldTable, out: &mut Vec<Val>) {
                             _ => None,
                         };
                         for v in &tmp {
-                            let l = w.unwrap_or_else(|| match v {
+                            let l = w.unwrap_or(match v {
                                 Val::V4(..) => 4,
                                 Val::V6(..) => 16,
                                 Val::Bytes(b) => b.len() as i128,
@@ -291,11 +291,11 @@ fn compare(a: &Val, b: &Val) -> Option<Ordering> {
             let p = (*px).min(*py) as usize;
             let mut xa = *x;
             let mut ya = *y;
-            for i in 0..16 {
+            for (i, (xb, yb)) in xa.iter_mut().zip(ya.iter_mut()).enumerate() {
                 let keep = p.saturating_sub(i * 8).min(8);
                 let mask = if keep == 0 { 0 } else { 0xffu8 << (8 - keep) };
-                xa[i] &= mask;
-                ya[i] &= mask;
+                *xb &= mask;
+                *yb &= mask;
             }
             Some(xa.cmp(&ya))
         }
@@ -342,9 +342,20 @@ pub fn eval(n: &Node, t: &FieldTable) -> bool {
                 Src::Field {
                     id, layer: None, ..
                 } => t.has(*id),
-                _ => {
+                Src::Field { .. } | Src::Slice(..) => {
                     collect(s, t, &mut v);
                     !v.is_empty()
+                }
+                // An arithmetic test passes when some value is not zero.
+                _ => {
+                    collect(s, t, &mut v);
+                    v.iter().any(|x| match x {
+                        Val::Int(i) => *i != 0,
+                        Val::F(f) => *f != 0.0,
+                        Val::Rel(r) => *r != 0,
+                        Val::Bytes(b) => b.iter().any(|c| *c != 0),
+                        _ => true,
+                    })
                 }
             }
         }

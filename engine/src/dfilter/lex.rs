@@ -89,13 +89,13 @@ fn ident_len(s: &[u8]) -> usize {
         _ => return 0,
     }
     let mut i = 1;
-    while i < s.len() && is_ident_char(s[i]) {
+    while i < s.len() && is_ident_char(at(s, i)) {
         i += 1;
     }
     loop {
         if s.get(i) == Some(&b'.') && s.get(i + 1).is_some_and(|&c| is_ident_char(c)) {
             i += 2;
-            while i < s.len() && is_ident_char(s[i]) {
+            while i < s.len() && is_ident_char(at(s, i)) {
                 i += 1;
             }
         } else {
@@ -224,7 +224,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
+        let c = at(b, i);
         if c == b' ' || c == b'\t' || c == b'\n' {
             i += 1;
             continue;
@@ -243,7 +243,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
             push(&mut out, Tok::Hash, i, i + 1);
             i += 1;
             let mut j = i;
-            while j < b.len() && b[j].is_ascii_digit() {
+            while j < b.len() && at(b, j).is_ascii_digit() {
                 j += 1;
             }
             if j > i {
@@ -254,7 +254,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
                     j,
                 );
                 i = j;
-            } else if i < b.len() && b[i] != b'[' {
+            } else if i < b.len() && at(b, i) != b'[' {
                 let ch = text.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ');
                 let e = i + ch.len_utf8();
                 return Err(err(
@@ -269,7 +269,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
             i += 1;
             loop {
                 let s = i;
-                while i < b.len() && b[i] != b']' && b[i] != b',' {
+                while i < b.len() && at(b, i) != b']' && at(b, i) != b',' {
                     i += 1;
                 }
                 if i > s {
@@ -315,7 +315,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
         let rb = rest.as_bytes();
         let mut run = 0;
         while run < rb.len()
-            && (rb[run].is_ascii_hexdigit() || matches!(rb[run], b':' | b'.' | b'-' | b'/'))
+            && (at(rb, run).is_ascii_hexdigit() || matches!(at(rb, run), b':' | b'.' | b'-' | b'/'))
         {
             run += 1;
         }
@@ -341,7 +341,9 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
         };
         if lit_len > 0 && lit_len >= id_len {
             let s = rest.get(..lit_len).unwrap_or("");
-            let tok = if s.starts_with(':') {
+            let v6 =
+                split_prefix(s, 3).is_some_and(|(a, _)| a.parse::<std::net::Ipv6Addr>().is_ok());
+            let tok = if s.starts_with(':') && !v6 {
                 Tok::Literal(s.into())
             } else {
                 Tok::Unparsed(s.into())
@@ -365,7 +367,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
         }
         if c == b':' {
             let mut j = i + 1;
-            while j < b.len() && b[j].is_ascii_hexdigit() {
+            while j < b.len() && at(b, j).is_ascii_hexdigit() {
                 j += 1;
             }
             if j > i + 1 {
@@ -437,8 +439,8 @@ fn lex_string(text: &str, q: usize, raw: bool) -> Result<(Vec<u8>, usize), Filte
             b'0'..=b'7' => {
                 let mut j = i + 1;
                 let mut v: u32 = 0;
-                while j < b.len() && j < i + 4 && (b'0'..=b'7').contains(&b[j]) {
-                    v = v * 8 + u32::from(b[j] - b'0');
+                while j < b.len() && j < i + 4 && (b'0'..=b'7').contains(&at(b, j)) {
+                    v = v * 8 + u32::from(at(b, j) - b'0');
                     j += 1;
                 }
                 if v > 0xff {
@@ -453,8 +455,8 @@ fn lex_string(text: &str, q: usize, raw: bool) -> Result<(Vec<u8>, usize), Filte
             b'x' if b.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit()) => {
                 let mut j = i + 2;
                 let mut v: u32 = 0;
-                while j < b.len() && j < i + 4 && b[j].is_ascii_hexdigit() {
-                    v = v * 16 + (b[j] as char).to_digit(16).unwrap_or(0);
+                while j < b.len() && j < i + 4 && at(b, j).is_ascii_hexdigit() {
+                    v = v * 16 + (at(b, j) as char).to_digit(16).unwrap_or(0);
                     j += 1;
                 }
                 out.push(v as u8);
@@ -463,7 +465,7 @@ fn lex_string(text: &str, q: usize, raw: bool) -> Result<(Vec<u8>, usize), Filte
             b'u' | b'U' => {
                 let max = if n == b'u' { 4 } else { 8 };
                 let mut j = i + 2;
-                while j < b.len() && j < i + 2 + max && b[j].is_ascii_hexdigit() {
+                while j < b.len() && j < i + 2 + max && at(b, j).is_ascii_hexdigit() {
                     j += 1;
                 }
                 let hex = text.get(i + 2..j).unwrap_or("");
@@ -496,7 +498,10 @@ fn lex_string(text: &str, q: usize, raw: bool) -> Result<(Vec<u8>, usize), Filte
                     b'v' => 11,
                     b'"' | b'\\' | b'\'' | b'?' => n,
                     _ => {
-                        let ch = text.get(i + 1..).and_then(|s| s.chars().next()).unwrap_or(' ');
+                        let ch = text
+                            .get(i + 1..)
+                            .and_then(|s| s.chars().next())
+                            .unwrap_or(' ');
                         let e = i + 1 + ch.len_utf8();
                         return Err(err(
                             format!("\\{ch} is not a valid character escape sequence"),
@@ -568,12 +573,17 @@ fn lex_char(text: &str, q: usize) -> Result<(u64, usize), FilterError> {
     Ok((v, end))
 }
 
+/// The byte at `i`, or 0 past the end.
+fn at(b: &[u8], i: usize) -> u8 {
+    b.get(i).copied().unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn toks(s: &str) -> Vec<Tok> {
-        lex(s).unwrap().into_iter().map(|t| t.tok).collect()
+        lex(s).expect("lexes").into_iter().map(|t| t.tok).collect()
     }
 
     #[test]

@@ -65,9 +65,18 @@ pub enum Ent {
         span: Span,
     },
     /// A `:`-prefixed literal.
-    Literal { text: String, span: Span },
-    Str { bytes: Vec<u8>, span: Span },
-    Char { value: u64, span: Span },
+    Literal {
+        text: String,
+        span: Span,
+    },
+    Str {
+        bytes: Vec<u8>,
+        span: Span,
+    },
+    Char {
+        value: u64,
+        span: Span,
+    },
     Slice {
         ent: Box<Ent>,
         ranges: Vec<Range>,
@@ -78,8 +87,13 @@ pub enum Ent {
         args: Vec<Ent>,
         span: Span,
     },
-    Ref { span: Span },
-    Neg { ent: Box<Ent>, span: Span },
+    Ref {
+        span: Span,
+    },
+    Neg {
+        ent: Box<Ent>,
+        span: Span,
+    },
     Arith {
         op: ArOp,
         a: Box<Ent>,
@@ -147,10 +161,7 @@ struct Parser<'a> {
 }
 
 fn fail(msg: String, span: Option<Span>) -> FilterError {
-    FilterError {
-        message: msg,
-        span,
-    }
+    FilterError { message: msg, span }
 }
 
 /// Parses the tokens; `None` is the empty filter.
@@ -364,7 +375,12 @@ impl<'a> Parser<'a> {
                 let set = self.set()?;
                 Ok(Expr::In { quant, a, set })
             }
-            Some(Tok::Not) if self.toks.get(self.pos + 1).is_some_and(|t| t.tok == Tok::In) => {
+            Some(Tok::Not)
+                if self
+                    .toks
+                    .get(self.pos + 1)
+                    .is_some_and(|t| t.tok == Tok::In) =>
+            {
                 self.next();
                 self.next();
                 let set = self.set()?;
