@@ -209,10 +209,11 @@ impl<'r> Checker<'r> {
                         ));
                     }
                     Ent::Func { span, .. } => {
+                        self.ent(ent)?;
                         return Err(fail(
                             "You cannot test whether a function is present.".into(),
                             Some(*span),
-                        ))
+                        ));
                     }
                     _ => {}
                 }
@@ -271,7 +272,7 @@ impl<'r> Checker<'r> {
                     .build(&pat)
                     .map_err(|e| {
                         let s = e.to_string();
-                        let m = match s.find(": ") {
+                        let m = match s.rfind(": ") {
                             Some(i) if s.starts_with("PCRE2") => s.get(i + 2..).unwrap_or(&s),
                             _ => &s,
                         };
@@ -880,6 +881,10 @@ pub fn parse_hex_bytes(s: &str) -> Option<Vec<u8>> {
         return None;
     }
     let sep = s.chars().find(|c| matches!(c, ':' | '.' | '-'));
+    if s.len() == 14 && s.split('.').all(|p| p.len() == 4) {
+        let joined: String = s.split('.').collect();
+        return parse_hex_bytes(&joined);
+    }
     let parts: Vec<&str> = match sep {
         Some(c) => s.split(c).collect(),
         None => {
