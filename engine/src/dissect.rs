@@ -179,6 +179,9 @@ pub struct Cx<'a> {
     pub dstport: u16,
     /// Set by TCP for the payload it hands on.
     pub tcp: Option<TcpPayloadInfo>,
+    /// The payload is the first fragment of a datagram that was not
+    /// reassembled, so its length is unknown (Wireshark's `pinfo->fragmented`).
+    pub fragmented: bool,
     /// Length on the wire of the bytes the running dissector was given; more
     /// than their count when the capture cut the frame short (snaplen).
     pub reported: usize,
@@ -217,6 +220,7 @@ impl<'a> Cx<'a> {
             srcport: 0,
             dstport: 0,
             tcp: None,
+            fragmented: false,
             reported: frame.len as usize,
             next_reported: Some(frame.len as usize),
         }
