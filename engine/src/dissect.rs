@@ -179,6 +179,10 @@ pub struct Cx<'a> {
     pub dstport: u16,
     /// Set by TCP for the payload it hands on.
     pub tcp: Option<TcpPayloadInfo>,
+    /// Length on the wire of the bytes the running dissector was given; more
+    /// than their count when the capture cut the frame short (snaplen).
+    pub reported: usize,
+    next_reported: Option<usize>,
 }
 
 /// What TCP tells the application dissector about the bytes it passes.
@@ -213,7 +217,15 @@ impl<'a> Cx<'a> {
             srcport: 0,
             dstport: 0,
             tcp: None,
+            reported: frame.len as usize,
+            next_reported: Some(frame.len as usize),
         }
+    }
+
+    /// Sets the reported length of the bytes handed to the next call; by
+    /// default it is their count.
+    pub fn set_next_reported(&mut self, reported: usize) {
+        self.next_reported = Some(reported);
     }
 
     pub fn table(&mut self, name: &'static str) -> TableId {
@@ -232,9 +244,16 @@ impl<'a> Cx<'a> {
         let Some(d) = self.ds.list.get(id).cloned() else {
             return Outcome::Rejected;
         };
+        let saved = self.reported;
+        self.reported = self
+            .next_reported
+            .take()
+            .unwrap_or(data.len())
+            .max(data.len());
         self.depth += 1;
         let out = d.dissect(self, data);
         self.depth -= 1;
+        self.reported = saved;
         out
     }
 

@@ -4,27 +4,68 @@
 #![forbid(unsafe_code)]
 
 mod bytes;
+mod conv;
+mod eth;
 mod frame;
+mod icmp;
+mod ip;
+mod tcp;
+mod udp;
 
 use std::rc::Rc;
 
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::Registry;
 
-/// Declares the fields of every dissector of this crate.
-pub fn register_fields(reg: &mut Registry) -> Fields {
-    Fields {
-        frame: frame::FrameFields::register(reg),
-    }
-}
+pub use eth::call_or_data;
 
 /// The field ids of this crate, to build dissectors from.
 #[derive(Clone, Copy)]
 pub struct Fields {
     frame: frame::FrameFields,
+    eth: eth::EthFields,
+    ip: ip::IpFields,
+    icmp: icmp::IcmpFields,
+    tcp: tcp::TcpFields,
+    udp: udp::UdpFields,
+}
+
+/// Declares the fields of every dissector of this crate.
+pub fn register_fields(reg: &mut Registry) -> Fields {
+    Fields {
+        frame: frame::FrameFields::register(reg),
+        eth: eth::EthFields::register(reg),
+        ip: ip::IpFields::register(reg),
+        icmp: icmp::IcmpFields::register(reg),
+        tcp: tcp::TcpFields::register(reg),
+        udp: udp::UdpFields::register(reg),
+    }
 }
 
 /// Creates this crate's dissectors and attaches them to their tables.
 pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
     ds.register("frame", Rc::new(frame::Frame::new(f.frame)));
+    eth::attach(ds, f.eth);
+
+    let ip = ds.register("ip", Rc::new(ip::Ipv4::new(f.ip)));
+    ds.add("ethertype", 0x0800, ip);
+    ds.add("ip.proto", 4, ip);
+    let ipv6 = ds.register("ipv6", Rc::new(ip::Ipv6::new(f.ip)));
+    ds.add("ethertype", 0x86dd, ipv6);
+    ds.add("ip.proto", 41, ipv6);
+
+    let icmp = ds.register("icmp", Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Icmp)));
+    ds.add("ip.proto", 1, icmp);
+    let icmpv6 = ds.register(
+        "icmpv6",
+        Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Icmpv6)),
+    );
+    ds.add("ip.proto", 58, icmpv6);
+    let arp = ds.register("arp", Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Arp)));
+    ds.add("ethertype", 0x0806, arp);
+
+    let tcp = ds.register("tcp", Rc::new(tcp::Tcp::new(f.tcp)));
+    ds.add("ip.proto", 6, tcp);
+    let udp = ds.register("udp", Rc::new(udp::Udp::new(f.udp)));
+    ds.add("ip.proto", 17, udp);
 }

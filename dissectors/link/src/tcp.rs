@@ -1,0 +1,418 @@
+//! TCP: header fields, stream index, relative sequence numbers, window
+//! scaling, and the handoff of the payload to `tcp.port`.
+
+use std::cell::RefCell;
+
+use dorsal_engine::dissect::{Cx, Dissector, Outcome, TcpPayloadInfo};
+use dorsal_engine::fields;
+use dorsal_engine::table::{Timestamp, Value};
+
+use crate::bytes::{be16, be32, from};
+use crate::conv::{ConvKey, Conversations};
+
+fields! {
+    pub struct TcpFields {
+        tcp: "tcp", "Transmission Control Protocol", Protocol, None;
+        srcport: "tcp.srcport", "Source Port", U16, Dec;
+        dstport: "tcp.dstport", "Destination Port", U16, Dec;
+        port: "tcp.port", "Source or Destination Port", U16, Dec;
+        stream: "tcp.stream", "Stream index", U32, Dec;
+        completeness: "tcp.completeness", "Conversation completeness", U8, Dec;
+        len: "tcp.len", "TCP Segment Len", U32, Dec;
+        seq: "tcp.seq", "Sequence Number", U32, Dec;
+        seq_raw: "tcp.seq_raw", "Sequence Number (raw)", U32, Dec;
+        nxtseq: "tcp.nxtseq", "Next Sequence Number", U32, Dec;
+        ack: "tcp.ack", "Acknowledgment Number", U32, Dec;
+        ack_raw: "tcp.ack_raw", "Acknowledgment number (raw)", U32, Dec;
+        hdr_len: "tcp.hdr_len", "Header Length", U8, Dec;
+        flags: "tcp.flags", "Flags", U16, Hex, mask 0x0fff;
+        flags_res: "tcp.flags.res", "Reserved", Bool, None, mask 0x0e00;
+        flags_ae: "tcp.flags.ae", "Accurate ECN", Bool, None, mask 0x0100;
+        flags_cwr: "tcp.flags.cwr", "Congestion Window Reduced", Bool, None, mask 0x0080;
+        flags_ece: "tcp.flags.ece", "ECN-Echo", Bool, None, mask 0x0040;
+        flags_urg: "tcp.flags.urg", "Urgent", Bool, None, mask 0x0020;
+        flags_ack: "tcp.flags.ack", "Acknowledgment", Bool, None, mask 0x0010;
+        flags_push: "tcp.flags.push", "Push", Bool, None, mask 0x0008;
+        flags_reset: "tcp.flags.reset", "Reset", Bool, None, mask 0x0004;
+        flags_syn: "tcp.flags.syn", "Syn", Bool, None, mask 0x0002;
+        flags_fin: "tcp.flags.fin", "Fin", Bool, None, mask 0x0001;
+        flags_str: "tcp.flags.str", "TCP Flags", String, None;
+        window_size_value: "tcp.window_size_value", "Window", U16, Dec;
+        window_size: "tcp.window_size", "Calculated window size", U32, Dec;
+        window_size_scalefactor: "tcp.window_size_scalefactor", "Window size scaling factor", I32, Dec;
+        checksum: "tcp.checksum", "Checksum", U16, Hex;
+        checksum_status: "tcp.checksum.status", "Checksum Status", U8, None;
+        urgent_pointer: "tcp.urgent_pointer", "Urgent Pointer", U16, Dec;
+        options: "tcp.options", "TCP Options", Bytes, None;
+        option_kind: "tcp.option_kind", "Kind", U8, Dec;
+        option_len: "tcp.option_len", "Length", U8, Dec;
+        options_mss_val: "tcp.options.mss_val", "MSS Value", U16, Dec;
+        options_wscale_shift: "tcp.options.wscale.shift", "Shift count", U8, Dec;
+        options_wscale_multiplier: "tcp.options.wscale.multiplier", "Multiplier", U16, Dec;
+        time_relative: "tcp.time_relative", "Time since first frame in this TCP stream", RelTime, None;
+        time_delta: "tcp.time_delta", "Time since previous frame in this TCP stream", RelTime, None;
+        payload: "tcp.payload", "TCP payload", Bytes, None;
+    }
+}
+
+const FIN: u16 = 0x01;
+const SYN: u16 = 0x02;
+const RST: u16 = 0x04;
+const ACK: u16 = 0x10;
+
+/// Window scale of one direction, as Wireshark tracks it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    /// No SYN seen: the multiplier is unknown (-1).
+    Unknown,
+    /// The handshake said no scaling (-2).
+    NotUsed,
+    Shift(u8),
+}
+
+#[derive(Clone, Copy)]
+struct Flow {
+    base_seq: Option<u32>,
+    scale: Scale,
+}
+
+impl Default for Flow {
+    fn default() -> Self {
+        Flow {
+            base_seq: None,
+            scale: Scale::Unknown,
+        }
+    }
+}
+
+struct Conv {
+    index: u32,
+    /// Flows indexed by "source is the lower endpoint".
+    flows: [Flow; 2],
+    first: Timestamp,
+    last: Timestamp,
+    completeness: u8,
+}
+
+pub struct Tcp {
+    f: TcpFields,
+    convs: RefCell<Conversations<Conv>>,
+}
+
+impl Tcp {
+    pub fn new(f: TcpFields) -> Self {
+        Tcp {
+            f,
+            convs: RefCell::new(Conversations::default()),
+        }
+    }
+}
+
+/// `··········S·`: one letter per flag bit, a middle dot when clear.
+fn flags_str(flags: u16) -> String {
+    const LETTERS: &[u8; 12] = b"RRRACEUAPRSF";
+    LETTERS
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if (flags >> (11 - i)) & 1 == 1 {
+                char::from(c)
+            } else {
+                '\u{b7}'
+            }
+        })
+        .collect()
+}
+
+/// The window scale shift of a SYN's options, if it carries one.
+fn wscale_option(opts: &[u8]) -> Option<u8> {
+    let mut i = 0usize;
+    while let Some(&kind) = opts.get(i) {
+        match kind {
+            0 => return None,
+            1 => i += 1,
+            _ => {
+                let len = usize::from(*opts.get(i + 1)?);
+                if len < 2 {
+                    return None;
+                }
+                if kind == 3 && len == 3 {
+                    return opts.get(i + 2).map(|&s| s.min(14));
+                }
+                i += len;
+            }
+        }
+    }
+    None
+}
+
+impl Dissector for Tcp {
+    fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+        let f = &self.f;
+        let reported = cx.reported;
+        cx.t.add_layer("tcp");
+        let (Some(sport), Some(dport)) = (be16(data, 0), be16(data, 2)) else {
+            cx.t.push_proto(f.tcp, data);
+            return Outcome::Done(data.len());
+        };
+        let entry = cx.t.push_proto(f.tcp, data.get(..20).unwrap_or(data));
+        cx.t.push_u(f.srcport, sport);
+        cx.t.push_u(f.dstport, dport);
+        cx.t.push_u(f.port, sport);
+        cx.t.push_u(f.port, dport);
+        cx.srcport = sport;
+        cx.dstport = dport;
+        let (Some(raw_seq), Some(raw_ack), Some(off_flags), Some(win), Some(sum), Some(urp)) = (
+            be32(data, 4),
+            be32(data, 8),
+            be16(data, 12),
+            be16(data, 14),
+            be16(data, 16),
+            be16(data, 18),
+        ) else {
+            return Outcome::Done(data.len());
+        };
+        let hlen = usize::from(off_flags >> 12) * 4;
+        let flags = off_flags & 0x0fff;
+        let syn_only = flags & (SYN | ACK) == SYN;
+
+        let ts = cx.frame.ts;
+        let (key, src_low) = ConvKey::new((cx.src, sport), (cx.dst, dport));
+        let mut convs = self.convs.borrow_mut();
+        let new_conv = |index| Conv {
+            index,
+            flows: [Flow::default(); 2],
+            first: ts,
+            last: ts,
+            completeness: 0,
+        };
+        let (fi, ri) = if src_low { (0, 1) } else { (1, 0) };
+        // A SYN with a new initial sequence number reuses the ports: a new stream.
+        let reused = convs.get_mut(&key).map(|c| {
+            syn_only
+                && c.flows
+                    .get(fi)
+                    .and_then(|fl| fl.base_seq)
+                    .is_some_and(|b| b != raw_seq)
+        });
+        let is_new = reused != Some(false);
+        let conv = match convs.get_mut(&key) {
+            Some(c) if !is_new => c,
+            _ => convs.start(key, new_conv),
+        };
+        let index = conv.index;
+        let completeness = update_completeness(conv, is_new, flags, data.len() > hlen);
+        cx.t.push_u(f.stream, index);
+        cx.t.push_u(f.completeness, completeness);
+
+        if hlen < 20 {
+            cx.t.push_u(f.seq, raw_seq);
+            cx.t.push_u(f.seq_raw, raw_seq);
+            cx.t.push_u(f.hdr_len, hlen as u64);
+            return Outcome::Done(data.len());
+        }
+        let seglen = reported.saturating_sub(hlen);
+        cx.t.push_u(f.len, seglen as u64);
+        let mut flows = conv.flows;
+        if flows.get(fi).is_some_and(|fl| fl.base_seq.is_none()) {
+            if let Some(fl) = flows.get_mut(fi) {
+                fl.base_seq = Some(if flags & SYN != 0 {
+                    raw_seq
+                } else {
+                    raw_seq.wrapping_sub(1)
+                });
+            }
+        }
+        if flags & ACK != 0 {
+            if let Some(rl) = flows.get_mut(ri) {
+                if rl.base_seq.is_none() {
+                    rl.base_seq = Some(raw_ack.wrapping_sub(1));
+                }
+            }
+        }
+        let opts = data.get(20..hlen.min(data.len())).unwrap_or_default();
+        if flags & SYN != 0 {
+            if let Some(shift) = wscale_option(opts) {
+                if let Some(fl) = flows.get_mut(fi) {
+                    fl.scale = Scale::Shift(shift);
+                }
+            }
+            verify_scaling(&mut flows, fi, ri, flags & ACK != 0);
+        }
+        conv.flows = flows;
+        let fwd = flows.get(fi).copied().unwrap_or_default();
+        let rev = flows.get(ri).copied().unwrap_or_default();
+        let rel_time = ts.nanos_since(conv.first);
+        let delta = ts.nanos_since(conv.last);
+        conv.last = ts;
+        drop(convs);
+
+        let seq = raw_seq.wrapping_sub(fwd.base_seq.unwrap_or(0));
+        let ack = if flags & ACK != 0 {
+            raw_ack.wrapping_sub(rev.base_seq.unwrap_or(0))
+        } else {
+            raw_ack
+        };
+        cx.t.push_u(f.seq, seq);
+        cx.t.push_u(f.seq_raw, raw_seq);
+        let nxt = seq.wrapping_add(seglen as u32);
+        cx.t.push_u(
+            f.nxtseq,
+            if flags & (SYN | FIN) != 0 {
+                nxt.wrapping_add(1)
+            } else {
+                nxt
+            },
+        );
+        cx.t.push_u(f.ack, ack);
+        cx.t.push_u(f.ack_raw, raw_ack);
+        cx.t.push_u(f.hdr_len, hlen as u64);
+        cx.t.push_u(f.flags, flags);
+        cx.t.push_bool(f.flags_res, flags & 0x0e00 != 0);
+        cx.t.push_bool(f.flags_ae, flags & 0x0100 != 0);
+        cx.t.push_bool(f.flags_cwr, flags & 0x0080 != 0);
+        cx.t.push_bool(f.flags_ece, flags & 0x0040 != 0);
+        cx.t.push_bool(f.flags_urg, flags & 0x0020 != 0);
+        cx.t.push_bool(f.flags_ack, flags & ACK != 0);
+        cx.t.push_bool(f.flags_push, flags & 0x0008 != 0);
+        cx.t.push_bool(f.flags_reset, flags & RST != 0);
+        cx.t.push_bool(f.flags_syn, flags & SYN != 0);
+        cx.t.push_bool(f.flags_fin, flags & FIN != 0);
+        if cx.t.wants(f.flags_str) {
+            cx.t.push_str(f.flags_str, flags_str(flags).as_bytes());
+        }
+        cx.t.push_u(f.window_size_value, win);
+        let scaled = match (flags & SYN != 0, fwd.scale) {
+            (false, Scale::Shift(s)) => u64::from(win) << s,
+            _ => u64::from(win),
+        };
+        cx.t.push_u(f.window_size, scaled);
+        if flags & SYN == 0 {
+            let factor = match fwd.scale {
+                Scale::Unknown => -1,
+                Scale::NotUsed => -2,
+                Scale::Shift(s) => 1i64 << s,
+            };
+            cx.t.push(f.window_size_scalefactor, Value::I(factor));
+        }
+        cx.t.push_u(f.checksum, sum);
+        cx.t.push_u(f.checksum_status, 2u8);
+        cx.t.push_u(f.urgent_pointer, urp);
+        if !opts.is_empty() {
+            cx.t.push_bytes(f.options, opts);
+        }
+        cx.t.push(f.time_relative, Value::RelTime(rel_time));
+        cx.t.push(f.time_delta, Value::RelTime(delta));
+        if entry.is_some() {
+            let mut label = format!(
+                "Transmission Control Protocol, Src Port: {sport}, Dst Port: {dport}, Seq: {seq}"
+            );
+            if flags & ACK != 0 {
+                label.push_str(&format!(", Ack: {ack}"));
+            }
+            label.push_str(&format!(", Len: {seglen}"));
+            cx.t.set_label(entry, &label);
+        }
+
+        let payload = from(data, hlen);
+        if seglen == 0 {
+            return Outcome::Done(data.len());
+        }
+        cx.t.push_bytes(f.payload, payload);
+        cx.tcp = Some(TcpPayloadInfo {
+            stream: index,
+            direction: u8::from(!src_low),
+            seq,
+            reassembled: false,
+        });
+        let table = cx.table("tcp.port");
+        let (low, high) = if sport > dport {
+            (dport, sport)
+        } else {
+            (sport, dport)
+        };
+        for port in [low, high] {
+            if port == 0 {
+                continue;
+            }
+            cx.set_next_reported(seglen);
+            match cx.call_table(table, u32::from(port), payload) {
+                Some(Outcome::Rejected) | None => {}
+                Some(_) => return Outcome::Done(data.len()),
+            }
+        }
+        let heur = cx.table("tcp.heur");
+        if cx.try_heuristics(heur, payload).is_none() {
+            cx.call_by_name("data", payload);
+        }
+        Outcome::Done(data.len())
+    }
+}
+
+/// Wireshark's check that both SYNs agreed on window scaling.
+fn verify_scaling(flows: &mut [Flow; 2], fi: usize, ri: usize, is_synack: bool) {
+    let (fwd, rev) = (
+        flows.get(fi).map(|f| f.scale),
+        flows.get(ri).map(|f| f.scale),
+    );
+    match (fwd, rev) {
+        (Some(Scale::Unknown), _) => {
+            for fl in flows.iter_mut() {
+                fl.scale = Scale::NotUsed;
+            }
+        }
+        (Some(_), Some(Scale::NotUsed)) if is_synack => {
+            if let Some(fl) = flows.get_mut(fi) {
+                fl.scale = Scale::NotUsed;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `tcp.completeness` bits: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST.
+fn update_completeness(conv: &mut Conv, is_new: bool, flags: u16, has_data: bool) -> u8 {
+    let mut c = if is_new { 0 } else { conv.completeness };
+    if is_new {
+        if flags & (SYN | ACK) == SYN {
+            c |= 1;
+            if has_data {
+                c |= 8;
+            }
+        }
+    } else {
+        if flags & (SYN | ACK) == SYN | ACK {
+            c |= 2;
+        }
+        if flags & (SYN | ACK) == ACK {
+            c |= if has_data { 8 } else { 4 };
+        }
+        if flags & (FIN | ACK) == FIN | ACK {
+            c |= 16;
+        }
+        if flags & RST != 0 {
+            c |= 32;
+        }
+    }
+    conv.completeness = c;
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_letters() {
+        assert_eq!(flags_str(0x002), "··········S·");
+        assert_eq!(flags_str(0x018), "·······AP···");
+    }
+
+    #[test]
+    fn window_scale_option_is_found_after_nops() {
+        assert_eq!(wscale_option(&[2, 4, 5, 0xb4, 1, 3, 3, 7]), Some(7));
+        assert_eq!(wscale_option(&[1, 1, 0, 3, 3, 7]), None);
+        assert_eq!(wscale_option(&[3, 3, 20]), Some(14));
+        assert_eq!(wscale_option(&[5, 0]), None);
+    }
+}
