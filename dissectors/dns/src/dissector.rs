@@ -419,6 +419,15 @@ impl Dissector for Dns {
     }
 }
 
+/// UDP ports that tshark hands to another dissector by port before any
+/// heuristic runs (NetBIOS, DHCP, NTP, SNMP, SIP, Teredo, ...). dorsal may not
+/// dissect those protocols, but it must not mistake them for DNS either.
+const OTHER_UDP_PORTS: &[u16] = &[
+    7, 9, 67, 68, 69, 88, 111, 123, 137, 138, 161, 162, 177, 389, 427, 443, 500, 514, 520, 546,
+    547, 623, 1194, 1434, 1645, 1646, 1701, 1812, 1813, 1900, 2049, 3478, 3544, 3702, 4500,
+    4789, 5060, 5061, 5246, 5247, 5349, 6343, 8472,
+];
+
 /// Wireshark's `dissect_dns_heur`: a UDP payload that looks like a plain
 /// query or a small response.
 pub struct Heuristic {
@@ -427,7 +436,10 @@ pub struct Heuristic {
 
 impl Dissector for Heuristic {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
-        if data.len() <= parser::HEADER_LEN {
+        if data.len() <= parser::HEADER_LEN
+            || OTHER_UDP_PORTS.contains(&cx.srcport)
+            || OTHER_UDP_PORTS.contains(&cx.dstport)
+        {
             return Outcome::Rejected;
         }
         let Some(h) = parser::parse_header(data) else {

@@ -31,7 +31,7 @@ pub const MDNS_PORT: u32 = 5353;
 pub const LLMNR_PORT: u32 = 5355;
 
 /// Creates the dissectors and attaches them: `udp.port` 53, 5353 (mDNS) and
-/// 5355 (LLMNR), `tcp.port` 53 and 5353, `sctp.port` 53, and the `udp`
+/// 5355 (LLMNR), `tcp.port` 53 and 5353, `sctp.port` 53, and the `udp.heur`
 /// heuristic list (`dns_udp`, enabled by default in tshark).
 pub fn register_dissectors(f: &DnsFields, ds: &mut Dissectors) {
     let dns = Rc::new(Dns::new(*f, Flavor::Dns));
@@ -48,5 +48,5 @@ pub fn register_dissectors(f: &DnsFields, ds: &mut Dissectors) {
     let llmnr = ds.register("llmnr", Rc::new(Dns::new(*f, Flavor::Llmnr)));
     ds.add("udp.port", LLMNR_PORT, llmnr);
     let heur = ds.register("dns_udp", Rc::new(dissector::Heuristic { dns }));
-    ds.add_heuristic("udp", heur);
+    ds.add_heuristic("udp.heur", heur);
 }
