@@ -163,7 +163,18 @@ impl Dns {
         }
         cx.t.add_layer(self.layer());
 
-        let mut m = self.track(st, cx, &h);
+        // Inside an ICMP error Wireshark neither tracks nor looks up
+        // transactions (`pinfo->flags.in_error_pkt`).
+        let in_error = cx
+            .t
+            .layers()
+            .iter()
+            .any(|l| matches!(*l, "icmp" | "icmpv6"));
+        let mut m = if in_error {
+            Matched::default()
+        } else {
+            self.track(st, cx, &h)
+        };
         let t = &mut *cx.t;
         if let Some(len) = tcp_len {
             t.push_u(f.length, len);
@@ -228,7 +239,7 @@ impl Dns {
                 }
             }
         }
-        if h.qdcount > 0 {
+        if h.qdcount > 0 && !in_error {
             if let Some(t) = m.trans.as_mut() {
                 t.multiple_responds = multiple;
             }
