@@ -336,6 +336,11 @@ impl Dns {
     fn record(&self, cx: &mut Cx<'_>, st: &mut State, msg: &[u8], r: &Record) -> Result<(), Error> {
         let f = &self.f;
         let mdns = self.flavor == Flavor::Mdns;
+        // The record's subtree spans its data: a record running past the end
+        // of the message throws before any of its fields is added.
+        if r.rdata(msg).is_none() {
+            return Err(Error::Truncated);
+        }
         parser::read_name(msg, r.name_off, &mut st.name)?;
         st.text.clear();
         format_text(&mut st.text, st.name.as_bytes());
