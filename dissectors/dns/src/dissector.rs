@@ -165,11 +165,10 @@ impl Dns {
 
         // Inside an ICMP error Wireshark neither tracks nor looks up
         // transactions (`pinfo->flags.in_error_pkt`).
-        let in_error = cx
-            .t
-            .layers()
-            .iter()
-            .any(|l| matches!(*l, "icmp" | "icmpv6"));
+        let in_error =
+            cx.t.layers()
+                .iter()
+                .any(|l| matches!(*l, "icmp" | "icmpv6"));
         let mut m = if in_error {
             Matched::default()
         } else {
@@ -415,7 +414,11 @@ impl Dissector for Dns {
             if rest.is_empty() {
                 break;
             }
-            let Some(len) = rest.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
+            let Some(len) = rest
+                .get(..2)
+                .and_then(|b| b.try_into().ok())
+                .map(u16::from_be_bytes)
+            else {
                 return Outcome::NeedMore {
                     offset: off,
                     more: None,
@@ -440,8 +443,8 @@ impl Dissector for Dns {
 /// dissect those protocols, but it must not mistake them for DNS either.
 const OTHER_UDP_PORTS: &[u16] = &[
     7, 9, 67, 68, 69, 88, 111, 123, 137, 138, 161, 162, 177, 389, 427, 443, 500, 514, 520, 546,
-    547, 623, 1194, 1434, 1645, 1646, 1701, 1812, 1813, 1900, 2049, 3478, 3544, 3702, 4500,
-    4789, 5060, 5061, 5246, 5247, 5349, 6343, 8472,
+    547, 623, 1194, 1434, 1645, 1646, 1701, 1812, 1813, 1900, 2049, 3478, 3544, 3702, 4500, 4789,
+    5060, 5061, 5246, 5247, 5349, 6343, 8472,
 ];
 
 /// Wireshark's `dissect_dns_heur`: a UDP payload that looks like a plain

@@ -323,7 +323,7 @@ fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
             0x40 => {
                 if c & 0x3f != 0x01 {
                     out.set(UNKNOWN_EXT);
-                    let len = off - start;
+                    let len = off.saturating_sub(start);
                     return if len < 1 {
                         Err(Error::Malformed)
                     } else {
@@ -369,7 +369,7 @@ fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
                 off += 1;
                 let target = (usize::from(c & 0x3f) << 8) | usize::from(lo);
                 pointers += 1;
-                let len = *wire.get_or_insert(off - start);
+                let len = *wire.get_or_insert_with(|| off.saturating_sub(start));
                 if target == off + 2 || pointers > MAX_NAME {
                     out.set(LOOP);
                     return Ok(len);
@@ -381,7 +381,7 @@ fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
     if room == 0 {
         out.set(TOO_LONG);
     }
-    Ok(wire.unwrap_or(off - start))
+    Ok(wire.unwrap_or_else(|| off.saturating_sub(start)))
 }
 
 #[cfg(test)]

@@ -26,13 +26,14 @@ impl<'a> At<'a> {
     fn u8(&self, off: usize) -> Result<u8, Error> {
         self.msg.get(off).copied().ok_or(Error::Truncated)
     }
+    fn array<const N: usize>(&self, off: usize) -> Result<[u8; N], Error> {
+        self.bytes(off, N)?.try_into().map_err(|_| Error::Truncated)
+    }
     fn u16(&self, off: usize) -> Result<u16, Error> {
-        let b = self.bytes(off, 2)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
+        Ok(u16::from_be_bytes(self.array(off)?))
     }
     fn u32(&self, off: usize) -> Result<u32, Error> {
-        let b = self.bytes(off, 4)?;
-        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        Ok(u32::from_be_bytes(self.array(off)?))
     }
 }
 
@@ -112,8 +113,7 @@ pub fn push(
     let len = usize::from(r.rdlen);
     match r.rtype {
         1 => {
-            let b = at.bytes(cur, 4)?;
-            cx.t.push(f.a, Value::Ipv4([b[0], b[1], b[2], b[3]]));
+            cx.t.push(f.a, Value::Ipv4(at.array(cur)?));
         }
         2 => {
             name(cx, (nbuf, text), msg, cur, f.ns)?;
@@ -169,10 +169,7 @@ pub fn push(
             }
         }
         28 => {
-            let b = at.bytes(cur, 16)?;
-            let mut a = [0u8; 16];
-            a.copy_from_slice(b);
-            cx.t.push(f.aaaa, Value::Ipv6(a));
+            cx.t.push(f.aaaa, Value::Ipv6(at.array(cur)?));
         }
         33 => {
             cx.t.push_u(f.srv_priority, at.u16(cur)?);
