@@ -16,6 +16,11 @@ use nom::IResult;
 
 /// Longest name text kept, and most pointers followed in one name.
 pub const MAX_NAME: usize = 255;
+/// Most labels walked for one name. Text stops growing at [`MAX_NAME`], but
+/// pointers can send the walk through long label runs again and again; past
+/// this many steps the name is reported as too long (which is what Wireshark
+/// prints for such a name unless it also loops).
+const MAX_STEPS: usize = 4096;
 /// Wireshark's `MIN_DNAME_LEN`.
 const MIN_NAME_WIRE: usize = 2;
 /// Most questions and records decoded from one message (the counts are
@@ -295,7 +300,11 @@ fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
     // Room left, counted as Wireshark does (the first label costs one too).
     let mut room: usize = MAX_NAME;
     let mut first = true;
-    loop {
+    for step in 0.. {
+        if step >= MAX_STEPS {
+            out.set(TOO_LONG);
+            return Ok(wire.unwrap_or_else(|| off.saturating_sub(start)));
+        }
         let c = byte(msg, off)?;
         off += 1;
         if c == 0 {
