@@ -421,9 +421,8 @@ fn raw(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         Some(6) => {
             call_or_data(cx, "ipv6", data);
         }
-        _ => {
-            cx.call_by_name("data", data);
-        }
+        // Neither IPv4 nor IPv6: Wireshark shows nothing more.
+        _ => {}
     }
     Outcome::Done(data.len())
 }
