@@ -179,9 +179,15 @@ pub struct Cx<'a> {
     pub dstport: u16,
     /// Set by TCP for the payload it hands on.
     pub tcp: Option<TcpPayloadInfo>,
+    /// The payload is the first fragment of a datagram that was not
+    /// reassembled, so its length is unknown (Wireshark's `pinfo->fragmented`).
+    pub fragmented: bool,
     /// Length on the wire of the bytes the running dissector was given; more
     /// than their count when the capture cut the frame short (snaplen).
     pub reported: usize,
+    /// Bytes the running dissector was given (`reported` minus this is what
+    /// the capture cut off, which its payload is missing too).
+    captured: usize,
     next_reported: Option<usize>,
 }
 
@@ -217,13 +223,15 @@ impl<'a> Cx<'a> {
             srcport: 0,
             dstport: 0,
             tcp: None,
+            fragmented: false,
             reported: frame.len as usize,
+            captured: frame.cap_len as usize,
             next_reported: Some(frame.len as usize),
         }
     }
 
     /// Sets the reported length of the bytes handed to the next call; by
-    /// default it is their count.
+    /// default it is their count plus what the capture cut off the caller's.
     pub fn set_next_reported(&mut self, reported: usize) {
         self.next_reported = Some(reported);
     }
@@ -244,16 +252,18 @@ impl<'a> Cx<'a> {
         let Some(d) = self.ds.list.get(id).cloned() else {
             return Outcome::Rejected;
         };
-        let saved = self.reported;
+        let saved = (self.reported, self.captured);
+        let missing = self.reported.saturating_sub(self.captured);
         self.reported = self
             .next_reported
             .take()
-            .unwrap_or(data.len())
+            .unwrap_or(data.len().saturating_add(missing))
             .max(data.len());
+        self.captured = data.len();
         self.depth += 1;
         let out = d.dissect(self, data);
         self.depth -= 1;
-        self.reported = saved;
+        (self.reported, self.captured) = saved;
         out
     }
 

@@ -118,6 +118,15 @@ pub fn write_rel_time(out: &mut String, nanos: i64) {
     let _ = write!(out, "{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000);
 }
 
+/// Seconds and a signed fraction as Wireshark's `display_signed_time` shows
+/// them: a negative fraction prints as its magnitude behind a minus sign.
+pub fn write_signed_time(out: &mut String, secs: i64, nanos: i32) {
+    if nanos < 0 && secs >= 0 {
+        out.push('-');
+    }
+    let _ = write!(out, "{secs}.{:09}", nanos.unsigned_abs());
+}
+
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
@@ -158,10 +167,7 @@ fn local_offset(secs: i64) -> (i64, String) {
 /// `Mar 16, 2012 14:47:09.830000000 UTC` and friends.
 pub fn write_abs_time(out: &mut String, base: Base, ts: Timestamp) {
     match base {
-        Base::TimeUnix => {
-            let (s, n) = (ts.secs, ts.nanos);
-            let _ = write!(out, "{s}.{n:09}");
-        }
+        Base::TimeUnix => write_signed_time(out, ts.secs, ts.nanos),
         Base::TimeUtc => write_calendar(out, ts, 0, "UTC"),
         _ => {
             let (off, abbr) = local_offset(ts.secs);

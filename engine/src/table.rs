@@ -7,15 +7,17 @@
 
 use crate::fields::FieldId;
 
-/// An absolute time: seconds and nanoseconds since the Unix epoch.
+/// An absolute time: seconds and nanoseconds since the Unix epoch. The
+/// nanoseconds are signed and not normalised, as in wiretap's `nstime_t`, so
+/// that damaged captures print as tshark prints them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub struct Timestamp {
     pub secs: i64,
-    pub nanos: u32,
+    pub nanos: i32,
 }
 
 impl Timestamp {
-    pub fn new(secs: i64, nanos: u32) -> Self {
+    pub fn new(secs: i64, nanos: i32) -> Self {
         Timestamp { secs, nanos }
     }
 

@@ -281,7 +281,10 @@ impl Dissector for Ipv4 {
             return Outcome::Done(datagram.len());
         }
         if payload_reported > 0 {
+            let saved = cx.fragmented;
+            cx.fragmented = more;
             hand_off(cx, proto, payload, payload_reported);
+            cx.fragmented = saved;
         }
         Outcome::Done(datagram.len())
     }

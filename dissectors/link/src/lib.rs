@@ -10,6 +10,7 @@ mod frame;
 mod icmp;
 mod ip;
 mod tcp;
+mod tunnel;
 mod udp;
 
 use std::rc::Rc;
@@ -28,6 +29,7 @@ pub struct Fields {
     icmp: icmp::IcmpFields,
     tcp: tcp::TcpFields,
     udp: udp::UdpFields,
+    tunnel: tunnel::TunnelFields,
 }
 
 /// Declares the fields of every dissector of this crate.
@@ -39,6 +41,7 @@ pub fn register_fields(reg: &mut Registry) -> Fields {
         icmp: icmp::IcmpFields::register(reg),
         tcp: tcp::TcpFields::register(reg),
         udp: udp::UdpFields::register(reg),
+        tunnel: tunnel::TunnelFields::register(reg),
     }
 }
 
@@ -68,4 +71,5 @@ pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
     ds.add("ip.proto", 6, tcp);
     let udp = ds.register("udp", Rc::new(udp::Udp::new(f.udp)));
     ds.add("ip.proto", 17, udp);
+    tunnel::attach(ds, f.tunnel);
 }

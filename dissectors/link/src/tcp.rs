@@ -211,9 +211,31 @@ impl Dissector for Tcp {
             cx.t.push_u(f.hdr_len, hlen as u64);
             return Outcome::Done(data.len());
         }
+        let mut flows = conv.flows;
+        // A SYN-ACK whose sequence number differs from the base guessed
+        // from earlier segments resets that base.
+        if flags & (SYN | ACK) == SYN | ACK {
+            if let Some(fl) = flows.get_mut(fi) {
+                if fl.base_seq.is_some_and(|b| b != raw_seq) {
+                    fl.base_seq = Some(raw_seq);
+                }
+            }
+        }
+        if cx.fragmented {
+            // The first fragment of a datagram not reassembled: its length is
+            // unknown, so TCP shows raw numbers and hands nothing on.
+            conv.flows = flows;
+            drop(convs);
+            cx.t.push_u(f.seq, raw_seq);
+            cx.t.push_u(f.seq_raw, raw_seq);
+            cx.t.push_u(f.ack, raw_ack);
+            cx.t.push_u(f.ack_raw, raw_ack);
+            cx.t.push_u(f.hdr_len, hlen as u64);
+            self.push_flags_and_window(cx, flags, win, u64::from(win), None, sum, urp);
+            return Outcome::Done(data.len());
+        }
         let seglen = reported.saturating_sub(hlen);
         cx.t.push_u(f.len, seglen as u64);
-        let mut flows = conv.flows;
         if flows.get(fi).is_some_and(|fl| fl.base_seq.is_none()) {
             if let Some(fl) = flows.get_mut(fi) {
                 fl.base_seq = Some(if flags & SYN != 0 {
@@ -267,37 +289,16 @@ impl Dissector for Tcp {
         cx.t.push_u(f.ack, ack);
         cx.t.push_u(f.ack_raw, raw_ack);
         cx.t.push_u(f.hdr_len, hlen as u64);
-        cx.t.push_u(f.flags, flags);
-        cx.t.push_bool(f.flags_res, flags & 0x0e00 != 0);
-        cx.t.push_bool(f.flags_ae, flags & 0x0100 != 0);
-        cx.t.push_bool(f.flags_cwr, flags & 0x0080 != 0);
-        cx.t.push_bool(f.flags_ece, flags & 0x0040 != 0);
-        cx.t.push_bool(f.flags_urg, flags & 0x0020 != 0);
-        cx.t.push_bool(f.flags_ack, flags & ACK != 0);
-        cx.t.push_bool(f.flags_push, flags & 0x0008 != 0);
-        cx.t.push_bool(f.flags_reset, flags & RST != 0);
-        cx.t.push_bool(f.flags_syn, flags & SYN != 0);
-        cx.t.push_bool(f.flags_fin, flags & FIN != 0);
-        if cx.t.wants(f.flags_str) {
-            cx.t.push_str(f.flags_str, flags_str(flags).as_bytes());
-        }
-        cx.t.push_u(f.window_size_value, win);
         let scaled = match (flags & SYN != 0, fwd.scale) {
             (false, Scale::Shift(s)) => u64::from(win) << s,
             _ => u64::from(win),
         };
-        cx.t.push_u(f.window_size, scaled);
-        if flags & SYN == 0 {
-            let factor = match fwd.scale {
-                Scale::Unknown => -1,
-                Scale::NotUsed => -2,
-                Scale::Shift(s) => 1i64 << s,
-            };
-            cx.t.push(f.window_size_scalefactor, Value::I(factor));
-        }
-        cx.t.push_u(f.checksum, sum);
-        cx.t.push_u(f.checksum_status, 2u8);
-        cx.t.push_u(f.urgent_pointer, urp);
+        let factor = (flags & SYN == 0).then_some(match fwd.scale {
+            Scale::Unknown => -1,
+            Scale::NotUsed => -2,
+            Scale::Shift(s) => 1i64 << s,
+        });
+        self.push_flags_and_window(cx, flags, win, scaled, factor, sum, urp);
         if !opts.is_empty() {
             cx.t.push_bytes(f.options, opts);
         }
@@ -346,6 +347,45 @@ impl Dissector for Tcp {
             cx.call_by_name("data", payload);
         }
         Outcome::Done(data.len())
+    }
+}
+
+impl Tcp {
+    /// The flag bits, window and checksum fields, in Wireshark's tree order.
+    #[allow(clippy::too_many_arguments)]
+    fn push_flags_and_window(
+        &self,
+        cx: &mut Cx<'_>,
+        flags: u16,
+        win: u16,
+        scaled: u64,
+        factor: Option<i64>,
+        sum: u16,
+        urp: u16,
+    ) {
+        let f = &self.f;
+        cx.t.push_u(f.flags, flags);
+        cx.t.push_bool(f.flags_res, flags & 0x0e00 != 0);
+        cx.t.push_bool(f.flags_ae, flags & 0x0100 != 0);
+        cx.t.push_bool(f.flags_cwr, flags & 0x0080 != 0);
+        cx.t.push_bool(f.flags_ece, flags & 0x0040 != 0);
+        cx.t.push_bool(f.flags_urg, flags & 0x0020 != 0);
+        cx.t.push_bool(f.flags_ack, flags & ACK != 0);
+        cx.t.push_bool(f.flags_push, flags & 0x0008 != 0);
+        cx.t.push_bool(f.flags_reset, flags & RST != 0);
+        cx.t.push_bool(f.flags_syn, flags & SYN != 0);
+        cx.t.push_bool(f.flags_fin, flags & FIN != 0);
+        if cx.t.wants(f.flags_str) {
+            cx.t.push_str(f.flags_str, flags_str(flags).as_bytes());
+        }
+        cx.t.push_u(f.window_size_value, win);
+        cx.t.push_u(f.window_size, scaled);
+        if let Some(factor) = factor {
+            cx.t.push(f.window_size_scalefactor, Value::I(factor));
+        }
+        cx.t.push_u(f.checksum, sum);
+        cx.t.push_u(f.checksum_status, 2u8);
+        cx.t.push_u(f.urgent_pointer, urp);
     }
 }
 

@@ -6,7 +6,15 @@ use std::io::Read;
 use super::{max_snaplen_for, read_full, read_into, CaptureError, RecordMeta};
 use crate::table::Timestamp;
 
+#[derive(Clone, Copy)]
+enum LengthOrder {
+    Normal,
+    Swapped,
+    SwappedIfBigger,
+}
+
 pub(crate) struct PcapReader {
+    swapped: LengthOrder,
     big_endian: bool,
     nanos: bool,
     /// Extra bytes after each record header (modified pcap).
@@ -33,6 +41,20 @@ impl PcapReader {
             return Err(CaptureError::CutShort);
         }
         let rd = |i: usize| field(&hdr, i, big_endian);
+        let major = (rd(0) >> if big_endian { 16 } else { 0 }) & 0xffff;
+        let minor = (rd(0) >> if big_endian { 0 } else { 16 }) & 0xffff;
+        if major < 2 {
+            return Err(CaptureError::UnsupportedEncap(format!(
+                "pcap: major version {major} unsupported"
+            )));
+        }
+        // Early libpcaps wrote the two lengths of a record the other way round.
+        let swapped = match (major, minor) {
+            (2, m) if m < 3 => LengthOrder::Swapped,
+            (543, _) => LengthOrder::Swapped,
+            (2, 3) => LengthOrder::SwappedIfBigger,
+            _ => LengthOrder::Normal,
+        };
         let network = rd(16);
         let linktype = network & 0xffff;
         if !super::linktypes::is_known(linktype) {
@@ -41,6 +63,7 @@ impl PcapReader {
             )));
         }
         Ok(Some(PcapReader {
+            swapped,
             big_endian,
             nanos,
             extra_header,
@@ -65,8 +88,12 @@ impl PcapReader {
         let rd = |i: usize| field(&hdr, i, self.big_endian);
         let secs = rd(0);
         let frac = rd(4);
-        let caplen = rd(8);
-        let len = rd(12);
+        let (mut caplen, mut len) = (rd(8), rd(12));
+        match self.swapped {
+            LengthOrder::Swapped => std::mem::swap(&mut caplen, &mut len),
+            LengthOrder::SwappedIfBigger if caplen > len => std::mem::swap(&mut caplen, &mut len),
+            _ => {}
+        }
         if caplen > self.max_len {
             return Err(CaptureError::Corrupt(format!(
                 "pcap: File has {caplen}-byte packet, bigger than maximum of {}",
@@ -74,19 +101,21 @@ impl PcapReader {
             )));
         }
         read_into(r, buf, caplen as usize)?;
+        // Kept as written, even a second or more, in wiretap's signed 32-bit field.
         let nanos = if self.nanos {
             frac
         } else {
-            frac.saturating_mul(1000)
+            frac.wrapping_mul(1000)
         };
-        // Kept as written, even a fraction of a second or more, as wiretap does.
-        let ts = Timestamp::new(i64::from(secs), nanos);
+        let ts = Timestamp::new(i64::from(secs), nanos as i32);
+        let (start, _, len) = super::linktypes::strip_pseudo_header(self.linktype, caplen, len)
+            .map_err(CaptureError::Corrupt)?;
         Ok(Some(RecordMeta {
             ts,
             len,
             linktype: self.linktype,
             interface_id: 0,
-            data_start: 0,
+            data_start: start,
             data_end: buf.len(),
         }))
     }

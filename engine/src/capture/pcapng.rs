@@ -253,12 +253,14 @@ impl PcapngReader {
                 body_len - 20
             )));
         }
+        let (skip, _, len) = super::linktypes::strip_pseudo_header(iface.linktype, caplen, len)
+            .map_err(CaptureError::Corrupt)?;
         Ok(RecordMeta {
             ts: convert_ts(&iface, ts_raw),
             len,
             linktype: iface.linktype,
             interface_id,
-            data_start: 20,
+            data_start: 20 + skip,
             data_end,
         })
     }
@@ -288,7 +290,7 @@ fn convert_ts(iface: &Interface, raw: u64) -> Timestamp {
             let per_sec = 1u128 << shift;
             let secs = u128::from(raw) / per_sec;
             let frac = u128::from(raw) % per_sec;
-            (secs as i64, ((frac * 1_000_000_000) / per_sec) as u32)
+            (secs as i64, ((frac * 1_000_000_000) / per_sec) as i32)
         }
         None => {
             let tps = iface.ticks_per_sec.max(1);
@@ -299,7 +301,7 @@ fn convert_ts(iface: &Interface, raw: u64) -> Timestamp {
             } else {
                 frac / (tps / 1_000_000_000)
             };
-            (secs as i64, nanos as u32)
+            (secs as i64, nanos as i32)
         }
     };
     Timestamp::new(secs.saturating_add(iface.offset_secs), nanos)

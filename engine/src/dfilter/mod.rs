@@ -5,6 +5,11 @@
 //! [`FieldTable`]. Errors carry the span they point at; the CLI renders them
 //! in tshark's words with a caret line.
 
+mod compile;
+mod eval;
+mod lex;
+mod parse;
+
 use crate::fields::{FieldId, Registry};
 use crate::table::FieldTable;
 
@@ -20,29 +25,52 @@ pub struct FilterError {
 /// A compiled display filter.
 #[derive(Clone, Debug)]
 pub struct Filter {
-    field: FieldId,
+    root: Option<compile::Node>,
+    fields: Vec<FieldId>,
 }
 
 impl Filter {
     /// Compiles `text` against the fields of `reg`.
     pub fn compile(text: &str, reg: &Registry) -> Result<Filter, FilterError> {
-        let name = text.trim();
-        match reg.lookup(name) {
-            Some(field) => Ok(Filter { field }),
-            None => Err(FilterError {
-                message: format!("{name} is neither a field nor a protocol name."),
-                span: Some((0, text.len())),
-            }),
-        }
+        Self::compile_inner(text, reg).map_err(|mut e| {
+            if e.message.contains("__TEXT__") {
+                let s = e
+                    .span
+                    .and_then(|(a, b)| text.get(a..b))
+                    .unwrap_or("")
+                    .to_string();
+                e.message = e.message.replace("__TEXT__", &s);
+            }
+            e
+        })
+    }
+
+    fn compile_inner(text: &str, reg: &Registry) -> Result<Filter, FilterError> {
+        let toks = lex::lex(text)?;
+        let Some(ast) = parse::parse(&toks)? else {
+            return Ok(Filter {
+                root: None,
+                fields: Vec::new(),
+            });
+        };
+        let mut ck = compile::Checker::new(reg);
+        let root = ck.expr(&ast)?;
+        Ok(Filter {
+            root: Some(root),
+            fields: ck.fields,
+        })
     }
 
     /// The fields the filter reads; dissection must compute them.
     pub fn fields(&self) -> Vec<FieldId> {
-        vec![self.field]
+        self.fields.clone()
     }
 
     /// Whether the frame whose fields are in `t` passes.
     pub fn matches(&self, t: &FieldTable) -> bool {
-        t.has(self.field)
+        match &self.root {
+            None => true,
+            Some(n) => eval::eval(n, t),
+        }
     }
 }
