@@ -72,6 +72,8 @@ fields! {
         certificate: "tls.handshake.certificate", "Certificate", Bytes, None;
         cert_types_count: "tls.handshake.cert_types_count", "Certificate types count", U8, Dec;
         dnames_len: "tls.handshake.dnames_len", "Distinguished Names Length", U16, Dec;
+        cipher_spec_len: "tls.handshake.cipher_spec_len", "Cipher Spec Length", U16, Dec;
+        challenge_length: "tls.handshake.challenge_length", "Challenge Length", U16, Dec;
         dname_len: "tls.handshake.dname_len", "Distinguished Name Length", U16, Dec;
         sig_hash_alg_len: "tls.handshake.sig_hash_alg_len", "Signature Hash Algorithms Length", U16, Dec;
         cert_context_len: "tls.handshake.certificate_request_context_length", "Certificate Request Context Length", U8, Dec;
@@ -304,9 +306,14 @@ impl Run<'_, '_> {
                 first.is_some_and(|b| b >= 0x80) && matches!(third, Some(0 | 1 | 2 | 4))
             };
             if v2 {
-                // SSLv2 records: shown as the protocol only.
-                self.begin(data, &mut started);
-                break;
+                match self.sslv2_record(data, off, avail, can_desegment, &mut started) {
+                    Step::Next(n) => {
+                        off = n;
+                        continue;
+                    }
+                    Step::NeedMore(more) => return Outcome::NeedMore { offset: off, more },
+                    Step::Stop => break,
+                }
             }
             if !known && !looks_like_sslv3(rest) {
                 // Continuation data.
@@ -324,6 +331,71 @@ impl Run<'_, '_> {
             }
         }
         Outcome::Done(data.len())
+    }
+
+    /// dissect_ssl2_record: the record header and a ClientHello's lengths.
+    fn sslv2_record(
+        &mut self,
+        data: &[u8],
+        off: usize,
+        avail: usize,
+        can_desegment: bool,
+        started: &mut bool,
+    ) -> Step {
+        let f = self.f.tls;
+        let rest = data.get(off..).unwrap_or(&[]);
+        let Some(&b0) = rest.first() else {
+            return Step::Stop;
+        };
+        let hl = if b0 & 0x80 != 0 { 2 } else { 3 };
+        let Some(&b1) = rest.get(1) else {
+            return Step::Stop;
+        };
+        let len = if hl == 2 {
+            usize::from(b0 & 0x7f) << 8 | usize::from(b1)
+        } else {
+            usize::from(b0 & 0x3f) << 8 | usize::from(b1)
+        };
+        if avail < hl + len {
+            if can_desegment {
+                return Step::NeedMore(Some(hl + len - avail));
+            }
+            return Step::Stop;
+        }
+        self.begin(data, started);
+        self.cx.t.push(f.record, dorsal_engine::table::Value::None);
+        let Some(&msg) = rest.get(hl) else {
+            return Step::Stop;
+        };
+        if self.sess.version == 0 && (2..=8).contains(&msg) {
+            self.sess.version = 0x0002;
+        }
+        self.cx.t.push_u(f.record_version, 0x0002u16);
+        if msg > 8 {
+            return Step::Next(off + hl + len);
+        }
+        self.cx.t.push_u(f.record_length, len as u64);
+        self.cx.t.push_u(f.handshake_type, msg);
+        if msg == 1 {
+            let b = rest.get(hl + 1..).unwrap_or(&[]);
+            let Some(v) = be16(b, 0) else {
+                return Step::Stop;
+            };
+            if matches!(v, 0x0002 | SSLV3 | TLS10 | TLS11 | TLS12 | TLS13 | GMTLS) {
+                self.sess.client_dir = Some(self.direction);
+                self.cx.t.push_u(f.version, v);
+                for (i, field) in [f.cipher_spec_len, f.session_id_length, f.challenge_length]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let Some(x) = be16(b, 2 + 2 * i) else {
+                        return Step::Stop;
+                    };
+                    self.cx.t.push_u(field, x);
+                }
+            }
+        }
+        Step::Next(off + hl + len)
     }
 
     /// Adds the `tls` protocol item once per call, before the first record.
