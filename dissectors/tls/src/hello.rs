@@ -104,7 +104,13 @@ fn push_ascii(t: &mut FieldTable, field: FieldId, b: &[u8]) {
 impl Hs<'_> {
     /// ssl_add_vector: pushes the length; `None` when the vector does not
     /// fit (the caller gives up on the rest of the structure).
-    fn vector(&mut self, off: usize, end: usize, size: usize, field: FieldId) -> Res<Option<usize>> {
+    fn vector(
+        &mut self,
+        off: usize,
+        end: usize,
+        size: usize,
+        field: FieldId,
+    ) -> Res<Option<usize>> {
         if off > end || end - off < size {
             return Ok(None);
         }
@@ -215,7 +221,13 @@ impl Hs<'_> {
     }
 
     /// ssl_dissect_hnd_extension; returns the offset after the extensions.
-    fn extensions(&mut self, off: usize, end: usize, msg: Msg, mut ja3: Option<&mut String>) -> Res<usize> {
+    fn extensions(
+        &mut self,
+        off: usize,
+        end: usize,
+        msg: Msg,
+        mut ja3: Option<&mut String>,
+    ) -> Res<usize> {
         let f = self.f.tls;
         let Some(exts_len) = self.vector(off, end, 2, f.extensions_length)? else {
             return Ok(end);
@@ -370,7 +382,12 @@ impl Hs<'_> {
         Ok(next)
     }
 
-    fn supported_groups(&mut self, off: usize, end: usize, mut ja3: Option<&mut String>) -> Res<usize> {
+    fn supported_groups(
+        &mut self,
+        off: usize,
+        end: usize,
+        mut ja3: Option<&mut String>,
+    ) -> Res<usize> {
         let f = self.f.tls;
         let Some(l) = self.vector(off, end, 2, f.supported_groups_length)? else {
             return Ok(end);
@@ -562,6 +579,11 @@ fn wireshark_dissects(et: u16) -> bool {
             | 0xff01
             | 0xffce
     )
+}
+
+#[cfg(test)]
+pub fn tests_md5(s: &str) -> String {
+    md5_hex(s)
 }
 
 #[cfg(test)]

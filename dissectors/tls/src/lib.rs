@@ -140,7 +140,27 @@ fn valid_content_type(t: u8) -> bool {
 pub fn known_handshake_type(t: u8) -> bool {
     matches!(
         t,
-        0 | 1 | 2 | 3 | 4 | 5 | 6 | 8 | 11 | 12 | 13 | 14 | 15 | 16 | 20 | 21 | 22 | 23 | 24 | 25 | 67 | 254
+        0 | 1
+            | 2
+            | 3
+            | 4
+            | 5
+            | 6
+            | 8
+            | 11
+            | 12
+            | 13
+            | 14
+            | 15
+            | 16
+            | 20
+            | 21
+            | 22
+            | 23
+            | 24
+            | 25
+            | 67
+            | 254
     )
 }
 
@@ -466,7 +486,9 @@ impl Run<'_, '_> {
         let body = body.get(..len).unwrap_or(body);
         let r = match ct {
             CT_CCS => {
-                self.cx.t.push(f.change_cipher_spec, dorsal_engine::table::Value::None);
+                self.cx
+                    .t
+                    .push(f.change_cipher_spec, dorsal_engine::table::Value::None);
                 if body.is_empty() {
                     Err(Trunc)
                 } else {
@@ -482,7 +504,9 @@ impl Run<'_, '_> {
                 }
             }
             CT_ALERT => {
-                self.cx.t.push(f.alert_message, dorsal_engine::table::Value::None);
+                self.cx
+                    .t
+                    .push(f.alert_message, dorsal_engine::table::Value::None);
                 if len == 2 {
                     match (body.first(), body.get(1)) {
                         (Some(&l), Some(&d)) => {
@@ -520,7 +544,10 @@ impl Run<'_, '_> {
             return;
         }
         let mut version = version;
-        if hs_type == 2 && ct == CT_HANDSHAKE && (tls13_draft(version) != 0 || version == 0xfb17 || version == 0xfb1a) {
+        if hs_type == 2
+            && ct == CT_HANDSHAKE
+            && (tls13_draft(version) != 0 || version == 0xfb17 || version == 0xfb1a)
+        {
             version = TLS13;
         }
         if matches!(version, SSLV3 | TLS10 | TLS11 | TLS12 | TLS13 | GMTLS) {
@@ -559,10 +586,13 @@ impl Run<'_, '_> {
                 let is_last = msg_len != 0 && frags_len + subset == msg_len;
                 let mut frag = frag;
                 if frag.buf.len() + subset <= HS_FRAG_CAP {
-                    frag.buf.extend_from_slice(body.get(..subset).unwrap_or(body));
+                    frag.buf
+                        .extend_from_slice(body.get(..subset).unwrap_or(body));
                 }
                 handled_frag = true;
-                self.cx.t.push(f.handshake, dorsal_engine::table::Value::None);
+                self.cx
+                    .t
+                    .push(f.handshake, dorsal_engine::table::Value::None);
                 if is_last {
                     off = subset;
                     if frag.buf.len() == msg_len {
@@ -579,7 +609,9 @@ impl Run<'_, '_> {
             // else: not all captured, reassembly stops; this record starts anew.
         }
         if !handled_frag && self.encrypted_message(body, len, side)? {
-            self.cx.t.push(f.handshake, dorsal_engine::table::Value::None);
+            self.cx
+                .t
+                .push(f.handshake, dorsal_engine::table::Value::None);
             return Ok(());
         }
         while off < len {
@@ -599,11 +631,11 @@ impl Run<'_, '_> {
                     return Err(Trunc);
                 }
                 if let Some(s) = self.sess.frag.get_mut(side) {
-                    *s = Some(HsFrag {
-                        buf: tail.to_vec(),
-                    });
+                    *s = Some(HsFrag { buf: tail.to_vec() });
                 }
-                self.cx.t.push(f.handshake, dorsal_engine::table::Value::None);
+                self.cx
+                    .t
+                    .push(f.handshake, dorsal_engine::table::Value::None);
                 break;
             }
             self.handshake_full(body, off, version, is_first)?;
@@ -650,7 +682,9 @@ impl Run<'_, '_> {
             hrr = is_hrr;
             self.try_set_version(CT_HANDSHAKE, 2, sv);
         }
-        self.cx.t.push(f.handshake, dorsal_engine::table::Value::None);
+        self.cx
+            .t
+            .push(f.handshake, dorsal_engine::table::Value::None);
         if !known {
             return Ok(());
         }
@@ -693,5 +727,234 @@ fn tls13_draft(v: u16) -> u8 {
         (v & 0xff) as u8
     } else {
         0
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use dorsal_engine::dissect::{Frame, Notes, TcpPayloadInfo};
+    use dorsal_engine::table::{FieldTable, Value};
+
+    fn vec16(body: &[u8]) -> Vec<u8> {
+        let mut v = (body.len() as u16).to_be_bytes().to_vec();
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn ext(ty: u16, body: &[u8]) -> Vec<u8> {
+        let mut v = ty.to_be_bytes().to_vec();
+        v.extend(vec16(body));
+        v
+    }
+
+    /// A TLS 1.2 record holding a ClientHello: GREASE suite and extension,
+    /// SNI "example.com", ALPN "h2", groups x25519/secp256r1, point format 0.
+    fn client_hello() -> Vec<u8> {
+        let mut body = vec![0x03, 0x03];
+        body.extend([7u8; 32]); // random
+        body.push(0); // session id length
+        body.extend(vec16(&[0x0a, 0x0a, 0x13, 0x01, 0xc0, 0x2f]));
+        body.extend([1, 0]); // one compression method: null
+        let mut exts = ext(0x2a2a, &[]);
+        let mut sni = vec![0];
+        sni.extend(vec16(b"example.com"));
+        exts.extend(ext(0, &vec16(&sni)));
+        exts.extend(ext(16, &vec16(&[2, b'h', b'2'])));
+        exts.extend(ext(10, &vec16(&[0x00, 0x1d, 0x00, 0x17])));
+        exts.extend(ext(11, &[1, 0]));
+        body.extend(vec16(&exts));
+        let mut hs = vec![1, 0, 0, body.len() as u8];
+        hs.extend(body);
+        let mut rec = vec![22, 3, 1];
+        rec.extend(vec16(&hs));
+        rec
+    }
+
+    struct Env {
+        reg: Registry,
+        f: Fields,
+        ds: Dissectors,
+        tls: Tls,
+        t: FieldTable,
+        notes: Notes,
+    }
+
+    fn env() -> Env {
+        let mut reg = Registry::new();
+        let f = register_fields(&mut reg);
+        Env {
+            reg,
+            f,
+            ds: Dissectors::new(),
+            tls: Tls::new(f, false),
+            t: FieldTable::new(),
+            notes: Notes::default(),
+        }
+    }
+
+    impl Env {
+        /// Dissects `data` as frame `n` of TCP stream 0, direction `dir`;
+        /// `reported` is the length on the wire.
+        fn run(&mut self, n: u32, dir: u8, data: &[u8], reported: usize) -> Outcome {
+            self.t.clear();
+            let frame = Frame {
+                number: n,
+                ..Frame::default()
+            };
+            let mut cx = Cx::new(
+                &frame,
+                &mut self.t,
+                &self.reg,
+                &mut self.ds,
+                &mut self.notes,
+            );
+            cx.tcp = Some(TcpPayloadInfo {
+                stream: 0,
+                direction: dir,
+                ..TcpPayloadInfo::default()
+            });
+            cx.srcport = if dir == 0 { 50000 } else { 443 };
+            cx.reported = reported;
+            self.tls.dissect(&mut cx, data)
+        }
+
+        fn strings(&self, id: dorsal_engine::fields::FieldId) -> Vec<String> {
+            self.t
+                .values(id)
+                .filter_map(|v| match v {
+                    Value::Str(s) => Some(String::from_utf8_lossy(self.t.bytes(*s)).into_owned()),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        fn uints(&self, id: dorsal_engine::fields::FieldId) -> Vec<u64> {
+            self.t
+                .values(id)
+                .filter_map(|v| match v {
+                    Value::U(u) => Some(*u),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn client_hello_fields_and_ja3() {
+        let mut e = env();
+        let ch = client_hello();
+        assert_eq!(e.run(1, 0, &ch, ch.len()), Outcome::Done(ch.len()));
+        let f = e.f.tls;
+        assert_eq!(e.uints(f.handshake_type), vec![1]);
+        assert_eq!(e.uints(f.record_version), vec![0x0301]);
+        assert_eq!(e.uints(f.ciphersuite), vec![0x0a0a, 0x1301, 0xc02f]);
+        assert_eq!(e.strings(f.server_name), vec!["example.com"]);
+        assert_eq!(e.strings(f.alpn_str), vec!["h2"]);
+        assert_eq!(e.uints(f.extension_type), vec![0x2a2a, 0, 16, 10, 11]);
+        let full = "771,4865-49199,0-16-10-11,29-23,0";
+        assert_eq!(e.strings(f.ja3_full), vec![full]);
+        assert_eq!(e.strings(f.ja3), vec![hello::tests_md5(full)]);
+    }
+
+    #[test]
+    fn records_spanning_segments_ask_for_the_rest() {
+        let mut e = env();
+        let ch = client_hello();
+        // Only the header's first 3 bytes: one more segment, length unknown.
+        assert_eq!(
+            e.run(1, 0, &ch[..3], 3),
+            Outcome::NeedMore {
+                offset: 0,
+                more: None
+            }
+        );
+        // Half the record: exactly the missing bytes.
+        let half = ch.len() / 2;
+        assert_eq!(
+            e.run(1, 0, &ch[..half], half),
+            Outcome::NeedMore {
+                offset: 0,
+                more: Some(ch.len() - half)
+            }
+        );
+        // A whole record then the start of another: the first is dissected.
+        let mut two = ch.clone();
+        two.extend_from_slice(&ch[..10]);
+        assert_eq!(
+            e.run(1, 0, &two, two.len()),
+            Outcome::NeedMore {
+                offset: ch.len(),
+                more: Some(ch.len() - 10)
+            }
+        );
+        assert_eq!(e.strings(e.f.tls.server_name), vec!["example.com"]);
+    }
+
+    #[test]
+    fn handshake_message_spanning_records_is_reassembled() {
+        let mut e = env();
+        let ch = client_hello();
+        let hs = &ch[5..];
+        let (a, b) = hs.split_at(20);
+        let mut r1 = vec![22, 3, 3];
+        r1.extend(vec16(a));
+        let mut r2 = vec![22, 3, 3];
+        r2.extend(vec16(b));
+        assert_eq!(e.run(1, 0, &r1, r1.len()), Outcome::Done(r1.len()));
+        assert!(e.uints(e.f.tls.handshake_type).is_empty());
+        assert!(e.t.has(e.f.tls.handshake));
+        assert_eq!(e.run(2, 0, &r2, r2.len()), Outcome::Done(r2.len()));
+        assert_eq!(e.uints(e.f.tls.handshake_type), vec![1]);
+        assert_eq!(e.strings(e.f.tls.server_name), vec!["example.com"]);
+    }
+
+    #[test]
+    fn hello_cut_by_snaplen_keeps_what_it_holds() {
+        let mut e = env();
+        let ch = client_hello();
+        // Cut just after the SNI extension: ALPN and JA3 are lost.
+        let cut = ch.len() - 22;
+        assert_eq!(e.run(1, 0, &ch[..cut], ch.len()), Outcome::Done(cut));
+        assert_eq!(e.strings(e.f.tls.server_name), vec!["example.com"]);
+        assert!(e.strings(e.f.tls.alpn_str).is_empty());
+        assert!(e.strings(e.f.tls.ja3_full).is_empty());
+        // Every prefix of the record is handled without panicking.
+        for n in 0..ch.len() {
+            e.run(1, 0, &ch[..n], ch.len());
+            e.run(1, 0, &ch[..n], n);
+        }
+    }
+
+    #[test]
+    fn text_and_garbage_are_not_tls() {
+        let mut e = env();
+        assert_eq!(e.run(1, 0, b"GET / HTTP/1.1\r\n", 16), Outcome::Rejected);
+        let mut h = env();
+        h.tls = Tls::new(h.f, true);
+        assert_eq!(h.run(1, 0, &[0x17, 0x03, 0x03, 0, 0], 5), Outcome::Rejected);
+        assert_eq!(h.run(1, 0, &[1, 2, 3, 4, 5, 6], 6), Outcome::Rejected);
+        let ch = client_hello();
+        assert_eq!(h.run(1, 0, &ch, ch.len()), Outcome::Done(ch.len()));
+    }
+
+    #[test]
+    fn encrypted_records_stay_opaque() {
+        let mut e = env();
+        let mut rec = vec![23, 3, 3, 0, 32];
+        rec.extend([0xab; 32]);
+        assert_eq!(e.run(1, 1, &rec, rec.len()), Outcome::Done(rec.len()));
+        assert_eq!(e.uints(e.f.tls.record_content_type), vec![23]);
+        assert!(!e.t.has(e.f.tls.handshake));
+        // A Finished after ChangeCipherSpec is an encrypted handshake message.
+        let mut flight = vec![20, 3, 3, 0, 1, 1, 22, 3, 3, 0, 40];
+        flight.extend([0x5a; 40]);
+        e.run(2, 1, &flight, flight.len());
+        let mut fin = vec![22, 3, 3, 0, 40];
+        fin.extend([0x14; 40]);
+        e.run(3, 1, &fin, fin.len());
+        assert!(e.t.has(e.f.tls.handshake));
+        assert!(e.uints(e.f.tls.handshake_type).is_empty());
     }
 }

@@ -124,7 +124,12 @@ struct Walker<'a, 'b> {
 
 /// Pushes the names of the certificate starting at `buf[0]`, whose encoding
 /// must end by `limit`. Returns `Err(Trunc)` when the capture ended first.
-pub fn certificate(f: &X509Fields, t: &mut FieldTable, buf: &[u8], limit: usize) -> Result<(), Trunc> {
+pub fn certificate(
+    f: &X509Fields,
+    t: &mut FieldTable,
+    buf: &[u8],
+    limit: usize,
+) -> Result<(), Trunc> {
     let mut w = Walker {
         buf,
         f,
@@ -405,9 +410,7 @@ fn attribute_syntax(oid: &[u8]) -> Syntax {
             _ => Syntax::Other,
         },
         // 2.5.4.N.1 (collective attributes)
-        [0x55, 0x04, n, 0x01] if matches!(n, 7 | 8 | 9 | 10 | 11 | 17 | 18 | 19) => {
-            Syntax::DirectoryString
-        }
+        [0x55, 0x04, 7 | 8 | 9 | 10 | 11 | 17 | 18 | 19, 0x01] => Syntax::DirectoryString,
         // 2.16.840.1.101.2.2.1.45 releaseAuthorityName
         [0x60, 0x86, 0x48, 0x01, 0x65, 0x02, 0x02, 0x01, 0x2d] => Syntax::DirectoryString,
         _ => Syntax::Other,
@@ -429,7 +432,12 @@ pub fn decode_string(tag: u8, b: &[u8]) -> String {
         0x1e => {
             let units: Vec<u16> = b
                 .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]))
+                .map(|c| {
+                    u16::from_be_bytes([
+                        c.first().copied().unwrap_or(0),
+                        c.get(1).copied().unwrap_or(0),
+                    ])
+                })
                 .collect();
             String::from_utf16_lossy(&units)
         }
