@@ -9,6 +9,7 @@ mod eth;
 mod frame;
 mod icmp;
 mod ip;
+mod links;
 mod tcp;
 mod tunnel;
 mod udp;
@@ -30,6 +31,7 @@ pub struct Fields {
     tcp: tcp::TcpFields,
     udp: udp::UdpFields,
     tunnel: tunnel::TunnelFields,
+    links: links::LinkFields,
 }
 
 /// Declares the fields of every dissector of this crate.
@@ -42,6 +44,7 @@ pub fn register_fields(reg: &mut Registry) -> Fields {
         tcp: tcp::TcpFields::register(reg),
         udp: udp::UdpFields::register(reg),
         tunnel: tunnel::TunnelFields::register(reg),
+        links: links::LinkFields::register(reg),
     }
 }
 
@@ -76,4 +79,5 @@ pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
     let udp = ds.register("udp", Rc::new(udp::Udp::new(f.udp)));
     ds.add("ip.proto", 17, udp);
     tunnel::attach(ds, f.tunnel);
+    links::attach(ds, f.links);
 }
