@@ -1,75 +1,8 @@
 //! End-to-end behaviour of the `dorsal` binary on captures built here.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-fn dorsal(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dorsal"))
-        .args(args)
-        .env("TZ", "UTC")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start dorsal");
-    if let Some(bytes) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(bytes)
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("run dorsal")
-}
-
-/// Ethernet + IPv4 + UDP from 10.0.0.1:1234 to 10.0.0.2:9 carrying `payload`.
-fn udp_frame(payload: &[u8]) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    let total = (20 + 8 + payload.len()) as u16;
-    f.extend_from_slice(&[
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        1,
-        0x40,
-        0,
-        64,
-        17,
-        0,
-        0,
-    ]);
-    f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
-    let ulen = (8 + payload.len()) as u16;
-    f.extend_from_slice(&[0x04, 0xd2, 0, 9, (ulen >> 8) as u8, ulen as u8, 0, 0]);
-    f.extend_from_slice(payload);
-    f
-}
-
-fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
-    let mut v = vec![
-        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
-    ];
-    for (i, f) in frames.iter().enumerate() {
-        v.extend_from_slice(&(1_000 + i as u32).to_le_bytes());
-        v.extend_from_slice(&500_000u32.to_le_bytes());
-        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        v.extend_from_slice(f);
-    }
-    v
-}
-
-fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("dorsal-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).expect("write capture");
-    path
-}
+use common::{dorsal, pcap, udp_frame, write_temp};
 
 #[test]
 fn fields_rows_for_each_frame() {
