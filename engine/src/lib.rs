@@ -8,6 +8,7 @@ pub mod capture;
 pub mod dfilter;
 pub mod dissect;
 pub mod fields;
+pub mod flow;
 pub mod format;
 pub mod output;
 pub mod run;
