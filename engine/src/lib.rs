@@ -13,3 +13,4 @@ pub mod format;
 pub mod output;
 pub mod run;
 pub mod table;
+pub mod taps;
