@@ -418,11 +418,8 @@ fn needs_more(
                 }
             } else if has(b"Transfer-Encoding:") {
                 let v = line.get(18..).unwrap_or_default();
-                let v = &v[v
-                    .iter()
-                    .take_while(|&&c| c == b' ' || c == b'\t')
-                    .count()
-                    .min(v.len())..];
+                let skip = v.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+                let v = v.get(skip..).unwrap_or_default();
                 if v.len() >= 7
                     && v.get(..7)
                         .is_some_and(|p| p.eq_ignore_ascii_case(b"chunked"))
@@ -454,9 +451,7 @@ fn needs_more(
             if let Some(semi) = line.iter().position(|&c| c == b';') {
                 line = line.get(..semi).unwrap_or_default();
             }
-            let Some(size) = body::scan_hex(line) else {
-                return None;
-            };
+            let size = body::scan_hex(line)?;
             if size > 1 << 31 {
                 return None;
             }
@@ -622,7 +617,6 @@ impl Http {
         let key_seq = seq.map(|s| (dir, s));
         let mut resume = key_seq.and_then(|k| conv.chunk_resume.get(&k).copied());
         let first_line = body::line_end(data, offset, true);
-        let mut kind = Kind::Others;
         let mut is_req_resp = false;
         match first_line {
             None => {
@@ -634,7 +628,6 @@ impl Http {
             Some((linelen, _)) => {
                 let line = data.get(offset..offset + linelen).unwrap_or_default();
                 if let Some((k, _)) = classify(line) {
-                    kind = k;
                     is_req_resp = true;
                     let mut try_body = true;
                     if k == Kind::Response {
@@ -671,7 +664,6 @@ impl Http {
         if let Some(k) = key_seq {
             conv.chunk_resume.remove(&k);
         }
-        let _ = is_req_resp;
 
         // From here on the message is dissected.
         let mut proto_entry: Option<Option<usize>> = None;
@@ -691,7 +683,7 @@ impl Http {
         let mut req_host: Option<Vec<u8>> = None;
         let mut req_uri: Option<Vec<u8>> = None;
         let mut response_code = 0u32;
-        kind = Kind::Others;
+        let mut kind = Kind::Others;
         let mut lines = 0usize;
         while offset < data.len() && lines < MAX_LINES {
             lines += 1;
@@ -1092,18 +1084,18 @@ impl Http {
             cx.t.push_str(lf, full);
         }
         match lname.as_slice() {
-            b"authorization" | b"proxy-authorization" => {
-                if !(v.starts_with(b"NTLM ") || v.starts_with(b"Negotiate ")) {
-                    if let Some(cred) = v.strip_prefix(b"Basic ") {
-                        let cred_s: &[u8] = cred.split(|&c| c == 0).next().unwrap_or_default();
-                        let dec = if cred_s.len() > 1 {
-                            body::base64_lenient(cred_s)
-                        } else {
-                            cred_s.to_vec()
-                        };
-                        let end = dec.iter().position(|&c| c == 0).unwrap_or(dec.len());
-                        cx.t.push_str(f.authbasic, dec.get(..end).unwrap_or_default());
-                    }
+            b"authorization" | b"proxy-authorization"
+                if !(v.starts_with(b"NTLM ") || v.starts_with(b"Negotiate ")) =>
+            {
+                if let Some(cred) = v.strip_prefix(b"Basic ") {
+                    let cred_s: &[u8] = cred.split(|&c| c == 0).next().unwrap_or_default();
+                    let dec = if cred_s.len() > 1 {
+                        body::base64_lenient(cred_s)
+                    } else {
+                        cred_s.to_vec()
+                    };
+                    let end = dec.iter().position(|&c| c == 0).unwrap_or(dec.len());
+                    cx.t.push_str(f.authbasic, dec.get(..end).unwrap_or_default());
                 }
             }
             b"content-type" => {

@@ -281,7 +281,11 @@ impl Dissector for Tcp {
         } else {
             raw_ack
         };
-        let seg_flags = {
+        // A segment quoted by an ICMP error is not part of the stream.
+        let in_error = cx.t.layers().iter().any(|l| *l == "icmp" || *l == "icmpv6");
+        let seg_flags = if in_error {
+            SegFlags::default()
+        } else {
             let [a, b] = &mut conv.seq;
             let (fa, ra) = if fi == 0 { (a, &*b) } else { (b, &*a) };
             SeqAnalysis::segment(
@@ -377,8 +381,9 @@ impl Dissector for Tcp {
         };
         if seglen > 0 {
             cx.t.push_bytes(f.payload, payload);
-            if payload.len() < seglen {
-                // Cut short by the snaplen: no reassembly, as in Wireshark.
+            if payload.len() < seglen || in_error {
+                // Cut short by the snaplen, or inside an ICMP error: no
+                // reassembly, as in Wireshark.
                 let info = Delivered {
                     seq,
                     reassembled: false,
@@ -392,7 +397,7 @@ impl Dissector for Tcp {
                 self.report(cx, &report, payload.len());
             }
         }
-        if flags & FIN != 0 && payload.len() >= seglen {
+        if flags & FIN != 0 && payload.len() >= seglen && !in_error {
             let report = self.fin(cx, &seg, payload);
             self.report(cx, &report, 0);
         }

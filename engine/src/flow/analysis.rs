@@ -93,6 +93,7 @@ impl SeqAnalysis {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -484,6 +484,7 @@ impl Direction {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -536,7 +537,7 @@ mod tests {
 
     #[test]
     fn retransmitted_first_segment_is_ignored() {
-        let got = run(&[(1, &[4, b'a']), (1, &[4, b'a']), (3, &[b'b', b'c', b'd'])]);
+        let got = run(&[(1, &[4, b'a']), (1, &[4, b'a']), (3, b"bcd")]);
         assert_eq!(got, vec![(3, b"abcd".to_vec())]);
     }
 

@@ -42,7 +42,7 @@ pub const MAX_TRIES: u32 = 1000;
 pub struct ObjectWriter {
     proto: String,
     dir: PathBuf,
-    /// tshark's clash counter: it is never reset between objects.
+    /// tshark's clash counter, reset for each object.
     count: u32,
     /// The first write error, reported once at the end.
     pub error: Option<io::Error>,
@@ -76,6 +76,7 @@ impl ObjectWriter {
             }
         };
         let mut path;
+        self.count = 0;
         loop {
             let name = massage(&base, MAX_FILE_LEN, self.count);
             path = self.dir.join(os_name(&name));
@@ -167,6 +168,7 @@ fn rename(mut s: Vec<u8>, maxlen: usize, dupn: u32) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -185,7 +187,7 @@ mod tests {
     }
 
     #[test]
-    fn writer_numbers_clashes_without_resetting() {
+    fn writer_numbers_clashes() {
         let dir = std::env::temp_dir().join(format!("dorsal-eo-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         let mut w = ObjectWriter::new("http", &dir.join("sub")).expect("dir");
@@ -213,7 +215,7 @@ mod tests {
         names.sort();
         assert_eq!(
             names,
-            vec!["a(1).txt", "a.txt", "b(1).txt", "object7(1).text%2fhtml"]
+            vec!["a(1).txt", "a.txt", "b.txt", "object7.text%2fhtml"]
         );
         let _ = fs::remove_dir_all(&dir);
     }
