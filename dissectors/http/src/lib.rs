@@ -155,6 +155,8 @@ pub fn register_dissectors(f: &HttpFields, ds: &mut Dissectors, eo: Option<Share
     for &p in TCP_PORTS {
         ds.add("tcp.port", u32::from(p), id);
     }
+    // SSDP (HTTP over UDP): tshark's fields are the http.* ones.
+    ds.add("udp.port", 1900, id);
     let h = ds.register("http.heur", Rc::new(HttpHeur(http)));
     ds.add_heuristic("tcp.heur", h);
 }
@@ -544,7 +546,7 @@ impl Dissector for Http {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let Some(tcp) = cx.tcp else {
             // Not over TCP: dissect what is there, without reassembly.
-            return self.on_stream(cx, data, 0, 0, false);
+            return self.on_stream(cx, data, u32::MAX, 0, false);
         };
         self.on_stream(cx, data, tcp.stream, tcp.direction, tcp.can_desegment)
     }
