@@ -5,8 +5,10 @@
 
 mod args;
 
+use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
+use std::rc::Rc;
 
 use args::{ArgError, Args, OutputFormat};
 use dorsal_engine::capture::CaptureError;
@@ -15,6 +17,7 @@ use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink};
 use dorsal_engine::run::{run, RunError, RunOptions};
+use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink};
 
 const PROG: &str = "dorsal";
 
@@ -51,8 +54,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     for z in &a.stats {
         check_stat(z)?;
     }
+    let mut exports = Vec::new();
     for x in &a.export_objects {
-        check_export(x)?;
+        exports.push(check_export(x)?);
     }
 
     let compile = |text: &Option<String>| -> Result<Option<Filter>, u8> {
@@ -86,11 +90,32 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         count: a.count,
         fields: field_ids.clone(),
     };
+    // Export objects are written by the last pass only.
+    let mut writers: Vec<Rc<RefCell<ObjectWriter>>> = Vec::new();
+    for (proto, dir) in &exports {
+        match ObjectWriter::new(proto, std::path::Path::new(dir)) {
+            Ok(w) => writers.push(Rc::new(RefCell::new(w))),
+            Err(e) => {
+                eprintln!("Failed to create export objects output directory \"{dir}\": {e}");
+                return Err(2);
+            }
+        }
+    }
+    let passes = std::cell::Cell::new(0u32);
     let build = || -> Dissectors {
+        passes.set(passes.get() + 1);
+        let last = !a.two_pass || passes.get() >= 2;
+        let eo: Option<SharedSink> = match writers.as_slice() {
+            _ if !last => None,
+            [] => None,
+            [one] => Some(one.clone() as SharedSink),
+            _ => Some(Rc::new(RefCell::new(Fanout(writers.clone()))) as SharedSink),
+        };
         let mut ds = Dissectors::new();
-        dorsal_link::register_dissectors(&dissector_fields.0, &mut ds);
-        dorsal_dns::register_dissectors(&dissector_fields.1, &mut ds);
-        dorsal_tls::register_dissectors(&dissector_fields.2, &mut ds);
+        dorsal_link::register_dissectors(&dissector_fields.link, &mut ds);
+        dorsal_dns::register_dissectors(&dissector_fields.dns, &mut ds);
+        dorsal_tls::register_dissectors(&dissector_fields.tls, &mut ds);
+        dorsal_http::register_dissectors(&dissector_fields.http, &mut ds, eo);
         ds
     };
 
@@ -102,6 +127,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     };
     let mut sink: Box<dyn Sink + '_> = match a.format {
         _ if a.quiet => Box::new(NullSink),
+        // tshark prints its one-line summaries beside the export; dorsal
+        // does not print those yet.
+        OutputFormat::Text if !exports.is_empty() => Box::new(NullSink),
         OutputFormat::Fields => Box::new(FieldsPrinter::new(
             &reg,
             field_ids,
@@ -148,20 +176,37 @@ impl Sink for NullSink {
     }
 }
 
+/// Sends each exported object to every writer (each keeps its own type).
+struct Fanout(Vec<Rc<RefCell<ObjectWriter>>>);
+
+impl ObjectSink for Fanout {
+    fn object(&mut self, proto: &str, obj: &dorsal_engine::taps::ExportObject<'_>) {
+        for w in &self.0 {
+            if let Ok(mut w) = w.try_borrow_mut() {
+                w.object(proto, obj);
+            }
+        }
+    }
+}
+
+/// The field ids each dissector crate is built with.
+struct AllFields {
+    link: dorsal_link::Fields,
+    dns: dorsal_dns::DnsFields,
+    tls: dorsal_tls::Fields,
+    http: dorsal_http::HttpFields,
+}
+
 /// Every field of every dissector, and the ids the dissectors are built with.
-fn registry() -> (
-    Registry,
-    (
-        dorsal_link::Fields,
-        dorsal_dns::DnsFields,
-        dorsal_tls::Fields,
-    ),
-) {
+fn registry() -> (Registry, AllFields) {
     let mut reg = Registry::new();
-    let link = dorsal_link::register_fields(&mut reg);
-    let dns = dorsal_dns::register_fields(&mut reg);
-    let tls = dorsal_tls::register_fields(&mut reg);
-    (reg, (link, dns, tls))
+    let fields = AllFields {
+        link: dorsal_link::register_fields(&mut reg),
+        dns: dorsal_dns::register_fields(&mut reg),
+        tls: dorsal_tls::register_fields(&mut reg),
+        http: dorsal_http::register_fields(&mut reg),
+    };
+    (reg, fields)
 }
 
 fn resolve_fields(a: &Args, reg: &Registry) -> Result<Vec<FieldId>, u8> {
@@ -236,7 +281,10 @@ fn check_stat(z: &str) -> Result<(), u8> {
     Err(1)
 }
 
-fn check_export(x: &str) -> Result<(), u8> {
+/// Export types dorsal writes.
+const EXPORTS: &[&str] = &["http"];
+
+fn check_export(x: &str) -> Result<(String, String), u8> {
     let Some((proto, dir)) = x.split_once(',') else {
         error("\"--export-objects\" are specified as: <protocol>,<destdir>");
         return Err(1);
@@ -254,10 +302,13 @@ fn check_export(x: &str) -> Result<(), u8> {
         eprintln!("{msg}");
         return Err(1);
     }
-    error(&format!(
-        "--export-objects {proto} is not supported by dorsal yet."
-    ));
-    Err(1)
+    if !EXPORTS.contains(&proto) {
+        error(&format!(
+            "--export-objects {proto} is not supported by dorsal yet."
+        ));
+        return Err(1);
+    }
+    Ok((proto.to_string(), dir.to_string()))
 }
 
 fn arg_error(e: &ArgError) -> u8 {

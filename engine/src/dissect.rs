@@ -201,6 +201,9 @@ pub struct TcpPayloadInfo {
     pub seq: u32,
     /// Whether the bytes were reassembled from several segments.
     pub reassembled: bool,
+    /// Whether TCP honours [`Outcome::NeedMore`] for these bytes (not for a
+    /// frame cut short by the snaplen, nor for the flush at a FIN).
+    pub can_desegment: bool,
 }
 
 impl<'a> Cx<'a> {

@@ -5,6 +5,7 @@ use std::cell::RefCell;
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome, TcpPayloadInfo};
 use dorsal_engine::fields;
+use dorsal_engine::flow::{Budget, Delivered, Direction, SegFlags, SegmentReport, SeqAnalysis};
 use dorsal_engine::table::{Timestamp, Value};
 
 use crate::bytes::{be16, be32, from};
@@ -52,8 +53,24 @@ fields! {
         time_relative: "tcp.time_relative", "Time since first frame in this TCP stream", RelTime, None;
         time_delta: "tcp.time_delta", "Time since previous frame in this TCP stream", RelTime, None;
         payload: "tcp.payload", "TCP payload", Bytes, None;
+        analysis: "tcp.analysis", "SEQ/ACK analysis", None, None;
+        analysis_flags: "tcp.analysis.flags", "TCP Analysis Flags", None, None;
+        analysis_retransmission: "tcp.analysis.retransmission", "This frame is a (suspected) retransmission", None, None;
+        analysis_spurious: "tcp.analysis.spurious_retransmission", "This frame is a (suspected) spurious retransmission", None, None;
+        analysis_out_of_order: "tcp.analysis.out_of_order", "This frame is a (suspected) out-of-order segment", None, None;
+        analysis_keep_alive: "tcp.analysis.keep_alive", "This is a TCP keep-alive segment", None, None;
+        segment_data: "tcp.segment_data", "TCP segment data", Bytes, None;
+        reassembled_in: "tcp.reassembled_in", "Reassembled PDU in frame", FrameNum, None;
+        segments: "tcp.segments", "Reassembled TCP Segments", None, None;
+        segment: "tcp.segment", "TCP Segment", FrameNum, None;
+        segment_count: "tcp.segment.count", "Segment count", U32, Dec;
+        reassembled_length: "tcp.reassembled.length", "Reassembled TCP length", U32, Dec;
+        reassembled_data: "tcp.reassembled.data", "Reassembled TCP Data", Bytes, None;
     }
 }
+
+/// Bytes all PDUs under reassembly may hold together, per worker.
+const REASSEMBLY_BUDGET: usize = 512 << 20;
 
 const FIN: u16 = 0x01;
 const SYN: u16 = 0x02;
@@ -87,6 +104,12 @@ impl Default for Flow {
 
 struct Conv {
     index: u32,
+    /// Sequence analysis and reassembly, indexed like `flows`.
+    seq: [SeqAnalysis; 2],
+    reasm: [Direction; 2],
+    /// Time of the latest SYN, and the handshake round trip once known.
+    syn_time: Option<Timestamp>,
+    first_rtt: Option<i64>,
     /// Flows indexed by "source is the lower endpoint".
     flows: [Flow; 2],
     first: Timestamp,
@@ -97,6 +120,7 @@ struct Conv {
 pub struct Tcp {
     f: TcpFields,
     convs: RefCell<Conversations<Conv>>,
+    budget: Budget,
 }
 
 impl Tcp {
@@ -104,6 +128,7 @@ impl Tcp {
         Tcp {
             f,
             convs: RefCell::new(Conversations::default()),
+            budget: Budget::new(REASSEMBLY_BUDGET),
         }
     }
 }
@@ -181,6 +206,10 @@ impl Dissector for Tcp {
         let mut convs = self.convs.borrow_mut();
         let new_conv = |index| Conv {
             index,
+            seq: [SeqAnalysis::default(); 2],
+            reasm: [Direction::default(), Direction::default()],
+            syn_time: None,
+            first_rtt: None,
             flows: [Flow::default(); 2],
             first: ts,
             last: ts,
@@ -267,7 +296,6 @@ impl Dissector for Tcp {
         let rel_time = ts.nanos_since(conv.first);
         let delta = ts.nanos_since(conv.last);
         conv.last = ts;
-        drop(convs);
 
         let seq = raw_seq.wrapping_sub(fwd.base_seq.unwrap_or(0));
         let ack = if flags & ACK != 0 {
@@ -275,6 +303,32 @@ impl Dissector for Tcp {
         } else {
             raw_ack
         };
+        // A segment quoted by an ICMP error is not part of the stream.
+        let in_error = cx.t.layers().iter().any(|l| *l == "icmp" || *l == "icmpv6");
+        let seg_flags = if in_error {
+            SegFlags::default()
+        } else {
+            let [a, b] = &mut conv.seq;
+            let (fa, ra) = if fi == 0 { (a, &*b) } else { (b, &*a) };
+            SeqAnalysis::segment(
+                fa,
+                ra,
+                seq,
+                ack,
+                u32::try_from(seglen).unwrap_or(u32::MAX),
+                flags,
+                ts,
+                conv.first_rtt,
+            )
+        };
+        if flags & (SYN | ACK) == SYN {
+            conv.syn_time = Some(ts);
+        } else if flags & (SYN | ACK) == ACK && conv.first_rtt.is_none() {
+            if let Some(t) = conv.syn_time {
+                conv.first_rtt = Some(ts.nanos_since(t));
+            }
+        }
+        drop(convs);
         cx.t.push_u(f.seq, seq);
         cx.t.push_u(f.seq_raw, raw_seq);
         let nxt = seq.wrapping_add(seglen as u32);
@@ -302,6 +356,7 @@ impl Dissector for Tcp {
         if !opts.is_empty() {
             cx.t.push_bytes(f.options, opts);
         }
+        push_analysis(cx, f, seg_flags);
         cx.t.push(f.time_relative, Value::RelTime(rel_time));
         cx.t.push(f.time_delta, Value::RelTime(delta));
         if entry.is_some() {
@@ -316,37 +371,186 @@ impl Dissector for Tcp {
         }
 
         let payload = from(data, hlen);
-        if seglen == 0 {
-            return Outcome::Done(data.len());
-        }
-        cx.t.push_bytes(f.payload, payload);
-        cx.tcp = Some(TcpPayloadInfo {
-            stream: index,
+        let seg = Seg {
+            key,
+            index,
+            fi,
             direction: u8::from(!src_low),
             seq,
-            reassembled: false,
+            sport,
+            dport,
+        };
+        if seglen > 0 {
+            cx.t.push_bytes(f.payload, payload);
+            if payload.len() < seglen || in_error {
+                // Cut short by the snaplen, or inside an ICMP error: no
+                // reassembly, as in Wireshark.
+                let info = Delivered {
+                    seq,
+                    reassembled: false,
+                    can_desegment: false,
+                };
+                self.handoff(cx, &seg, payload, info);
+            } else if seg_flags.keep_alive {
+                cx.call_by_name("data", payload);
+            } else if !(seg_flags.retransmission || seg_flags.spurious_retransmission) {
+                let report = self.reassemble(cx, &seg, payload, !seg_flags.out_of_order);
+                self.report(cx, &report, payload.len());
+            }
+        }
+        if flags & FIN != 0 && payload.len() >= seglen && !in_error {
+            let report = self.fin(cx, &seg, payload);
+            self.report(cx, &report, 0);
+        }
+        Outcome::Done(data.len())
+    }
+}
+
+/// Where a segment belongs, for the calls that follow its header.
+struct Seg {
+    key: ConvKey,
+    index: u32,
+    fi: usize,
+    direction: u8,
+    seq: u32,
+    sport: u16,
+    dport: u16,
+}
+
+fn push_analysis(cx: &mut Cx<'_>, f: &TcpFields, fl: SegFlags) {
+    let any = fl.retransmission || fl.spurious_retransmission || fl.out_of_order || fl.keep_alive;
+    if !any {
+        return;
+    }
+    cx.t.push(f.analysis, Value::None);
+    cx.t.push(f.analysis_flags, Value::None);
+    if fl.spurious_retransmission {
+        cx.t.push(f.analysis_spurious, Value::None);
+    }
+    if fl.retransmission || fl.spurious_retransmission {
+        cx.t.push(f.analysis_retransmission, Value::None);
+    }
+    if fl.out_of_order {
+        cx.t.push(f.analysis_out_of_order, Value::None);
+    }
+    if fl.keep_alive {
+        cx.t.push(f.analysis_keep_alive, Value::None);
+    }
+}
+
+impl Tcp {
+    /// Hands application bytes to `tcp.port` (lower port first), then the
+    /// heuristics, then `data`.
+    fn handoff(&self, cx: &mut Cx<'_>, seg: &Seg, bytes: &[u8], info: Delivered) -> Outcome {
+        cx.tcp = Some(TcpPayloadInfo {
+            stream: seg.index,
+            direction: seg.direction,
+            seq: info.seq,
+            reassembled: info.reassembled,
+            can_desegment: info.can_desegment,
         });
         let table = cx.table("tcp.port");
-        let (low, high) = if sport > dport {
-            (dport, sport)
+        let (low, high) = if seg.sport > seg.dport {
+            (seg.dport, seg.sport)
         } else {
-            (sport, dport)
+            (seg.sport, seg.dport)
         };
         for port in [low, high] {
             if port == 0 {
                 continue;
             }
-            cx.set_next_reported(seglen);
-            match cx.call_table(table, u32::from(port), payload) {
+            cx.set_next_reported(bytes.len());
+            match cx.call_table(table, u32::from(port), bytes) {
                 Some(Outcome::Rejected) | None => {}
-                Some(_) => return Outcome::Done(data.len()),
+                Some(out) => return out,
             }
         }
         let heur = cx.table("tcp.heur");
-        if cx.try_heuristics(heur, payload).is_none() {
-            cx.call_by_name("data", payload);
+        match cx.try_heuristics(heur, bytes) {
+            Some(out) => out,
+            None => {
+                cx.call_by_name("data", bytes);
+                Outcome::Done(bytes.len())
+            }
         }
-        Outcome::Done(data.len())
+    }
+
+    /// Takes the reassembly state of the segment's direction out of the
+    /// conversation table for the duration of `work` (the application may
+    /// run other TCP dissections meanwhile), then puts it back.
+    fn with_direction(
+        &self,
+        seg: &Seg,
+        work: impl FnOnce(&mut Direction) -> SegmentReport,
+    ) -> SegmentReport {
+        let mut dir = {
+            let mut convs = self.convs.borrow_mut();
+            match convs.get_mut(&seg.key) {
+                Some(c) if c.index == seg.index => c
+                    .reasm
+                    .get_mut(seg.fi)
+                    .map(std::mem::take)
+                    .unwrap_or_default(),
+                _ => return SegmentReport::default(),
+            }
+        };
+        let report = work(&mut dir);
+        let mut convs = self.convs.borrow_mut();
+        if let Some(c) = convs.get_mut(&seg.key) {
+            if c.index == seg.index {
+                if let Some(slot) = c.reasm.get_mut(seg.fi) {
+                    *slot = dir;
+                }
+            }
+        }
+        report
+    }
+
+    fn reassemble(&self, cx: &mut Cx<'_>, seg: &Seg, payload: &[u8], app: bool) -> SegmentReport {
+        let frame = cx.frame.number;
+        let budget = self.budget.clone();
+        self.with_direction(seg, |dir| {
+            dir.segment(&budget, frame, seg.seq, payload, app, &mut |bytes, info| {
+                self.handoff(cx, seg, bytes, info)
+            })
+        })
+    }
+
+    fn fin(&self, cx: &mut Cx<'_>, seg: &Seg, payload: &[u8]) -> SegmentReport {
+        let frame = cx.frame.number;
+        self.with_direction(seg, |dir| {
+            if !dir.until_fin {
+                return SegmentReport::default();
+            }
+            dir.fin(frame, seg.seq, payload, &mut |bytes, info| {
+                self.handoff(cx, seg, bytes, info)
+            })
+        })
+    }
+
+    /// `tcp.segments` on the frame that completed a PDU; `tcp.reassembled_in`
+    /// on the others once the first pass of `-2` has told where.
+    fn report(&self, cx: &mut Cx<'_>, report: &SegmentReport, _len: usize) {
+        let f = &self.f;
+        let frame = cx.frame.number;
+        if !report.segments.is_empty() {
+            cx.t.push(f.segments, Value::None);
+            for &s in &report.segments {
+                cx.t.push_u(f.segment, s);
+                if s != frame {
+                    cx.notes.set(s, f.reassembled_in, u64::from(frame));
+                }
+            }
+            cx.t.push_u(f.segment_count, report.segments.len() as u64);
+            cx.t.push_u(f.reassembled_length, report.reassembled_len as u64);
+        }
+        if cx.frame.visited {
+            if let Some(r) = cx.notes.get(frame, f.reassembled_in) {
+                if r != u64::from(frame) {
+                    cx.t.push_u(f.reassembled_in, r);
+                }
+            }
+        }
     }
 }
 

@@ -1,0 +1,290 @@
+//! HTTP message bodies: line ends, chunked transfer coding, content
+//! decoding, and the text form of `http.file_data`.
+
+use std::io::Read;
+
+/// Largest decoded body; a decompression bomb stops here.
+pub const MAX_DECODED: usize = 64 << 20;
+
+/// Wireshark's `tvb_find_line_end`: the length of the line at `from` and
+/// the offset after its end. With `need_end`, a line without an end (or
+/// ending in a lone CR at the end of the data) is `None`; otherwise it runs
+/// to the end of the data.
+pub fn line_end(data: &[u8], from: usize, need_end: bool) -> Option<(usize, usize)> {
+    let rest = data.get(from..)?;
+    match memchr::memchr2(b'\r', b'\n', rest) {
+        Some(i) => {
+            let at = rest.get(i).copied();
+            if at == Some(b'\r') {
+                match rest.get(i + 1) {
+                    Some(b'\n') => Some((i, from + i + 2)),
+                    Some(_) => Some((i, from + i + 1)),
+                    None if need_end => None,
+                    None => Some((i, from + i + 1)),
+                }
+            } else {
+                Some((i, from + i + 1))
+            }
+        }
+        None if need_end => None,
+        None => Some((rest.len(), data.len())),
+    }
+}
+
+/// `sscanf("%x")`: optional blanks, optional `0x`, hex digits.
+pub fn scan_hex(s: &[u8]) -> Option<u64> {
+    let mut i = s.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let mut neg = false;
+    match s.get(i) {
+        Some(b'+') => i += 1,
+        Some(b'-') => {
+            neg = true;
+            i += 1;
+        }
+        _ => {}
+    }
+    if matches!(s.get(i..i + 2), Some(b"0x") | Some(b"0X"))
+        && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
+    {
+        i += 2;
+    }
+    let digits = s.get(i..)?.iter().take_while(|c| c.is_ascii_hexdigit());
+    let mut v: u64 = 0;
+    let mut any = false;
+    for &c in digits {
+        any = true;
+        let d = u64::from(char::from(c).to_digit(16).unwrap_or(0));
+        v = v.saturating_mul(16).saturating_add(d);
+    }
+    if !any {
+        return None;
+    }
+    Some(if neg {
+        v.wrapping_neg() & 0xffff_ffff
+    } else {
+        v
+    })
+}
+
+/// `strtol(s, NULL, 16)` truncated to 32 bits, as the dechunker reads sizes.
+fn strtol_hex(s: &[u8]) -> u32 {
+    let mut i = s.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let mut neg = false;
+    match s.get(i) {
+        Some(b'+') => i += 1,
+        Some(b'-') => {
+            neg = true;
+            i += 1;
+        }
+        _ => {}
+    }
+    if matches!(s.get(i..i + 2), Some(b"0x") | Some(b"0X"))
+        && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
+    {
+        i += 2;
+    }
+    let mut v: i64 = 0;
+    for &c in s.get(i..).unwrap_or_default() {
+        let Some(d) = char::from(c).to_digit(16) else {
+            break;
+        };
+        v = v.saturating_mul(16).saturating_add(i64::from(d));
+    }
+    if neg {
+        v = v.saturating_neg();
+    }
+    v as u32
+}
+
+/// Dechunks a body: the decoded bytes and how many raw bytes the chunks
+/// took (0: nothing could be read).
+pub fn dechunk(data: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    let total = data.len();
+    while offset < total {
+        let Some((linelen, chunk_offset)) = line_end(data, offset, true) else {
+            break;
+        };
+        if linelen == 0 {
+            break;
+        }
+        let mut line = data.get(offset..offset + linelen).unwrap_or_default();
+        if let Some(semi) = line.iter().position(|&c| c == b';') {
+            line = line.get(..semi).unwrap_or_default();
+        }
+        let remaining = total - offset;
+        let size = (strtol_hex(line) as usize).min(remaining);
+        let avail = data.get(chunk_offset..).unwrap_or_default();
+        let take = size.min(avail.len());
+        if out.len().saturating_add(take) > MAX_DECODED {
+            break;
+        }
+        out.extend_from_slice(avail.get(..take).unwrap_or_default());
+        offset = chunk_offset.saturating_add(size);
+        if size > 0 {
+            offset = offset.saturating_add(2);
+        }
+        if size == 0 {
+            // Trailer lines, then the empty line.
+            let mut t = offset;
+            let mut last_len;
+            loop {
+                match line_end(data, t, true) {
+                    Some((l, next)) => {
+                        last_len = Some(l);
+                        if l == 0 {
+                            t = next;
+                            break;
+                        }
+                        t = next;
+                    }
+                    None => {
+                        last_len = None;
+                        break;
+                    }
+                }
+            }
+            let _ = last_len;
+            offset = t.min(total);
+            break;
+        }
+    }
+    (out, offset.min(total))
+}
+
+/// Decodes a `gzip`/`deflate` body as Wireshark's `tvb_uncompress` does:
+/// zlib or gzip headers are recognised, raw deflate is tried last; what was
+/// decoded before an error is kept; nothing decoded is `None`.
+pub fn inflate(data: &[u8]) -> Option<Vec<u8>> {
+    if data.is_empty() {
+        return None;
+    }
+    let gz = data.starts_with(&[0x1f, 0x8b]);
+    let mut attempts: Vec<Box<dyn Read + '_>> = Vec::new();
+    if gz {
+        attempts.push(Box::new(flate2::read::MultiGzDecoder::new(data)));
+    } else {
+        attempts.push(Box::new(flate2::read::ZlibDecoder::new(data)));
+        attempts.push(Box::new(flate2::read::DeflateDecoder::new(data)));
+    }
+    for r in attempts {
+        let mut out = Vec::new();
+        let mut limited = r.take(MAX_DECODED as u64);
+        let mut buf = [0u8; 16384];
+        loop {
+            match limited.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                Err(_) => break,
+            }
+        }
+        if !out.is_empty() {
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// The bytes as Wireshark's ASCII string decoding shows them: a NUL ends
+/// the string, bytes above 0x7f become U+FFFD.
+pub fn ascii_string(data: &[u8]) -> Vec<u8> {
+    let end = memchr::memchr(0, data).unwrap_or(data.len());
+    let body = data.get(..end).unwrap_or(data);
+    let mut out = Vec::with_capacity(body.len());
+    for &b in body {
+        if b < 0x80 {
+            out.push(b);
+        } else {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+    out
+}
+
+/// GLib's lenient base64 decoding: characters outside the alphabet are
+/// skipped, `=` ends a quantum.
+pub fn base64_lenient(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() / 4 * 3 + 3);
+    let mut acc: u32 = 0;
+    let mut n = 0u32;
+    let mut pad = 0u32;
+    for &c in s {
+        let v = match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                pad += 1;
+                0
+            }
+            _ => continue,
+        };
+        acc = (acc << 6) | v;
+        n += 1;
+        if n == 4 {
+            let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+            let keep = 3usize.saturating_sub(pad.min(2) as usize);
+            out.extend_from_slice(bytes.get(..keep).unwrap_or_default());
+            acc = 0;
+            n = 0;
+            if pad > 0 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines() {
+        assert_eq!(line_end(b"ab\r\ncd", 0, true), Some((2, 4)));
+        assert_eq!(line_end(b"ab\ncd", 0, true), Some((2, 3)));
+        assert_eq!(line_end(b"ab\r", 0, true), None);
+        assert_eq!(line_end(b"abc", 0, false), Some((3, 3)));
+        assert_eq!(line_end(b"abc", 9, false), None);
+    }
+
+    #[test]
+    fn chunks() {
+        let (d, n) = dechunk(b"4\r\nWiki\r\n5;x=1\r\npedia\r\n0\r\n\r\nNEXT");
+        assert_eq!(d, b"Wikipedia");
+        assert_eq!(n, 28);
+        let (d, _) = dechunk(b"ffffffff\r\nab");
+        assert_eq!(d, b"ab");
+        assert_eq!(scan_hex(b" 0x1A;"), Some(26));
+        assert_eq!(scan_hex(b"zz"), None);
+    }
+
+    #[test]
+    fn decoding() {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b"hello hello").expect("write");
+        let gz = e.finish().expect("finish");
+        assert_eq!(inflate(&gz).as_deref(), Some(&b"hello hello"[..]));
+        assert_eq!(inflate(b"\x1f\x8b\x08garbage"), None);
+        assert_eq!(base64_lenient(b"dXNlcjpwYXNz"), b"user:pass");
+        assert_eq!(base64_lenient(b"dXNlcjpw YQ=="), b"user:pa");
+        assert_eq!(ascii_string(b"a\xffb\0c"), "a\u{FFFD}b".as_bytes());
+    }
+
+    #[test]
+    fn bombs_stop_at_the_cap() {
+        use std::io::Write;
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..80 {
+            e.write_all(&zeros).expect("write");
+        }
+        let z = e.finish().expect("finish");
+        assert_eq!(inflate(&z).map(|v| v.len()), Some(MAX_DECODED));
+    }
+}

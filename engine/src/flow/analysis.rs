@@ -1,0 +1,134 @@
+//! The part of Wireshark's `tcp_analyze_sequence_number` that decides whether
+//! a segment's payload reaches the application: retransmissions, spurious
+//! retransmissions and out-of-order segments do not (`tcp.no_subdissector_on_error`
+//! is on by default), keep-alives go to `data`.
+
+use super::{seq_le, seq_lt};
+use crate::table::Timestamp;
+
+/// What the analysis concluded about one segment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SegFlags {
+    pub retransmission: bool,
+    pub spurious_retransmission: bool,
+    pub out_of_order: bool,
+    pub keep_alive: bool,
+}
+
+impl SegFlags {
+    /// Whether the application must not see this payload.
+    pub fn is_error(&self) -> bool {
+        self.retransmission || self.spurious_retransmission || self.out_of_order
+    }
+}
+
+/// Sequence state of one direction.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SeqAnalysis {
+    /// Highest next sequence number seen; 0 is "unknown", as in Wireshark.
+    nextseq: u32,
+    nextseq_time: Timestamp,
+    /// Last acknowledgement number this direction sent.
+    lastack: u32,
+}
+
+/// Flag bits of the TCP header that matter here.
+const FIN: u16 = 0x01;
+const SYN: u16 = 0x02;
+const RST: u16 = 0x04;
+
+impl SeqAnalysis {
+    /// Classifies a segment of `fwd`'s direction and updates the state.
+    /// `first_rtt` is the handshake round trip when known (the out-of-order
+    /// threshold), `rev` the state of the other direction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn segment(
+        fwd: &mut SeqAnalysis,
+        rev: &SeqAnalysis,
+        seq: u32,
+        ack: u32,
+        seglen: u32,
+        flags: u16,
+        now: Timestamp,
+        first_rtt: Option<i64>,
+    ) -> SegFlags {
+        let mut out = SegFlags::default();
+        let synfin = flags & (SYN | FIN) != 0;
+        if (seglen == 0 || seglen == 1)
+            && fwd.nextseq != 0
+            && seq == fwd.nextseq.wrapping_sub(1)
+            && flags & (SYN | FIN | RST) == 0
+        {
+            out.keep_alive = true;
+        }
+        if (seglen > 0 || synfin) && !out.keep_alive {
+            let mut not_advanced = fwd.nextseq != 0 && seq_lt(seq, fwd.nextseq);
+            if seglen > 1 && fwd.nextseq.wrapping_sub(1) == seq {
+                not_advanced = false;
+            }
+            if seglen > 0 && rev.lastack != 0 && seq_le(seq.wrapping_add(seglen), rev.lastack) {
+                out.spurious_retransmission = true;
+            } else {
+                let t = now.nanos_since(fwd.nextseq_time);
+                let thres = first_rtt.filter(|&r| r != 0).unwrap_or(3_000_000);
+                let end = seq.wrapping_add(seglen).wrapping_add(u32::from(synfin));
+                if not_advanced && t < thres && fwd.nextseq != end {
+                    out.out_of_order = true;
+                } else if not_advanced {
+                    out.retransmission = true;
+                }
+            }
+        }
+        let mut next = seq.wrapping_add(seglen);
+        if synfin {
+            next = next.wrapping_add(1);
+        }
+        if seq_lt(fwd.nextseq, next) || fwd.nextseq == 0 {
+            fwd.nextseq = next;
+            fwd.nextseq_time = now;
+        }
+        fwd.lastack = ack;
+        out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    fn ts(ms: i64) -> Timestamp {
+        Timestamp::new(ms / 1000, ((ms % 1000) * 1_000_000) as i32)
+    }
+
+    #[test]
+    fn resending_old_data_later_is_a_retransmission() {
+        let (mut a, b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        let f = SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(0), None);
+        assert_eq!(f, SegFlags::default());
+        let f = SeqAnalysis::segment(&mut a, &b, 101, 1, 100, 0x18, ts(1), None);
+        assert!(!f.is_error());
+        // Soon after, and not ending where the stream ends: out of order.
+        let f = SeqAnalysis::segment(&mut a, &b, 51, 1, 10, 0x18, ts(2), None);
+        assert!(f.out_of_order);
+        let f = SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(500), None);
+        assert!(f.retransmission);
+    }
+
+    #[test]
+    fn data_already_acked_is_spurious() {
+        let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(0), None);
+        SeqAnalysis::segment(&mut b, &a, 1, 101, 0, 0x10, ts(1), None);
+        let f = SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(900), None);
+        assert!(f.spurious_retransmission);
+    }
+
+    #[test]
+    fn keep_alive_is_one_byte_before_next() {
+        let (mut a, b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(0), None);
+        let f = SeqAnalysis::segment(&mut a, &b, 100, 1, 1, 0x10, ts(9000), None);
+        assert!(f.keep_alive && !f.is_error());
+    }
+}
