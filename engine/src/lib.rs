@@ -12,3 +12,4 @@ pub mod format;
 pub mod output;
 pub mod run;
 pub mod table;
+pub mod taps;

@@ -1,0 +1,530 @@
+//! `-z conv,TYPE[,FILTER]` and `-z endpoints,TYPE[,FILTER]` for Ethernet,
+//! IPv4, IPv6, TCP and UDP, as tshark 4.0 prints them.
+//!
+//! tshark's dissectors hand each tap one record per header they decode
+//! (a frame with IP in IP gives two IPv4 records), skipping the headers
+//! quoted inside ICMP errors. dorsal reads the same records off the field
+//! table: address pairs in tree order, and for TCP and UDP the ports and
+//! stream index with the network addresses of the header before them.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::manuf::{plain, Names};
+use super::units::{format_bytes, secs};
+use super::Tap;
+use crate::dissect::Frame;
+use crate::fields::{FieldId, Registry};
+use crate::format::write_ipv6;
+use crate::table::{FieldTable, Value};
+
+/// Which table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Eth,
+    Ip,
+    Ipv6,
+    Tcp,
+    Udp,
+}
+
+impl Kind {
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "eth" => Kind::Eth,
+            "ip" => Kind::Ip,
+            "ipv6" => Kind::Ipv6,
+            "tcp" => Kind::Tcp,
+            "udp" => Kind::Udp,
+            _ => return None,
+        })
+    }
+
+    /// The protocol's short name, which titles the table.
+    fn title(self) -> &'static str {
+        match self {
+            Kind::Eth => "Ethernet",
+            Kind::Ip => "IPv4",
+            Kind::Ipv6 => "IPv6",
+            Kind::Tcp => "TCP",
+            Kind::Udp => "UDP",
+        }
+    }
+
+    fn has_ports(self) -> bool {
+        matches!(self, Kind::Tcp | Kind::Udp)
+    }
+}
+
+/// An address of any of the tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Addr {
+    Ether([u8; 6]),
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl Addr {
+    fn from_value(v: &Value) -> Option<Addr> {
+        match *v {
+            Value::Ether(a) => Some(Addr::Ether(a)),
+            Value::Ipv4(a) => Some(Addr::V4(a)),
+            Value::Ipv6(a) => Some(Addr::V6(a)),
+            _ => None,
+        }
+    }
+
+    fn display(&self, names: Option<&Names>) -> String {
+        match self {
+            Addr::Ether(a) => names.map(|n| n.resolve(a)).unwrap_or_else(|| plain(a)),
+            Addr::V4([a, b, c, d]) => format!("{a}.{b}.{c}.{d}"),
+            Addr::V6(a) => {
+                let mut s = String::new();
+                write_ipv6(&mut s, a);
+                s
+            }
+        }
+    }
+}
+
+/// One header as the tap sees it.
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    src: Addr,
+    dst: Addr,
+    sport: u32,
+    dport: u32,
+    /// The stream index for TCP and UDP; the same for every record otherwise.
+    id: u64,
+}
+
+/// The fields a table is read from.
+struct Reader {
+    kind: Kind,
+    src: Vec<FieldId>,
+    dst: Vec<FieldId>,
+    /// For TCP and UDP: the network addresses before the ports.
+    net_src: Vec<FieldId>,
+    net_dst: Vec<FieldId>,
+    sport: Option<FieldId>,
+    dport: Option<FieldId>,
+    stream: Option<FieldId>,
+    /// Protocols whose payload quotes headers of an erroneous packet.
+    stop: Vec<FieldId>,
+}
+
+impl Reader {
+    fn new(kind: Kind, reg: &Registry) -> Reader {
+        let ids = |names: &[&str]| -> Vec<FieldId> {
+            names.iter().filter_map(|n| reg.lookup(n)).collect()
+        };
+        let (src, dst) = match kind {
+            Kind::Eth => (ids(&["eth.src"]), ids(&["eth.dst"])),
+            Kind::Ip => (ids(&["ip.src"]), ids(&["ip.dst"])),
+            Kind::Ipv6 => (ids(&["ipv6.src"]), ids(&["ipv6.dst"])),
+            Kind::Tcp | Kind::Udp => (Vec::new(), Vec::new()),
+        };
+        let proto = match kind {
+            Kind::Tcp => "tcp",
+            _ => "udp",
+        };
+        let (net_src, net_dst, sport, dport, stream) = if kind.has_ports() {
+            (
+                ids(&["ip.src", "ipv6.src"]),
+                ids(&["ip.dst", "ipv6.dst"]),
+                reg.lookup(&format!("{proto}.srcport")),
+                reg.lookup(&format!("{proto}.dstport")),
+                reg.lookup(&format!("{proto}.stream")),
+            )
+        } else {
+            (Vec::new(), Vec::new(), None, None, None)
+        };
+        Reader {
+            kind,
+            src,
+            dst,
+            net_src,
+            net_dst,
+            sport,
+            dport,
+            stream,
+            stop: ids(&["icmp", "icmpv6"]),
+        }
+    }
+
+    fn fields(&self) -> Vec<FieldId> {
+        let mut v: Vec<FieldId> = Vec::new();
+        v.extend(&self.src);
+        v.extend(&self.dst);
+        v.extend(&self.net_src);
+        v.extend(&self.net_dst);
+        v.extend(self.sport);
+        v.extend(self.dport);
+        v.extend(self.stream);
+        v.extend(&self.stop);
+        v
+    }
+
+    /// Calls `f` for each header of the table's protocol in the frame.
+    fn records(&self, t: &FieldTable, mut f: impl FnMut(Record)) {
+        let mut src = None;
+        let mut dst = None;
+        let mut sport = None;
+        let mut dport = None;
+        for e in t.entries() {
+            let id = e.field;
+            if self.stop.contains(&id) {
+                break;
+            }
+            if self.kind.has_ports() {
+                if self.net_src.contains(&id) {
+                    src = Addr::from_value(&e.value);
+                } else if self.net_dst.contains(&id) {
+                    dst = Addr::from_value(&e.value);
+                } else if Some(id) == self.sport {
+                    sport = port(&e.value);
+                    dport = None;
+                } else if Some(id) == self.dport {
+                    dport = port(&e.value);
+                } else if Some(id) == self.stream {
+                    if let (Some(s), Some(d), Some(sp), Some(dp), Value::U(stream)) =
+                        (src, dst, sport, dport, e.value)
+                    {
+                        f(Record {
+                            src: s,
+                            dst: d,
+                            sport: sp,
+                            dport: dp,
+                            id: stream,
+                        });
+                    }
+                    sport = None;
+                    dport = None;
+                }
+            } else {
+                if self.src.contains(&id) {
+                    src = Addr::from_value(&e.value);
+                } else if self.dst.contains(&id) {
+                    dst = Addr::from_value(&e.value);
+                } else {
+                    continue;
+                }
+                if let (Some(s), Some(d)) = (src, dst) {
+                    f(Record {
+                        src: s,
+                        dst: d,
+                        sport: 0,
+                        dport: 0,
+                        id: u64::MAX,
+                    });
+                    src = None;
+                    dst = None;
+                }
+            }
+        }
+    }
+}
+
+fn port(v: &Value) -> Option<u32> {
+    match *v {
+        Value::U(p) => u32::try_from(p).ok(),
+        _ => None,
+    }
+}
+
+/// Cap on the rows of one table; records of further new rows are dropped.
+const ROWS_CAP: usize = 1 << 22;
+
+/// Rows sorted as tshark prints them: most frames first, ties in order of
+/// first appearance.
+fn print_order(totals: impl Iterator<Item = u64>) -> Vec<usize> {
+    let mut order: Vec<(u64, usize)> = totals.enumerate().map(|(i, n)| (n, i)).collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    order
+        .into_iter()
+        .filter(|&(n, _)| n > 0 && n < u64::from(u32::MAX))
+        .map(|(_, i)| i)
+        .collect()
+}
+
+fn names_for(kind: Kind) -> Option<Names> {
+    (kind == Kind::Eth).then(Names::load)
+}
+
+const RULE: &str =
+    "================================================================================";
+
+#[derive(Clone, Copy)]
+struct ConvRow {
+    rec: Record,
+    rx_frames: u64,
+    rx_bytes: u64,
+    tx_frames: u64,
+    tx_bytes: u64,
+    start: i64,
+    stop: i64,
+}
+
+type ConvKey = (Addr, Addr, u32, u32, u64);
+
+/// `-z conv,TYPE`.
+pub struct Conversations {
+    reader: Reader,
+    filter: Option<String>,
+    rows: Vec<ConvRow>,
+    index: HashMap<ConvKey, usize>,
+}
+
+impl Conversations {
+    pub fn new(kind: Kind, reg: &Registry, filter: Option<String>) -> Self {
+        Conversations {
+            reader: Reader::new(kind, reg),
+            filter,
+            rows: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, r: Record, len: u64, rel: i64) {
+        let fwd = (r.src, r.dst, r.sport, r.dport, r.id);
+        let rev = (r.dst, r.src, r.dport, r.sport, r.id);
+        let (i, forward) = if let Some(&i) = self.index.get(&fwd) {
+            (i, true)
+        } else if let Some(&i) = self.index.get(&rev) {
+            (i, false)
+        } else {
+            if self.rows.len() >= ROWS_CAP {
+                return;
+            }
+            self.index.insert(fwd, self.rows.len());
+            self.rows.push(ConvRow {
+                rec: r,
+                rx_frames: 0,
+                rx_bytes: 0,
+                tx_frames: 0,
+                tx_bytes: 0,
+                start: rel,
+                stop: rel,
+            });
+            (self.rows.len() - 1, true)
+        };
+        let Some(row) = self.rows.get_mut(i) else {
+            return;
+        };
+        if forward {
+            row.tx_frames += 1;
+            row.tx_bytes = row.tx_bytes.saturating_add(len);
+        } else {
+            row.rx_frames += 1;
+            row.rx_bytes = row.rx_bytes.saturating_add(len);
+        }
+        if rel > row.stop {
+            row.stop = rel;
+        } else if rel < row.start {
+            row.start = rel;
+        }
+    }
+}
+
+impl Tap for Conversations {
+    fn fields(&self) -> Vec<FieldId> {
+        self.reader.fields()
+    }
+
+    fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+        let mut recs: smallvec_lite::Recs = Default::default();
+        self.reader.records(t, |r| recs.push(r));
+        for r in recs.iter() {
+            self.add(*r, u64::from(frame.len), frame.rel_nanos);
+        }
+    }
+
+    fn draw(&self, out: &mut dyn Write) -> io::Result<()> {
+        let kind = self.reader.kind;
+        let names = names_for(kind);
+        let pad = if kind.has_ports() { "            " } else { "" };
+        writeln!(out, "{RULE}")?;
+        writeln!(out, "{} Conversations", kind.title())?;
+        writeln!(
+            out,
+            "Filter:{}",
+            self.filter.as_deref().unwrap_or("<No Filter>")
+        )?;
+        writeln!(out, "{pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |")?;
+        writeln!(out, "{pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |")?;
+        let order = print_order(self.rows.iter().map(|r| r.rx_frames + r.tx_frames));
+        let mut line = String::new();
+        for i in order {
+            let Some(r) = self.rows.get(i) else { continue };
+            line.clear();
+            let src = r.rec.src.display(names.as_ref());
+            let dst = r.rec.dst.display(names.as_ref());
+            let rx = format_bytes(r.rx_bytes);
+            let tx = format_bytes(r.tx_bytes);
+            let total = format_bytes(r.rx_bytes.saturating_add(r.tx_bytes));
+            let frames = r.rx_frames + r.tx_frames;
+            if kind.has_ports() {
+                let a = format!("{src}:{}", r.rec.sport);
+                let b = format!("{dst}:{}", r.rec.dport);
+                let _ = write!(line, "{a:<26} <-> {b:<26}");
+            } else {
+                let _ = write!(line, "{src:<20} <-> {dst:<20}");
+            }
+            let _ = write!(
+                line,
+                "  {:>6} {rx:<9}  {:>6} {tx:<9}  {frames:>6} {total:<9}  ",
+                r.rx_frames, r.tx_frames
+            );
+            let start = secs(r.start);
+            let duration = secs(r.stop) - secs(r.start);
+            let _ = writeln!(line, "{start:>14.9}   {duration:>12.4}");
+            out.write_all(line.as_bytes())?;
+        }
+        writeln!(out, "{RULE}")
+    }
+}
+
+#[derive(Clone, Copy)]
+struct EndpointRow {
+    addr: Addr,
+    port: u32,
+    rx_frames: u64,
+    rx_bytes: u64,
+    tx_frames: u64,
+    tx_bytes: u64,
+}
+
+/// `-z endpoints,TYPE`.
+pub struct Endpoints {
+    reader: Reader,
+    filter: Option<String>,
+    rows: Vec<EndpointRow>,
+    index: HashMap<(Addr, u32), usize>,
+}
+
+impl Endpoints {
+    pub fn new(kind: Kind, reg: &Registry, filter: Option<String>) -> Self {
+        Endpoints {
+            reader: Reader::new(kind, reg),
+            filter,
+            rows: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, addr: Addr, port: u32, sender: bool, len: u64) {
+        let i = match self.index.get(&(addr, port)) {
+            Some(&i) => i,
+            None => {
+                if self.rows.len() >= ROWS_CAP {
+                    return;
+                }
+                self.index.insert((addr, port), self.rows.len());
+                self.rows.push(EndpointRow {
+                    addr,
+                    port,
+                    rx_frames: 0,
+                    rx_bytes: 0,
+                    tx_frames: 0,
+                    tx_bytes: 0,
+                });
+                self.rows.len() - 1
+            }
+        };
+        let Some(row) = self.rows.get_mut(i) else {
+            return;
+        };
+        if sender {
+            row.tx_frames += 1;
+            row.tx_bytes = row.tx_bytes.saturating_add(len);
+        } else {
+            row.rx_frames += 1;
+            row.rx_bytes = row.rx_bytes.saturating_add(len);
+        }
+    }
+}
+
+impl Tap for Endpoints {
+    fn fields(&self) -> Vec<FieldId> {
+        self.reader.fields()
+    }
+
+    fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+        let mut recs: smallvec_lite::Recs = Default::default();
+        self.reader.records(t, |r| recs.push(r));
+        let len = u64::from(frame.len);
+        for r in recs.iter() {
+            self.add(r.src, r.sport, true, len);
+            self.add(r.dst, r.dport, false, len);
+        }
+    }
+
+    fn draw(&self, out: &mut dyn Write) -> io::Result<()> {
+        let kind = self.reader.kind;
+        let names = names_for(kind);
+        writeln!(out, "{RULE}")?;
+        writeln!(out, "{} Endpoints", kind.title())?;
+        writeln!(
+            out,
+            "Filter:{}",
+            self.filter.as_deref().unwrap_or("<No Filter>")
+        )?;
+        writeln!(
+            out,
+            "                       |  {}Packets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |",
+            if kind.has_ports() { "Port  ||  " } else { "" }
+        )?;
+        let order = print_order(self.rows.iter().map(|r| r.rx_frames + r.tx_frames));
+        let mut line = String::new();
+        for i in order {
+            let Some(r) = self.rows.get(i) else { continue };
+            line.clear();
+            let addr = r.addr.display(names.as_ref());
+            let _ = write!(line, "{addr:<20}      ");
+            if kind.has_ports() {
+                let _ = write!(line, "{:>5}     ", r.port);
+            }
+            let _ = writeln!(
+                line,
+                "{:>6}     {:>9}     {:>6}       {:>9}      {:>6}       {:>9}   ",
+                r.rx_frames + r.tx_frames,
+                r.rx_bytes.saturating_add(r.tx_bytes),
+                r.tx_frames,
+                r.tx_bytes,
+                r.rx_frames,
+                r.rx_bytes
+            );
+            out.write_all(line.as_bytes())?;
+        }
+        writeln!(out, "{RULE}")
+    }
+}
+
+/// A few records per frame without allocating: headers beyond the inline
+/// capacity spill to the heap.
+mod smallvec_lite {
+    use super::Record;
+
+    #[derive(Default)]
+    pub struct Recs {
+        inline: [Option<Record>; 4],
+        len: usize,
+        more: Vec<Record>,
+    }
+
+    impl Recs {
+        pub fn push(&mut self, r: Record) {
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = Some(r);
+                self.len += 1;
+            } else if self.more.len() < 256 {
+                self.more.push(r);
+            }
+        }
+
+        pub fn iter(&self) -> impl Iterator<Item = &Record> {
+            self.inline.iter().flatten().chain(self.more.iter())
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Taps: statistics computed from the frames the packet loop dissects.
+//!
+//! A tap is an engine component: the packet loop hands it every frame it
+//! processes (before `-Y`, which in tshark only decides what is printed),
+//! the tap keeps its counts, and at the end of the run it prints its
+//! table as tshark 4.0 does. Each tap may carry its own display filter
+//! (`-z io,phs,FILTER`). When no tap is asked for, the loop does nothing
+//! more than check an empty list.
+//!
+//! Taps read what they need from the frame's [`FieldTable`] (`eth.src`,
+//! `ip.dst`, `tcp.stream`, the protocol stack), so dissectors need not know
+//! about them; [`Taps::fields`] tells the loop which fields to keep.
+
+use std::io::{self, Write};
+
+use crate::dfilter::{Filter, FilterError};
+use crate::dissect::Frame;
+use crate::fields::{FieldId, Registry};
+use crate::table::FieldTable;
+
+pub mod conv;
+pub mod manuf;
+pub mod phs;
+pub mod units;
+
+/// A statistic fed frame by frame and printed at the end.
+pub trait Tap {
+    /// The fields this tap reads; the dissectors must keep them.
+    fn fields(&self) -> Vec<FieldId>;
+    /// One frame that passed the tap's filter.
+    fn frame(&mut self, frame: &Frame, t: &FieldTable);
+    /// Prints the table.
+    fn draw(&self, out: &mut dyn Write) -> io::Result<()>;
+}
+
+struct Entry {
+    filter: Option<Filter>,
+    tap: Box<dyn Tap>,
+}
+
+/// The taps of one run, in the order they were asked for.
+#[derive(Default)]
+pub struct Taps {
+    list: Vec<Entry>,
+}
+
+/// Why a `-z` argument was refused.
+#[derive(Debug)]
+pub enum TapError {
+    /// Not a statistic dorsal knows (`-z no,such,stat`).
+    Unknown,
+    /// The statistic's filter does not compile (`-z io,phs,bad==`): the
+    /// tshark tap name (`io,phs`, `conversations`, `endpoint`), the filter,
+    /// and the filter's error.
+    Filter {
+        what: &'static str,
+        filter: String,
+        error: FilterError,
+    },
+}
+
+/// The statistics dorsal computes, as `-z` names them.
+pub const STATS: &[&str] = &[
+    "conv,eth",
+    "conv,ip",
+    "conv,ipv6",
+    "conv,tcp",
+    "conv,udp",
+    "endpoints,eth",
+    "endpoints,ip",
+    "endpoints,ipv6",
+    "endpoints,tcp",
+    "endpoints,udp",
+    "io,phs",
+];
+
+impl Taps {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Adds a tap, with an optional filter it applies to each frame.
+    pub fn add(&mut self, tap: Box<dyn Tap>, filter: Option<Filter>) {
+        self.list.push(Entry { filter, tap });
+    }
+
+    /// Parses one `-z` argument and adds its tap.
+    pub fn add_spec(&mut self, spec: &str, reg: &Registry) -> Result<(), TapError> {
+        let (tap, filter) = parse_spec(spec, reg)?;
+        self.add(tap, filter);
+        Ok(())
+    }
+
+    /// Every field some tap or tap filter reads.
+    pub fn fields(&self) -> Vec<FieldId> {
+        let mut v = Vec::new();
+        for e in &self.list {
+            v.extend(e.tap.fields());
+            if let Some(f) = &e.filter {
+                v.extend(f.fields());
+            }
+        }
+        v
+    }
+
+    /// Hands one dissected frame to every tap whose filter it passes.
+    pub fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+        for e in &mut self.list {
+            if e.filter.as_ref().is_none_or(|f| f.matches(t)) {
+                e.tap.frame(frame, t);
+            }
+        }
+    }
+
+    /// Prints every tap; tshark draws the last registered first.
+    pub fn draw(&self, out: &mut dyn Write) -> io::Result<()> {
+        for e in self.list.iter().rev() {
+            e.tap.draw(out)?;
+        }
+        Ok(())
+    }
+}
+
+/// `-z NAME[,FILTER]` -> the tap and its compiled filter.
+fn parse_spec(spec: &str, reg: &Registry) -> Result<(Box<dyn Tap>, Option<Filter>), TapError> {
+    if let Some(rest) = spec.strip_prefix("io,phs") {
+        // tshark reads `io,phs,%n`: anything but a comma after the name
+        // leaves the filter unset, and `io,phs,` sets an empty one.
+        let filter = rest.strip_prefix(',').filter(|f| !f.is_empty());
+        let compiled = compile(filter, reg, "io,phs")?;
+        let tap = phs::Phs::new(reg, filter.map(str::to_string));
+        return Ok((Box::new(tap), compiled));
+    }
+    for (prefix, endpoints) in [("conv,", false), ("endpoints,", true)] {
+        let Some(rest) = spec.strip_prefix(prefix) else {
+            continue;
+        };
+        let (kind, filter) = match rest.split_once(',') {
+            Some((k, f)) => (k, Some(f)),
+            None => (rest, None),
+        };
+        let Some(kind) = conv::Kind::from_name(kind) else {
+            return Err(TapError::Unknown);
+        };
+        let what = if endpoints {
+            "endpoint"
+        } else {
+            "conversations"
+        };
+        let compiled = compile(filter, reg, what)?;
+        let filter = filter.map(str::to_string);
+        let tap: Box<dyn Tap> = if endpoints {
+            Box::new(conv::Endpoints::new(kind, reg, filter))
+        } else {
+            Box::new(conv::Conversations::new(kind, reg, filter))
+        };
+        return Ok((tap, compiled));
+    }
+    Err(TapError::Unknown)
+}
+
+fn compile(
+    filter: Option<&str>,
+    reg: &Registry,
+    what: &'static str,
+) -> Result<Option<Filter>, TapError> {
+    match filter {
+        None => Ok(None),
+        Some(text) => Filter::compile(text, reg)
+            .map(Some)
+            .map_err(|error| TapError::Filter {
+                what,
+                filter: text.to_string(),
+                error,
+            }),
+    }
+}
