@@ -112,6 +112,164 @@ struct Reader {
     stream: Option<FieldId>,
     /// Protocols whose payload quotes headers of an erroneous packet.
     stop: Vec<FieldId>,
+    /// TCP's and UDP's header checks; see [`Checks`].
+    checks: Option<Checks>,
+}
+
+/// tshark's TCP and UDP taps only see headers the dissector got through:
+/// not a TCP header cut short by the capture or by the IP length (the
+/// dissector throws while reading its options), not a UDP header whose
+/// length is below 8. The offset of the TCP header in the frame is the sum
+/// of the header bytes of the protocols before it.
+struct Checks {
+    /// Indexed by field id: protocols whose bytes are their header.
+    is_proto: Vec<bool>,
+    frame: Option<FieldId>,
+    transport: Option<FieldId>,
+    hdr_len: Option<FieldId>,
+    udp_length: Option<FieldId>,
+    ip: Option<FieldId>,
+    ip_hdr_len: Option<FieldId>,
+    ip_len: Option<FieldId>,
+    ip_mf: Option<FieldId>,
+    ip_frag_offset: Option<FieldId>,
+    ipv6: Option<FieldId>,
+    ipv6_plen: Option<FieldId>,
+    ipv6_nxt: Option<FieldId>,
+}
+
+impl Checks {
+    fn new(reg: &Registry, proto: &str) -> Checks {
+        let mut is_proto = vec![false; reg.len()];
+        for (id, def) in reg.iter() {
+            if def.ftype == crate::fields::FieldType::Protocol {
+                if let Some(p) = is_proto.get_mut(id.index()) {
+                    *p = true;
+                }
+            }
+        }
+        Checks {
+            is_proto,
+            frame: reg.lookup("frame"),
+            transport: reg.lookup(proto),
+            hdr_len: reg.lookup("tcp.hdr_len").filter(|_| proto == "tcp"),
+            udp_length: reg.lookup("udp.length").filter(|_| proto == "udp"),
+            ip: reg.lookup("ip"),
+            ip_hdr_len: reg.lookup("ip.hdr_len"),
+            ip_len: reg.lookup("ip.len"),
+            ip_mf: reg.lookup("ip.flags.mf"),
+            ip_frag_offset: reg.lookup("ip.frag_offset"),
+            ipv6: reg.lookup("ipv6"),
+            ipv6_plen: reg.lookup("ipv6.plen"),
+            ipv6_nxt: reg.lookup("ipv6.nxt"),
+        }
+    }
+
+    fn fields(&self) -> Vec<FieldId> {
+        let mut v: Vec<FieldId> = self
+            .is_proto
+            .iter()
+            .enumerate()
+            .filter(|(_, &p)| p)
+            .filter_map(|(i, _)| u32::try_from(i).ok().map(FieldId))
+            .filter(|id| Some(*id) != self.frame)
+            .collect();
+        v.extend(
+            [
+                self.hdr_len,
+                self.udp_length,
+                self.ip_hdr_len,
+                self.ip_len,
+                self.ip_mf,
+                self.ip_frag_offset,
+                self.ipv6_plen,
+                self.ipv6_nxt,
+            ]
+            .into_iter()
+            .flatten(),
+        );
+        v
+    }
+}
+
+/// What the checks learnt walking one frame.
+#[derive(Default)]
+struct CheckState {
+    /// Header bytes before the current entry.
+    offset: u64,
+    /// Where the transport header starts.
+    start: Option<u64>,
+    ip_hdr_len: Option<u64>,
+    ip_len: Option<u64>,
+    fragment: bool,
+    v6_plen: Option<u64>,
+    v6_nxt: Option<u64>,
+    /// Transport bytes the network layer says there are.
+    reported: Option<u64>,
+    v6: bool,
+}
+
+impl CheckState {
+    /// Updates the state with one entry; `Some(false)` when the entry shows
+    /// the current transport header would not reach the tap.
+    fn entry(&mut self, c: &Checks, t: &FieldTable, frame: &Frame, id: FieldId, v: &Value) -> bool {
+        let num = match *v {
+            Value::U(n) => Some(n),
+            Value::Bool(b) => Some(u64::from(b)),
+            _ => None,
+        };
+        if Some(id) == c.ip {
+            *self = CheckState {
+                offset: self.offset,
+                ..CheckState::default()
+            };
+        } else if Some(id) == c.ipv6 {
+            *self = CheckState {
+                offset: self.offset,
+                v6: true,
+                ..CheckState::default()
+            };
+        } else if Some(id) == c.ip_hdr_len {
+            self.ip_hdr_len = num;
+        } else if Some(id) == c.ip_len {
+            self.ip_len = num;
+        } else if Some(id) == c.ip_mf || Some(id) == c.ip_frag_offset {
+            self.fragment |= num.unwrap_or(0) != 0;
+        } else if Some(id) == c.ipv6_plen {
+            self.v6_plen = num;
+        } else if Some(id) == c.ipv6_nxt {
+            self.v6_nxt = num;
+        }
+        if Some(id) == c.transport {
+            self.start = Some(self.offset);
+            self.reported = match (self.ip_len, self.ip_hdr_len, self.v6_plen, self.v6_nxt) {
+                (Some(l), Some(h), _, _) if !self.fragment && l >= h && l > 0 => Some(l - h),
+                (None, _, Some(p), Some(6 | 17)) if p > 0 => Some(p),
+                _ => None,
+            };
+        }
+        if c.is_proto.get(id.index()).copied().unwrap_or(false) && Some(id) != c.frame {
+            if let Value::Proto { bytes, .. } = v {
+                self.offset = self
+                    .offset
+                    .saturating_add(u64::from(t.bytes(*bytes).len() as u32));
+            }
+        }
+        if Some(id) == c.hdr_len {
+            let Some(h) = num else { return true };
+            let captured = self
+                .start
+                .map(|s| u64::from(frame.cap_len).saturating_sub(s));
+            return captured.is_none_or(|cap| cap >= h) && self.reported.is_none_or(|r| r >= h);
+        }
+        if Some(id) == c.udp_length {
+            return match num {
+                Some(l) if l < 8 => l == 0 && self.v6,
+                _ => true,
+            };
+        }
+        true
+    }
 }
 
 impl Reader {
@@ -150,6 +308,7 @@ impl Reader {
             dport,
             stream,
             stop: ids(&["icmp", "icmpv6"]),
+            checks: kind.has_ports().then(|| Checks::new(reg, proto)),
         }
     }
 
@@ -163,66 +322,110 @@ impl Reader {
         v.extend(self.dport);
         v.extend(self.stream);
         v.extend(&self.stop);
+        if let Some(c) = &self.checks {
+            v.extend(c.fields());
+        }
         v
     }
 
     /// Calls `f` for each header of the table's protocol in the frame.
-    fn records(&self, t: &FieldTable, mut f: impl FnMut(Record)) {
+    fn records(&self, frame: &Frame, t: &FieldTable, mut f: impl FnMut(Record)) {
+        if self.kind.has_ports() {
+            self.transport_records(frame, t, f);
+            return;
+        }
         let mut src = None;
         let mut dst = None;
-        let mut sport = None;
-        let mut dport = None;
         for e in t.entries() {
             let id = e.field;
             if self.stop.contains(&id) {
                 break;
             }
-            if self.kind.has_ports() {
-                if self.net_src.contains(&id) {
-                    src = Addr::from_value(&e.value);
-                } else if self.net_dst.contains(&id) {
-                    dst = Addr::from_value(&e.value);
-                } else if Some(id) == self.sport {
-                    sport = port(&e.value);
-                    dport = None;
-                } else if Some(id) == self.dport {
-                    dport = port(&e.value);
-                } else if Some(id) == self.stream {
-                    if let (Some(s), Some(d), Some(sp), Some(dp), Value::U(stream)) =
-                        (src, dst, sport, dport, e.value)
-                    {
-                        f(Record {
-                            src: s,
-                            dst: d,
-                            sport: sp,
-                            dport: dp,
-                            id: stream,
-                        });
-                    }
-                    sport = None;
-                    dport = None;
-                }
+            if self.src.contains(&id) {
+                src = Addr::from_value(&e.value);
+            } else if self.dst.contains(&id) {
+                dst = Addr::from_value(&e.value);
             } else {
-                if self.src.contains(&id) {
-                    src = Addr::from_value(&e.value);
-                } else if self.dst.contains(&id) {
-                    dst = Addr::from_value(&e.value);
-                } else {
-                    continue;
+                continue;
+            }
+            if let (Some(s), Some(d)) = (src, dst) {
+                f(Record {
+                    src: s,
+                    dst: d,
+                    sport: 0,
+                    dport: 0,
+                    id: u64::MAX,
+                });
+                src = None;
+                dst = None;
+            }
+        }
+    }
+
+    fn transport_records(&self, frame: &Frame, t: &FieldTable, mut f: impl FnMut(Record)) {
+        let mut src = None;
+        let mut dst = None;
+        let mut state = CheckState::default();
+        // The header being read: ports, stream, and whether it reaches the tap.
+        let mut sport = None;
+        let mut dport = None;
+        let mut stream = None;
+        let mut ok = true;
+        let mut flush = |sport: &mut Option<u32>,
+                         dport: &mut Option<u32>,
+                         stream: &mut Option<u64>,
+                         ok: bool,
+                         src: Option<Addr>,
+                         dst: Option<Addr>| {
+            if let (true, Some(s), Some(d), Some(sp), Some(dp), Some(id)) =
+                (ok, src, dst, *sport, *dport, *stream)
+            {
+                f(Record {
+                    src: s,
+                    dst: d,
+                    sport: sp,
+                    dport: dp,
+                    id,
+                });
+            }
+            *sport = None;
+            *dport = None;
+            *stream = None;
+        };
+        for e in t.entries() {
+            let id = e.field;
+            if self.stop.contains(&id) {
+                break;
+            }
+            if self
+                .checks
+                .as_ref()
+                .is_some_and(|c| c.transport == Some(id))
+            {
+                // A new header starts: the previous one is complete.
+                flush(&mut sport, &mut dport, &mut stream, ok, src, dst);
+                ok = true;
+            }
+            if let Some(c) = &self.checks {
+                if !state.entry(c, t, frame, id, &e.value) {
+                    ok = false;
                 }
-                if let (Some(s), Some(d)) = (src, dst) {
-                    f(Record {
-                        src: s,
-                        dst: d,
-                        sport: 0,
-                        dport: 0,
-                        id: u64::MAX,
-                    });
-                    src = None;
-                    dst = None;
+            }
+            if self.net_src.contains(&id) {
+                src = Addr::from_value(&e.value);
+            } else if self.net_dst.contains(&id) {
+                dst = Addr::from_value(&e.value);
+            } else if Some(id) == self.sport {
+                sport = port(&e.value);
+            } else if Some(id) == self.dport {
+                dport = port(&e.value);
+            } else if Some(id) == self.stream {
+                if let Value::U(n) = e.value {
+                    stream = Some(n);
                 }
             }
         }
+        flush(&mut sport, &mut dport, &mut stream, ok, src, dst);
     }
 }
 
@@ -334,7 +537,7 @@ impl Tap for Conversations {
 
     fn frame(&mut self, frame: &Frame, t: &FieldTable) {
         let mut recs: smallvec_lite::Recs = Default::default();
-        self.reader.records(t, |r| recs.push(r));
+        self.reader.records(frame, t, |r| recs.push(r));
         for r in recs.iter() {
             self.add(*r, u64::from(frame.len), frame.rel_nanos);
         }
@@ -452,7 +655,7 @@ impl Tap for Endpoints {
 
     fn frame(&mut self, frame: &Frame, t: &FieldTable) {
         let mut recs: smallvec_lite::Recs = Default::default();
-        self.reader.records(t, |r| recs.push(r));
+        self.reader.records(frame, t, |r| recs.push(r));
         let len = u64::from(frame.len);
         for r in recs.iter() {
             self.add(r.src, r.sport, true, len);
