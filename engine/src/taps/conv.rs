@@ -250,9 +250,13 @@ impl CheckState {
         }
         if c.is_proto.get(id.index()).copied().unwrap_or(false) && Some(id) != c.frame {
             if let Value::Proto { bytes, .. } = v {
-                self.offset = self
-                    .offset
-                    .saturating_add(u64::from(t.bytes(*bytes).len() as u32));
+                // A protocol whose bytes run to the end of the frame (`raw`,
+                // `ppp`) has no header of its own to count.
+                let len = t.bytes(*bytes).len() as u64;
+                let end = self.offset.saturating_add(len);
+                if end < u64::from(frame.cap_len) {
+                    self.offset = end;
+                }
             }
         }
         if Some(id) == c.hdr_len {
@@ -370,6 +374,9 @@ impl Reader {
         let mut sport = None;
         let mut dport = None;
         let mut stream = None;
+        // The network addresses in force when the header's ports were read.
+        let mut hdr_src = None;
+        let mut hdr_dst = None;
         let mut ok = true;
         let mut flush = |sport: &mut Option<u32>,
                          dport: &mut Option<u32>,
@@ -403,7 +410,7 @@ impl Reader {
                 .is_some_and(|c| c.transport == Some(id))
             {
                 // A new header starts: the previous one is complete.
-                flush(&mut sport, &mut dport, &mut stream, ok, src, dst);
+                flush(&mut sport, &mut dport, &mut stream, ok, hdr_src, hdr_dst);
                 ok = true;
             }
             if let Some(c) = &self.checks {
@@ -417,6 +424,8 @@ impl Reader {
                 dst = Addr::from_value(&e.value);
             } else if Some(id) == self.sport {
                 sport = port(&e.value);
+                hdr_src = src;
+                hdr_dst = dst;
             } else if Some(id) == self.dport {
                 dport = port(&e.value);
             } else if Some(id) == self.stream {
@@ -425,7 +434,7 @@ impl Reader {
                 }
             }
         }
-        flush(&mut sport, &mut dport, &mut stream, ok, src, dst);
+        flush(&mut sport, &mut dport, &mut stream, ok, hdr_src, hdr_dst);
     }
 }
 
