@@ -740,3 +740,131 @@ mod smallvec_lite {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::{Base, FieldDef, FieldType};
+
+    struct F {
+        reg: Registry,
+        ip: FieldId,
+        src: FieldId,
+        dst: FieldId,
+        sport: FieldId,
+        dport: FieldId,
+        stream: FieldId,
+        tcp: FieldId,
+    }
+
+    fn fields() -> F {
+        let mut reg = Registry::new();
+        let mut add = |a, t| reg.add(FieldDef::new(a, a, t, Base::None));
+        let ip = add("ip", FieldType::Protocol);
+        let src = add("ip.src", FieldType::Ipv4);
+        let dst = add("ip.dst", FieldType::Ipv4);
+        let tcp = add("tcp", FieldType::Protocol);
+        let sport = add("tcp.srcport", FieldType::U16);
+        let dport = add("tcp.dstport", FieldType::U16);
+        let stream = add("tcp.stream", FieldType::U32);
+        F {
+            reg,
+            ip,
+            src,
+            dst,
+            sport,
+            dport,
+            stream,
+            tcp,
+        }
+    }
+
+    /// One IPv4/TCP frame: addresses, ports, stream.
+    fn packet(f: &F, t: &mut FieldTable, s: [u8; 4], d: [u8; 4], sp: u16, dp: u16, stream: u32) {
+        t.clear();
+        t.push_proto(f.ip, &[0; 20]);
+        t.push(f.src, Value::Ipv4(s));
+        t.push(f.dst, Value::Ipv4(d));
+        t.push_proto(f.tcp, &[0; 20]);
+        t.push_u(f.sport, sp);
+        t.push_u(f.dport, dp);
+        t.push_u(f.stream, stream);
+    }
+
+    fn frame(len: u32, rel_nanos: i64) -> Frame {
+        Frame {
+            len,
+            cap_len: len,
+            rel_nanos,
+            ..Frame::default()
+        }
+    }
+
+    fn text(tap: &dyn Tap) -> String {
+        let mut out = Vec::new();
+        tap.draw(&mut out).unwrap_or_default();
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn conversations_count_both_directions_and_sort_by_frames() {
+        let f = fields();
+        let mut c = Conversations::new(Kind::Tcp, &f.reg, None);
+        let mut t = FieldTable::new();
+        let (a, b, x) = ([10, 0, 0, 1], [10, 0, 0, 2], [192, 168, 1, 1]);
+        packet(&f, &mut t, x, b, 1000, 53, 0);
+        c.frame(&frame(60, 0), &t);
+        packet(&f, &mut t, a, b, 40000, 80, 1);
+        c.frame(&frame(7000, 1_000_000_000), &t);
+        packet(&f, &mut t, b, a, 80, 40000, 1);
+        c.frame(&frame(5000, 2_500_000_000), &t);
+        let out = text(&c);
+        let rows: Vec<&str> = out.lines().skip(5).collect();
+        assert_eq!(
+            rows.first().copied(),
+            Some("10.0.0.1:40000             <-> 10.0.0.2:80                      1 5000 bytes       1 7000 bytes       2 12 kB         1.000000000         1.5000")
+        );
+        assert_eq!(
+            rows.get(1).copied(),
+            Some("192.168.1.1:1000           <-> 10.0.0.2:53                      0 0 bytes         1 60 bytes        1 60 bytes      0.000000000         0.0000")
+        );
+        assert!(out.starts_with("================================================================================\nTCP Conversations\nFilter:<No Filter>\n"));
+    }
+
+    #[test]
+    fn endpoints_count_sent_and_received() {
+        let f = fields();
+        let mut e = Endpoints::new(Kind::Ip, &f.reg, Some("tcp".into()));
+        let mut t = FieldTable::new();
+        packet(&f, &mut t, [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0);
+        e.frame(&frame(100, 0), &t);
+        e.frame(&frame(50, 0), &t);
+        let out = text(&e);
+        assert!(out.contains("IPv4 Endpoints\nFilter:tcp\n"));
+        assert!(out.contains(
+            "1.1.1.1                        2           150          2             150           0               0   \n"
+        ));
+        assert!(out.contains(
+            "2.2.2.2                        2           150          0               0           2             150   \n"
+        ));
+    }
+
+    #[test]
+    fn truncated_tcp_headers_do_not_count() {
+        let mut f = fields();
+        let hdr_len = f
+            .reg
+            .add(FieldDef::new("tcp.hdr_len", "h", FieldType::U8, Base::Dec));
+        let mut c = Conversations::new(Kind::Tcp, &f.reg, None);
+        let mut t = FieldTable::new();
+        packet(&f, &mut t, [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0);
+        t.push_u(hdr_len, 60u8);
+        // 20 bytes of IP, then only 30 of a 60-byte TCP header.
+        c.frame(&frame(50, 0), &t);
+        assert_eq!(text(&c).lines().count(), 6);
+        let mut full = frame(50, 0);
+        full.cap_len = 80;
+        c.frame(&full, &t);
+        assert_eq!(text(&c).lines().count(), 7);
+    }
+}

@@ -260,9 +260,12 @@ ff-ff-ff-ff-ff-ff\tBroadcast
         let n = names();
         assert_eq!(n.resolve(&[0, 0x50, 0x04, 3, 4, 5]), "3Com_03:04:05");
         assert_eq!(n.resolve(&[0xff; 6]), "Broadcast");
+        // A /16 range also matches its 24-bit prefix when the third byte
+        // is zero, as in tshark.
+        assert_eq!(n.resolve(&[0x33, 0x33, 0, 1, 0, 2]), "IPv6mcast_01:00:02");
         assert_eq!(
-            n.resolve(&[0x33, 0x33, 0, 1, 0, 2]),
-            "IPv6mcast_00:01:00:02"
+            n.resolve(&[0x33, 0x33, 0xff, 0x76, 0x6c, 0x14]),
+            "IPv6mcast_ff:76:6c:14"
         );
         assert_eq!(
             n.resolve(&[0x01, 0x00, 0x5e, 0x7f, 0xff, 0xfa]),

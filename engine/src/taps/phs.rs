@@ -218,7 +218,7 @@ eth                                      frames:4 bytes:282\n\
     fn deep_stacks_are_elided_and_capped() {
         let reg = Registry::new();
         let mut p = Phs::new(&reg, Some("ip".into()));
-        let deep: Vec<&'static str> = std::iter::repeat("ip").take(40).collect();
+        let deep: Vec<&'static str> = vec!["ip"; 40];
         feed(&mut p, &deep, 1);
         let mut out = Vec::new();
         p.draw(&mut out).unwrap_or_default();
