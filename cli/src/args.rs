@@ -112,8 +112,7 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
             // A bare word: tshark would take it as a capture filter.
             continue;
         };
-        let mut chars = cluster.char_indices();
-        while let Some((pos, c)) = chars.next() {
+        for (pos, c) in cluster.char_indices() {
             if WITH_VALUE.contains(c) {
                 let rest = cluster.get(pos + c.len_utf8()..).unwrap_or_default();
                 let value = if !rest.is_empty() {

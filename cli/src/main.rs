@@ -90,7 +90,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     };
     let build = || -> Dissectors {
         let mut ds = Dissectors::new();
-        dorsal_link::register_dissectors(&dissector_fields, &mut ds);
+        dorsal_link::register_dissectors(&dissector_fields.0, &mut ds);
+        dorsal_dns::register_dissectors(&dissector_fields.1, &mut ds);
+        dorsal_tls::register_dissectors(&dissector_fields.2, &mut ds);
         ds
     };
 
@@ -164,10 +166,19 @@ impl Sink for NullSink {
 }
 
 /// Every field of every dissector, and the ids the dissectors are built with.
-fn registry() -> (Registry, dorsal_link::Fields) {
+fn registry() -> (
+    Registry,
+    (
+        dorsal_link::Fields,
+        dorsal_dns::DnsFields,
+        dorsal_tls::Fields,
+    ),
+) {
     let mut reg = Registry::new();
     let link = dorsal_link::register_fields(&mut reg);
-    (reg, link)
+    let dns = dorsal_dns::register_fields(&mut reg);
+    let tls = dorsal_tls::register_fields(&mut reg);
+    (reg, (link, dns, tls))
 }
 
 fn resolve_fields(a: &Args, reg: &Registry) -> Result<Vec<FieldId>, u8> {

@@ -5,23 +5,19 @@ pub fn u8_at(b: &[u8], i: usize) -> Option<u8> {
 }
 
 pub fn be16(b: &[u8], i: usize) -> Option<u16> {
-    let s = b.get(i..i.checked_add(2)?)?;
-    Some(u16::from_be_bytes([s[0], s[1]]))
+    array(b, i).map(u16::from_be_bytes)
 }
 
 pub fn be32(b: &[u8], i: usize) -> Option<u32> {
-    let s = b.get(i..i.checked_add(4)?)?;
-    Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    array(b, i).map(u32::from_be_bytes)
 }
 
 pub fn le16(b: &[u8], i: usize) -> Option<u16> {
-    let s = b.get(i..i.checked_add(2)?)?;
-    Some(u16::from_le_bytes([s[0], s[1]]))
+    array(b, i).map(u16::from_le_bytes)
 }
 
 pub fn le32(b: &[u8], i: usize) -> Option<u32> {
-    let s = b.get(i..i.checked_add(4)?)?;
-    Some(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+    array(b, i).map(u32::from_le_bytes)
 }
 
 pub fn array<const N: usize>(b: &[u8], i: usize) -> Option<[u8; N]> {

@@ -323,12 +323,8 @@ fn sll_address(f: &EthFields, cx: &mut Cx<'_>, addr: &[u8], hatype: u16, halen: 
 fn sll_protocol(f: &EthFields, cx: &mut Cx<'_>, hatype: u16, proto: u16, payload: &[u8]) {
     if proto <= 1536 || hatype == 778 {
         cx.t.push_u(f.sll_ltype, proto);
-        match proto {
-            // LINUX_SLL_P_802_2 and friends: LLC and others dorsal shows as data.
-            _ => {
-                cx.call_by_name("data", payload);
-            }
-        }
+        // LINUX_SLL_P_802_2 and friends: LLC and others dorsal shows as data.
+        cx.call_by_name("data", payload);
         return;
     }
     cx.t.push_u(f.sll_etype, proto);
@@ -425,9 +421,8 @@ fn raw(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         Some(6) => {
             call_or_data(cx, "ipv6", data);
         }
-        _ => {
-            cx.call_by_name("data", data);
-        }
+        // Neither IPv4 nor IPv6: Wireshark shows nothing more.
+        _ => {}
     }
     Outcome::Done(data.len())
 }

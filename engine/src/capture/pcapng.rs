@@ -97,7 +97,7 @@ impl PcapngReader {
             )));
         };
         let total = self.u32_at(&head, 0);
-        if total < 28 || total % 4 != 0 {
+        if total < 28 || !total.is_multiple_of(4) {
             return Err(CaptureError::Corrupt(format!(
                 "pcapng: total block length {total} of an SHB is less than the minimum SHB size 28"
             )));

@@ -21,7 +21,10 @@ pub(crate) fn pcap_le(linktype: u32, records: &[(u32, u32, &[u8])]) -> Vec<u8> {
     v
 }
 
-fn read_all(bytes: Vec<u8>) -> (Vec<(Timestamp, u32, Vec<u8>)>, Option<CaptureError>) {
+/// Time, wire length and bytes of each record read.
+type Records = Vec<(Timestamp, u32, Vec<u8>)>;
+
+fn read_all(bytes: Vec<u8>) -> (Records, Option<CaptureError>) {
     let mut out = Vec::new();
     let mut cap = match Capture::from_reader(Box::new(std::io::Cursor::new(bytes))) {
         Ok(c) => c,
@@ -121,7 +124,7 @@ fn pcapng_with_two_interfaces() {
         b.extend_from_slice(&(data.len() as u32).to_le_bytes());
         b.extend_from_slice(&(data.len() as u32).to_le_bytes());
         b.extend_from_slice(data);
-        while b.len() % 4 != 0 {
+        while !b.len().is_multiple_of(4) {
             b.push(0);
         }
         b
