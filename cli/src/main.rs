@@ -16,8 +16,8 @@ use dorsal_engine::dfilter::{Filter, FilterError};
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink};
-use dorsal_engine::run::{run, RunError, RunOptions};
-use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink};
+use dorsal_engine::run::{run_with_taps, RunError, RunOptions};
+use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink, TapError, Taps};
 
 const PROG: &str = "dorsal";
 
@@ -51,8 +51,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     let (reg, dissector_fields) = registry();
     let field_ids = resolve_fields(&a, &reg)?;
     check_output_mode(&a)?;
+    let mut taps = Taps::new();
     for z in &a.stats {
-        check_stat(z)?;
+        add_stat(&mut taps, z, &reg)?;
     }
     let mut exports = Vec::new();
     for x in &a.export_objects {
@@ -143,7 +144,22 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             return Err(1);
         }
     };
-    match run(&opts, &reg, &build, sink.as_mut()) {
+    let result = run_with_taps(&opts, &reg, &build, sink.as_mut(), &mut taps);
+    drop(sink);
+    let result = match result {
+        Err(RunError::Output(e)) => Err(RunError::Output(e)),
+        other => {
+            // Statistics print after the frames, also when the capture
+            // was cut short.
+            let mut out = io::stdout().lock();
+            let drawn = taps.draw(&mut out).and_then(|()| out.flush());
+            match (other, drawn) {
+                (Ok(()), Err(e)) => Err(RunError::Output(e)),
+                (other, _) => other,
+            }
+        }
+    };
+    match result {
         Ok(()) => Ok(()),
         Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(RunError::Output(e)) => {
@@ -248,37 +264,44 @@ fn check_output_mode(a: &Args) -> Result<(), u8> {
     }
 }
 
-/// The statistics tshark knows that dorsal computes, or will.
-const STATS: &[&str] = &[
-    "io,phs",
-    "conv,eth",
-    "conv,ip",
-    "conv,ipv6",
-    "conv,tcp",
-    "conv,udp",
-    "endpoints,eth",
-    "endpoints,ip",
-    "endpoints,ipv6",
-    "endpoints,tcp",
-    "endpoints,udp",
-    "credentials",
-];
+/// Statistics tshark knows that another part of dorsal will compute.
+const STATS_LATER: &[&str] = &["credentials"];
 
-fn check_stat(z: &str) -> Result<(), u8> {
-    let known = STATS
-        .iter()
-        .any(|s| z == *s || z.strip_prefix(s).is_some_and(|rest| rest.starts_with(',')));
-    if !known {
-        let mut msg = format!("Invalid -z argument \"{z}\"; it must be one of:");
-        for s in STATS {
-            msg.push_str("\n     ");
-            msg.push_str(s);
+/// Parses one `-z` argument into its tap, with tshark's errors.
+fn add_stat(taps: &mut Taps, z: &str, reg: &Registry) -> Result<(), u8> {
+    match taps.add_spec(z, reg) {
+        Ok(()) => Ok(()),
+        Err(TapError::Filter {
+            what,
+            filter,
+            error: e,
+        }) => {
+            error(&format!(
+                "Couldn't register {what} tap: Filter \"{filter}\" is invalid - {}",
+                e.message
+            ));
+            Err(1)
         }
-        error(&msg);
-        return Err(1);
+        Err(TapError::Unknown) => {
+            let later = STATS_LATER
+                .iter()
+                .any(|s| z == *s || z.strip_prefix(s).is_some_and(|r| r.starts_with(',')));
+            if later {
+                error(&format!("-z {z} is not supported by dorsal yet."));
+                return Err(1);
+            }
+            let mut names: Vec<&str> = dorsal_engine::taps::STATS.to_vec();
+            names.extend(STATS_LATER);
+            names.sort_unstable();
+            let mut msg = format!("Invalid -z argument \"{z}\"; it must be one of:");
+            for s in names {
+                msg.push_str("\n     ");
+                msg.push_str(s);
+            }
+            error(&msg);
+            Err(1)
+        }
     }
-    error(&format!("-z {z} is not supported by dorsal yet."));
-    Err(1)
 }
 
 /// Export types dorsal writes.

@@ -9,6 +9,7 @@ use crate::dissect::{Cx, Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
 use crate::output::Sink;
 use crate::table::{FieldTable, Timestamp};
+use crate::taps::Taps;
 
 /// What to read and which frames to show.
 pub struct RunOptions {
@@ -52,13 +53,33 @@ pub fn run(
     build: Build<'_>,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
+    run_with_taps(opts, reg, build, sink, &mut Taps::new())
+}
+
+/// [`run`], also feeding `taps` every frame the loop processes. As in
+/// tshark, taps see frames whether or not they pass `-Y` (with `-2`, only
+/// those that passed `-R`); they are drawn by the caller afterwards.
+pub fn run_with_taps(
+    opts: &RunOptions,
+    reg: &Registry,
+    build: Build<'_>,
+    sink: &mut dyn Sink,
+    taps: &mut Taps,
+) -> Result<(), RunError> {
     let mut wanted = vec![false; reg.len()];
     let filter_fields = opts
         .display_filter
         .iter()
         .chain(opts.read_filter.iter())
         .flat_map(Filter::fields);
-    for id in opts.fields.iter().copied().chain(filter_fields) {
+    let tap_fields = taps.fields();
+    for id in opts
+        .fields
+        .iter()
+        .copied()
+        .chain(filter_fields)
+        .chain(tap_fields)
+    {
         if let Some(w) = wanted.get_mut(id.index()) {
             *w = true;
         }
@@ -68,7 +89,7 @@ pub fn run(
 
     sink.begin().map_err(RunError::Output)?;
     let result = if opts.two_pass {
-        two_pass(opts, reg, build, &mut table, sink)
+        two_pass(opts, reg, build, &mut table, sink, taps)
     } else {
         let mut notes = Notes::default();
         let mut pass = Pass {
@@ -78,7 +99,7 @@ pub fn run(
             notes: &mut notes,
             clock: Clock::default(),
         };
-        one_pass(opts, &mut pass, sink)
+        one_pass(opts, &mut pass, sink, taps)
     };
     let end = sink.end().map_err(RunError::Output);
     result.and(end)
@@ -131,7 +152,12 @@ impl Pass<'_> {
     }
 }
 
-fn one_pass(opts: &RunOptions, pass: &mut Pass<'_>, sink: &mut dyn Sink) -> Result<(), RunError> {
+fn one_pass(
+    opts: &RunOptions,
+    pass: &mut Pass<'_>,
+    sink: &mut dyn Sink,
+    taps: &mut Taps,
+) -> Result<(), RunError> {
     let mut cap = Capture::open(&opts.path)?;
     let mut number: u32 = 0;
     let mut shown: u64 = 0;
@@ -140,6 +166,9 @@ fn one_pass(opts: &RunOptions, pass: &mut Pass<'_>, sink: &mut dyn Sink) -> Resu
         number = number.saturating_add(1);
         let frame = pass.clock.frame(number, &rec);
         pass.dissect(&frame, rec.data);
+        if !taps.is_empty() {
+            taps.frame(&frame, pass.table);
+        }
         if opts
             .display_filter
             .as_ref()
@@ -162,6 +191,7 @@ fn two_pass(
     build: Build<'_>,
     table: &mut FieldTable,
     sink: &mut dyn Sink,
+    taps: &mut Taps,
 ) -> Result<(), RunError> {
     let mut notes = Notes::default();
     let mut passed: Vec<bool> = Vec::new();
@@ -219,6 +249,9 @@ fn two_pass(
         }
         frame.visited = true;
         pass.dissect(&frame, rec.data);
+        if !taps.is_empty() {
+            taps.frame(&frame, pass.table);
+        }
         if opts
             .display_filter
             .as_ref()

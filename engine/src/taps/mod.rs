@@ -1,222 +1,186 @@
-//! Taps: listeners that dissectors publish to, beside the field table.
+//! Taps: listeners beside the field table. Statistics ([`Tap`]) are fed
+//! frame by frame by the packet loop; exported objects ([`export`]) are
+//! published by the dissectors that find them.
 //!
-//! Export objects (`--export-objects PROTO,DIR`): a dissector publishes an
-//! [`ExportObject`] to the [`ObjectSink`] it was built with; the
-//! [`ObjectWriter`] writes each one to the directory at once, under the name
-//! tshark gives it, so nothing is held beyond the object being written.
+//! A tap is an engine component: the packet loop hands it every frame it
+//! processes (before `-Y`, which in tshark only decides what is printed),
+//! the tap keeps its counts, and at the end of the run it prints its
+//! table as tshark 4.0 does. Each tap may carry its own display filter
+//! (`-z io,phs,FILTER`). When no tap is asked for, the loop does nothing
+//! more than check an empty list.
+//!
+//! Taps read what they need from the frame's [`FieldTable`] (`eth.src`,
+//! `ip.dst`, `tcp.stream`, the protocol stack), so dissectors need not know
+//! about them; [`Taps::fields`] tells the loop which fields to keep.
 
-use std::cell::RefCell;
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::io::{self, Write};
 
-/// One object found by a dissector.
-#[derive(Clone, Copy, Debug)]
-pub struct ExportObject<'a> {
-    /// Frame the object was completed in.
-    pub frame: u32,
-    pub hostname: Option<&'a [u8]>,
-    pub content_type: Option<&'a [u8]>,
-    /// The dissector's name for the object (already reduced to a base name).
-    pub filename: Option<&'a [u8]>,
-    pub data: &'a [u8],
+use crate::dfilter::{Filter, FilterError};
+use crate::dissect::Frame;
+use crate::fields::{FieldId, Registry};
+use crate::table::FieldTable;
+
+pub mod conv;
+pub mod export;
+pub mod manuf;
+pub mod phs;
+pub mod units;
+
+pub use export::{ExportObject, ObjectSink, ObjectWriter, SharedSink};
+
+/// A statistic fed frame by frame and printed at the end.
+pub trait Tap {
+    /// The fields this tap reads; the dissectors must keep them.
+    fn fields(&self) -> Vec<FieldId>;
+    /// One frame that passed the tap's filter.
+    fn frame(&mut self, frame: &Frame, t: &FieldTable);
+    /// Prints the table.
+    fn draw(&self, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// Receives objects as they are found.
-pub trait ObjectSink {
-    /// `proto` is the export type (`http`, `smb`, ...).
-    fn object(&mut self, proto: &str, obj: &ExportObject<'_>);
+struct Entry {
+    filter: Option<Filter>,
+    tap: Box<dyn Tap>,
 }
 
-/// A sink shared by the dissectors of one pass.
-pub type SharedSink = Rc<RefCell<dyn ObjectSink>>;
-
-/// Longest file name tshark writes (`EXPORT_OBJECT_MAXFILELEN`).
-pub const MAX_FILE_LEN: usize = 255;
-/// Tries per object before tshark gives up finding a free name
-/// (`gui.max_export_objects`); the last name is then overwritten.
-pub const MAX_TRIES: u32 = 1000;
-
-/// Writes the objects of one export type into a directory.
-pub struct ObjectWriter {
-    proto: String,
-    dir: PathBuf,
-    /// tshark's clash counter, reset for each object.
-    count: u32,
-    /// The first write error, reported once at the end.
-    pub error: Option<io::Error>,
+/// The taps of one run, in the order they were asked for.
+#[derive(Default)]
+pub struct Taps {
+    list: Vec<Entry>,
 }
 
-impl ObjectWriter {
-    /// Creates the directory (with its parents) as tshark does.
-    pub fn new(proto: &str, dir: &Path) -> io::Result<Self> {
-        if !dir.is_dir() {
-            fs::create_dir_all(dir)?;
-        }
-        Ok(ObjectWriter {
-            proto: proto.to_string(),
-            dir: dir.to_path_buf(),
-            count: 0,
-            error: None,
-        })
+/// Why a `-z` argument was refused.
+#[derive(Debug)]
+pub enum TapError {
+    /// Not a statistic dorsal knows (`-z no,such,stat`).
+    Unknown,
+    /// The statistic's filter does not compile (`-z io,phs,bad==`): the
+    /// tshark tap name (`io,phs`, `conversations`, `endpoint`), the filter,
+    /// and the filter's error.
+    Filter {
+        what: &'static str,
+        filter: String,
+        error: FilterError,
+    },
+}
+
+/// The statistics dorsal computes, as `-z` names them.
+pub const STATS: &[&str] = &[
+    "conv,eth",
+    "conv,ip",
+    "conv,ipv6",
+    "conv,tcp",
+    "conv,udp",
+    "endpoints,eth",
+    "endpoints,ip",
+    "endpoints,ipv6",
+    "endpoints,tcp",
+    "endpoints,udp",
+    "io,phs",
+];
+
+impl Taps {
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    fn write(&mut self, obj: &ExportObject<'_>) -> io::Result<()> {
-        let base: Vec<u8> = match obj.filename {
-            Some(f) => f.to_vec(),
-            None => {
-                let mut s = format!("object{}", obj.frame).into_bytes();
-                if let Some(ct) = obj.content_type {
-                    s.push(b'.');
-                    s.extend_from_slice(ct);
-                }
-                s.truncate(MAX_FILE_LEN);
-                s
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Adds a tap, with an optional filter it applies to each frame.
+    pub fn add(&mut self, tap: Box<dyn Tap>, filter: Option<Filter>) {
+        self.list.push(Entry { filter, tap });
+    }
+
+    /// Parses one `-z` argument and adds its tap.
+    pub fn add_spec(&mut self, spec: &str, reg: &Registry) -> Result<(), TapError> {
+        let (tap, filter) = parse_spec(spec, reg)?;
+        self.add(tap, filter);
+        Ok(())
+    }
+
+    /// Every field some tap or tap filter reads.
+    pub fn fields(&self) -> Vec<FieldId> {
+        let mut v = Vec::new();
+        for e in &self.list {
+            v.extend(e.tap.fields());
+            if let Some(f) = &e.filter {
+                v.extend(f.fields());
             }
+        }
+        v
+    }
+
+    /// Hands one dissected frame to every tap whose filter it passes.
+    pub fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+        for e in &mut self.list {
+            if e.filter.as_ref().is_none_or(|f| f.matches(t)) {
+                e.tap.frame(frame, t);
+            }
+        }
+    }
+
+    /// Prints every tap; tshark draws the last registered first.
+    pub fn draw(&self, out: &mut dyn Write) -> io::Result<()> {
+        for e in self.list.iter().rev() {
+            e.tap.draw(out)?;
+        }
+        Ok(())
+    }
+}
+
+/// `-z NAME[,FILTER]` -> the tap and its compiled filter.
+fn parse_spec(spec: &str, reg: &Registry) -> Result<(Box<dyn Tap>, Option<Filter>), TapError> {
+    if let Some(rest) = spec.strip_prefix("io,phs") {
+        // tshark reads `io,phs,%n`: anything but a comma after the name
+        // leaves the filter unset, and `io,phs,` sets an empty one.
+        let filter = rest.strip_prefix(',').filter(|f| !f.is_empty());
+        let compiled = compile(filter, reg, "io,phs")?;
+        let tap = phs::Phs::new(reg, filter.map(str::to_string));
+        return Ok((Box::new(tap), compiled));
+    }
+    for (prefix, endpoints) in [("conv,", false), ("endpoints,", true)] {
+        let Some(rest) = spec.strip_prefix(prefix) else {
+            continue;
         };
-        let mut path;
-        self.count = 0;
-        loop {
-            let name = massage(&base, MAX_FILE_LEN, self.count);
-            path = self.dir.join(os_name(&name));
-            if !path.exists() {
-                break;
-            }
-            self.count += 1;
-            if self.count >= MAX_TRIES {
-                break;
-            }
-        }
-        fs::write(&path, obj.data)
-    }
-}
-
-impl ObjectSink for ObjectWriter {
-    fn object(&mut self, proto: &str, obj: &ExportObject<'_>) {
-        if proto != self.proto {
-            return;
-        }
-        if let Err(e) = self.write(obj) {
-            if self.error.is_none() {
-                self.error = Some(e);
-            }
-        }
-    }
-}
-
-#[cfg(unix)]
-fn os_name(b: &[u8]) -> std::ffi::OsString {
-    use std::os::unix::ffi::OsStrExt;
-    std::ffi::OsStr::from_bytes(b).to_os_string()
-}
-
-#[cfg(not(unix))]
-fn os_name(b: &[u8]) -> std::ffi::OsString {
-    String::from_utf8_lossy(b).into_owned().into()
-}
-
-/// tshark's `eo_massage_str`: unsafe bytes become `%xx`, then a clash
-/// number and the length cap are applied keeping the extension.
-pub fn massage(name: &[u8], maxlen: usize, dupn: u32) -> Vec<u8> {
-    const REJECT: &[u8] = b"<>:\"/\\|?*";
-    let mut out = Vec::with_capacity(name.len());
-    for &b in name {
-        // A NUL ends the C string.
-        if b == 0 {
-            break;
-        }
-        if REJECT.contains(&b) || (0x01..=0x1f).contains(&b) {
-            out.extend_from_slice(format!("%{b:02x}").as_bytes());
+        let (kind, filter) = match rest.split_once(',') {
+            Some((k, f)) => (k, Some(f)),
+            None => (rest, None),
+        };
+        let Some(kind) = conv::Kind::from_name(kind) else {
+            return Err(TapError::Unknown);
+        };
+        let what = if endpoints {
+            "endpoint"
         } else {
-            out.push(b);
-        }
-    }
-    if dupn != 0 || out.len() > maxlen {
-        out = rename(out, maxlen, dupn);
-    }
-    out
-}
-
-/// tshark's `eo_rename`.
-fn rename(mut s: Vec<u8>, maxlen: usize, dupn: u32) -> Vec<u8> {
-    let tag = if dupn != 0 {
-        format!("({dupn})").into_bytes()
-    } else {
-        Vec::new()
-    };
-    let dot = s.iter().rposition(|&c| c == b'.');
-    match dot {
-        Some(d) if s.len() - d + tag.len() < maxlen => {
-            let ext = s.split_off(d);
-            let room = maxlen - (tag.len() + ext.len());
-            if s.len() >= room {
-                s.truncate(room);
-            }
-            s.extend_from_slice(&tag);
-            s.extend_from_slice(&ext);
-        }
-        _ => {
-            let room = maxlen.saturating_sub(tag.len());
-            if s.len() >= room {
-                s.truncate(room);
-            }
-            s.extend_from_slice(&tag);
-        }
-    }
-    s
-}
-
-#[cfg(test)]
-#[allow(clippy::indexing_slicing)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_escaped_and_numbered() {
-        assert_eq!(massage(b"a/b?c", 255, 0), b"a%2fb%3fc");
-        assert_eq!(massage(b"index.html", 255, 2), b"index(2).html");
-        assert_eq!(massage(b"noext", 255, 1), b"noext(1)");
-        let long = vec![b'x'; 300];
-        assert_eq!(massage(&long, 255, 0).len(), 255);
-        let mut long_ext = vec![b'y'; 300];
-        long_ext.extend_from_slice(b".png");
-        let m = massage(&long_ext, 255, 1);
-        assert_eq!(m.len(), 255);
-        assert!(m.ends_with(b"(1).png"));
-    }
-
-    #[test]
-    fn writer_numbers_clashes() {
-        let dir = std::env::temp_dir().join(format!("dorsal-eo-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        let mut w = ObjectWriter::new("http", &dir.join("sub")).expect("dir");
-        let obj = |name: &'static [u8]| ExportObject {
-            frame: 7,
-            hostname: None,
-            content_type: Some(b"text/html"),
-            filename: Some(name),
-            data: b"x",
+            "conversations"
         };
-        w.object("http", &obj(b"a.txt"));
-        w.object("http", &obj(b"a.txt"));
-        w.object("http", &obj(b"b.txt"));
-        w.object(
-            "http",
-            &ExportObject {
-                filename: None,
-                ..obj(b"")
-            },
-        );
-        let mut names: Vec<String> = fs::read_dir(dir.join("sub"))
-            .expect("read")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        assert_eq!(
-            names,
-            vec!["a(1).txt", "a.txt", "b.txt", "object7.text%2fhtml"]
-        );
-        let _ = fs::remove_dir_all(&dir);
+        let compiled = compile(filter, reg, what)?;
+        let filter = filter.map(str::to_string);
+        let tap: Box<dyn Tap> = if endpoints {
+            Box::new(conv::Endpoints::new(kind, reg, filter))
+        } else {
+            Box::new(conv::Conversations::new(kind, reg, filter))
+        };
+        return Ok((tap, compiled));
+    }
+    Err(TapError::Unknown)
+}
+
+fn compile(
+    filter: Option<&str>,
+    reg: &Registry,
+    what: &'static str,
+) -> Result<Option<Filter>, TapError> {
+    match filter {
+        None => Ok(None),
+        Some(text) => Filter::compile(text, reg)
+            .map(Some)
+            .map_err(|error| TapError::Filter {
+                what,
+                filter: text.to_string(),
+                error,
+            }),
     }
 }

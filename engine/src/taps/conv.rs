@@ -1,0 +1,870 @@
+//! `-z conv,TYPE[,FILTER]` and `-z endpoints,TYPE[,FILTER]` for Ethernet,
+//! IPv4, IPv6, TCP and UDP, as tshark 4.0 prints them.
+//!
+//! tshark's dissectors hand each tap one record per header they decode
+//! (a frame with IP in IP gives two IPv4 records), skipping the headers
+//! quoted inside ICMP errors. dorsal reads the same records off the field
+//! table: address pairs in tree order, and for TCP and UDP the ports and
+//! stream index with the network addresses of the header before them.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::manuf::{plain, Names};
+use super::units::{format_bytes, secs};
+use super::Tap;
+use crate::dissect::Frame;
+use crate::fields::{FieldId, Registry};
+use crate::format::write_ipv6;
+use crate::table::{FieldTable, Value};
+
+/// Which table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Eth,
+    Ip,
+    Ipv6,
+    Tcp,
+    Udp,
+}
+
+impl Kind {
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Some(match name {
+            "eth" => Kind::Eth,
+            "ip" => Kind::Ip,
+            "ipv6" => Kind::Ipv6,
+            "tcp" => Kind::Tcp,
+            "udp" => Kind::Udp,
+            _ => return None,
+        })
+    }
+
+    /// The protocol's short name, which titles the table.
+    fn title(self) -> &'static str {
+        match self {
+            Kind::Eth => "Ethernet",
+            Kind::Ip => "IPv4",
+            Kind::Ipv6 => "IPv6",
+            Kind::Tcp => "TCP",
+            Kind::Udp => "UDP",
+        }
+    }
+
+    fn has_ports(self) -> bool {
+        matches!(self, Kind::Tcp | Kind::Udp)
+    }
+}
+
+/// An address of any of the tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Addr {
+    Ether([u8; 6]),
+    V4([u8; 4]),
+    V6([u8; 16]),
+}
+
+impl Addr {
+    fn from_value(v: &Value) -> Option<Addr> {
+        match *v {
+            Value::Ether(a) => Some(Addr::Ether(a)),
+            Value::Ipv4(a) => Some(Addr::V4(a)),
+            Value::Ipv6(a) => Some(Addr::V6(a)),
+            _ => None,
+        }
+    }
+
+    fn display(&self, names: Option<&Names>) -> String {
+        match self {
+            Addr::Ether(a) => names.map(|n| n.resolve(a)).unwrap_or_else(|| plain(a)),
+            Addr::V4([a, b, c, d]) => format!("{a}.{b}.{c}.{d}"),
+            Addr::V6(a) => {
+                let mut s = String::new();
+                write_ipv6(&mut s, a);
+                s
+            }
+        }
+    }
+}
+
+/// One header as the tap sees it.
+#[derive(Clone, Copy, Debug)]
+struct Record {
+    src: Addr,
+    dst: Addr,
+    sport: u32,
+    dport: u32,
+    /// The stream index for TCP and UDP; the same for every record otherwise.
+    id: u64,
+}
+
+/// The fields a table is read from.
+struct Reader {
+    kind: Kind,
+    src: Vec<FieldId>,
+    dst: Vec<FieldId>,
+    /// For TCP and UDP: the network addresses before the ports.
+    net_src: Vec<FieldId>,
+    net_dst: Vec<FieldId>,
+    sport: Option<FieldId>,
+    dport: Option<FieldId>,
+    stream: Option<FieldId>,
+    /// Protocols whose payload quotes headers of an erroneous packet.
+    stop: Vec<FieldId>,
+    /// TCP's and UDP's header checks; see [`Checks`].
+    checks: Option<Checks>,
+}
+
+/// tshark's TCP and UDP taps only see headers the dissector got through:
+/// not a TCP header cut short by the capture or by the IP length (the
+/// dissector throws while reading its options), not a UDP header whose
+/// length is below 8. The offset of the TCP header in the frame is the sum
+/// of the header bytes of the protocols before it.
+struct Checks {
+    /// Indexed by field id: protocols whose bytes are their header.
+    is_proto: Vec<bool>,
+    frame: Option<FieldId>,
+    transport: Option<FieldId>,
+    hdr_len: Option<FieldId>,
+    udp_length: Option<FieldId>,
+    ip: Option<FieldId>,
+    ip_hdr_len: Option<FieldId>,
+    ip_len: Option<FieldId>,
+    ip_mf: Option<FieldId>,
+    ip_frag_offset: Option<FieldId>,
+    ipv6: Option<FieldId>,
+    ipv6_plen: Option<FieldId>,
+    ipv6_nxt: Option<FieldId>,
+}
+
+impl Checks {
+    fn new(reg: &Registry, proto: &str) -> Checks {
+        let mut is_proto = vec![false; reg.len()];
+        for (id, def) in reg.iter() {
+            if def.ftype == crate::fields::FieldType::Protocol {
+                if let Some(p) = is_proto.get_mut(id.index()) {
+                    *p = true;
+                }
+            }
+        }
+        Checks {
+            is_proto,
+            frame: reg.lookup("frame"),
+            transport: reg.lookup(proto),
+            hdr_len: reg.lookup("tcp.hdr_len").filter(|_| proto == "tcp"),
+            udp_length: reg.lookup("udp.length").filter(|_| proto == "udp"),
+            ip: reg.lookup("ip"),
+            ip_hdr_len: reg.lookup("ip.hdr_len"),
+            ip_len: reg.lookup("ip.len"),
+            ip_mf: reg.lookup("ip.flags.mf"),
+            ip_frag_offset: reg.lookup("ip.frag_offset"),
+            ipv6: reg.lookup("ipv6"),
+            ipv6_plen: reg.lookup("ipv6.plen"),
+            ipv6_nxt: reg.lookup("ipv6.nxt"),
+        }
+    }
+
+    fn fields(&self) -> Vec<FieldId> {
+        let mut v: Vec<FieldId> = self
+            .is_proto
+            .iter()
+            .enumerate()
+            .filter(|(_, &p)| p)
+            .filter_map(|(i, _)| u32::try_from(i).ok().map(FieldId))
+            .filter(|id| Some(*id) != self.frame)
+            .collect();
+        v.extend(
+            [
+                self.hdr_len,
+                self.udp_length,
+                self.ip_hdr_len,
+                self.ip_len,
+                self.ip_mf,
+                self.ip_frag_offset,
+                self.ipv6_plen,
+                self.ipv6_nxt,
+            ]
+            .into_iter()
+            .flatten(),
+        );
+        v
+    }
+}
+
+/// What the checks learnt walking one frame.
+#[derive(Default)]
+struct CheckState {
+    /// Header bytes before the current entry.
+    offset: u64,
+    /// Where the transport header starts.
+    start: Option<u64>,
+    ip_hdr_len: Option<u64>,
+    ip_len: Option<u64>,
+    fragment: bool,
+    v6_plen: Option<u64>,
+    v6_nxt: Option<u64>,
+    /// Transport bytes the network layer says there are.
+    reported: Option<u64>,
+    v6: bool,
+}
+
+impl CheckState {
+    /// Updates the state with one entry; `Some(false)` when the entry shows
+    /// the current transport header would not reach the tap.
+    fn entry(&mut self, c: &Checks, t: &FieldTable, frame: &Frame, id: FieldId, v: &Value) -> bool {
+        let num = match *v {
+            Value::U(n) => Some(n),
+            Value::Bool(b) => Some(u64::from(b)),
+            _ => None,
+        };
+        if Some(id) == c.ip {
+            *self = CheckState {
+                offset: self.offset,
+                ..CheckState::default()
+            };
+        } else if Some(id) == c.ipv6 {
+            *self = CheckState {
+                offset: self.offset,
+                v6: true,
+                ..CheckState::default()
+            };
+        } else if Some(id) == c.ip_hdr_len {
+            self.ip_hdr_len = num;
+        } else if Some(id) == c.ip_len {
+            self.ip_len = num;
+        } else if Some(id) == c.ip_mf || Some(id) == c.ip_frag_offset {
+            self.fragment |= num.unwrap_or(0) != 0;
+        } else if Some(id) == c.ipv6_plen {
+            self.v6_plen = num;
+        } else if Some(id) == c.ipv6_nxt {
+            self.v6_nxt = num;
+        }
+        if Some(id) == c.transport {
+            self.start = Some(self.offset);
+            self.reported = match (self.ip_len, self.ip_hdr_len, self.v6_plen, self.v6_nxt) {
+                (Some(l), Some(h), _, _) if !self.fragment && l >= h && l > 0 => Some(l - h),
+                (None, _, Some(p), Some(6 | 17)) if p > 0 => Some(p),
+                _ => None,
+            };
+        }
+        if c.is_proto.get(id.index()).copied().unwrap_or(false) && Some(id) != c.frame {
+            if let Value::Proto { bytes, .. } = v {
+                // A protocol whose bytes run to the end of the frame (`raw`,
+                // `ppp`) has no header of its own to count.
+                let len = t.bytes(*bytes).len() as u64;
+                let end = self.offset.saturating_add(len);
+                if end < u64::from(frame.cap_len) {
+                    self.offset = end;
+                }
+            }
+        }
+        if Some(id) == c.hdr_len {
+            let Some(h) = num else { return true };
+            let captured = self
+                .start
+                .map(|s| u64::from(frame.cap_len).saturating_sub(s));
+            return captured.is_none_or(|cap| cap >= h) && self.reported.is_none_or(|r| r >= h);
+        }
+        if Some(id) == c.udp_length {
+            return match num {
+                Some(l) if l < 8 => l == 0 && self.v6,
+                _ => true,
+            };
+        }
+        true
+    }
+}
+
+impl Reader {
+    fn new(kind: Kind, reg: &Registry) -> Reader {
+        let ids = |names: &[&str]| -> Vec<FieldId> {
+            names.iter().filter_map(|n| reg.lookup(n)).collect()
+        };
+        let (src, dst) = match kind {
+            Kind::Eth => (ids(&["eth.src"]), ids(&["eth.dst"])),
+            Kind::Ip => (ids(&["ip.src"]), ids(&["ip.dst"])),
+            Kind::Ipv6 => (ids(&["ipv6.src"]), ids(&["ipv6.dst"])),
+            Kind::Tcp | Kind::Udp => (Vec::new(), Vec::new()),
+        };
+        let proto = match kind {
+            Kind::Tcp => "tcp",
+            _ => "udp",
+        };
+        let (net_src, net_dst, sport, dport, stream) = if kind.has_ports() {
+            (
+                ids(&["ip.src", "ipv6.src"]),
+                ids(&["ip.dst", "ipv6.dst"]),
+                reg.lookup(&format!("{proto}.srcport")),
+                reg.lookup(&format!("{proto}.dstport")),
+                reg.lookup(&format!("{proto}.stream")),
+            )
+        } else {
+            (Vec::new(), Vec::new(), None, None, None)
+        };
+        Reader {
+            kind,
+            src,
+            dst,
+            net_src,
+            net_dst,
+            sport,
+            dport,
+            stream,
+            stop: ids(&["icmp", "icmpv6"]),
+            checks: kind.has_ports().then(|| Checks::new(reg, proto)),
+        }
+    }
+
+    fn fields(&self) -> Vec<FieldId> {
+        let mut v: Vec<FieldId> = Vec::new();
+        v.extend(&self.src);
+        v.extend(&self.dst);
+        v.extend(&self.net_src);
+        v.extend(&self.net_dst);
+        v.extend(self.sport);
+        v.extend(self.dport);
+        v.extend(self.stream);
+        v.extend(&self.stop);
+        if let Some(c) = &self.checks {
+            v.extend(c.fields());
+        }
+        v
+    }
+
+    /// Calls `f` for each header of the table's protocol in the frame.
+    fn records(&self, frame: &Frame, t: &FieldTable, mut f: impl FnMut(Record)) {
+        if self.kind.has_ports() {
+            self.transport_records(frame, t, f);
+            return;
+        }
+        let mut src = None;
+        let mut dst = None;
+        for e in t.entries() {
+            let id = e.field;
+            if self.stop.contains(&id) {
+                break;
+            }
+            if self.src.contains(&id) {
+                src = Addr::from_value(&e.value);
+            } else if self.dst.contains(&id) {
+                dst = Addr::from_value(&e.value);
+            } else {
+                continue;
+            }
+            if let (Some(s), Some(d)) = (src, dst) {
+                f(Record {
+                    src: s,
+                    dst: d,
+                    sport: 0,
+                    dport: 0,
+                    id: u64::MAX,
+                });
+                src = None;
+                dst = None;
+            }
+        }
+    }
+
+    fn transport_records(&self, frame: &Frame, t: &FieldTable, mut f: impl FnMut(Record)) {
+        let mut src = None;
+        let mut dst = None;
+        let mut state = CheckState::default();
+        // The header being read: ports, stream, and whether it reaches the tap.
+        let mut sport = None;
+        let mut dport = None;
+        let mut stream = None;
+        // The network addresses in force when the header's ports were read.
+        let mut hdr_src = None;
+        let mut hdr_dst = None;
+        let mut ok = true;
+        let mut flush = |sport: &mut Option<u32>,
+                         dport: &mut Option<u32>,
+                         stream: &mut Option<u64>,
+                         ok: bool,
+                         src: Option<Addr>,
+                         dst: Option<Addr>| {
+            if let (true, Some(s), Some(d), Some(sp), Some(dp), Some(id)) =
+                (ok, src, dst, *sport, *dport, *stream)
+            {
+                f(Record {
+                    src: s,
+                    dst: d,
+                    sport: sp,
+                    dport: dp,
+                    id,
+                });
+            }
+            *sport = None;
+            *dport = None;
+            *stream = None;
+        };
+        for e in t.entries() {
+            let id = e.field;
+            if self.stop.contains(&id) {
+                break;
+            }
+            if self
+                .checks
+                .as_ref()
+                .is_some_and(|c| c.transport == Some(id))
+            {
+                // A new header starts: the previous one is complete.
+                flush(&mut sport, &mut dport, &mut stream, ok, hdr_src, hdr_dst);
+                ok = true;
+            }
+            if let Some(c) = &self.checks {
+                if !state.entry(c, t, frame, id, &e.value) {
+                    ok = false;
+                }
+            }
+            if self.net_src.contains(&id) {
+                src = Addr::from_value(&e.value);
+            } else if self.net_dst.contains(&id) {
+                dst = Addr::from_value(&e.value);
+            } else if Some(id) == self.sport {
+                sport = port(&e.value);
+                hdr_src = src;
+                hdr_dst = dst;
+            } else if Some(id) == self.dport {
+                dport = port(&e.value);
+            } else if Some(id) == self.stream {
+                if let Value::U(n) = e.value {
+                    stream = Some(n);
+                }
+            }
+        }
+        flush(&mut sport, &mut dport, &mut stream, ok, hdr_src, hdr_dst);
+    }
+}
+
+fn port(v: &Value) -> Option<u32> {
+    match *v {
+        Value::U(p) => u32::try_from(p).ok(),
+        _ => None,
+    }
+}
+
+/// Cap on the rows of one table; records of further new rows are dropped.
+const ROWS_CAP: usize = 1 << 22;
+
+/// Rows sorted as tshark prints them: most frames first, ties in order of
+/// first appearance.
+fn print_order(totals: impl Iterator<Item = u64>) -> Vec<usize> {
+    let mut order: Vec<(u64, usize)> = totals.enumerate().map(|(i, n)| (n, i)).collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    order
+        .into_iter()
+        .filter(|&(n, _)| n > 0 && n < u64::from(u32::MAX))
+        .map(|(_, i)| i)
+        .collect()
+}
+
+fn names_for(kind: Kind) -> Option<Names> {
+    (kind == Kind::Eth).then(Names::load)
+}
+
+const RULE: &str =
+    "================================================================================";
+
+#[derive(Clone, Copy)]
+struct ConvRow {
+    rec: Record,
+    rx_frames: u64,
+    rx_bytes: u64,
+    tx_frames: u64,
+    tx_bytes: u64,
+    start: i64,
+    stop: i64,
+}
+
+type ConvKey = (Addr, Addr, u32, u32, u64);
+
+/// `-z conv,TYPE`.
+pub struct Conversations {
+    reader: Reader,
+    filter: Option<String>,
+    rows: Vec<ConvRow>,
+    index: HashMap<ConvKey, usize>,
+}
+
+impl Conversations {
+    pub fn new(kind: Kind, reg: &Registry, filter: Option<String>) -> Self {
+        Conversations {
+            reader: Reader::new(kind, reg),
+            filter,
+            rows: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, r: Record, len: u64, rel: i64) {
+        let fwd = (r.src, r.dst, r.sport, r.dport, r.id);
+        let rev = (r.dst, r.src, r.dport, r.sport, r.id);
+        let (i, forward) = if let Some(&i) = self.index.get(&fwd) {
+            (i, true)
+        } else if let Some(&i) = self.index.get(&rev) {
+            (i, false)
+        } else {
+            if self.rows.len() >= ROWS_CAP {
+                return;
+            }
+            self.index.insert(fwd, self.rows.len());
+            self.rows.push(ConvRow {
+                rec: r,
+                rx_frames: 0,
+                rx_bytes: 0,
+                tx_frames: 0,
+                tx_bytes: 0,
+                start: rel,
+                stop: rel,
+            });
+            (self.rows.len() - 1, true)
+        };
+        let Some(row) = self.rows.get_mut(i) else {
+            return;
+        };
+        if forward {
+            row.tx_frames += 1;
+            row.tx_bytes = row.tx_bytes.saturating_add(len);
+        } else {
+            row.rx_frames += 1;
+            row.rx_bytes = row.rx_bytes.saturating_add(len);
+        }
+        if rel > row.stop {
+            row.stop = rel;
+        } else if rel < row.start {
+            row.start = rel;
+        }
+    }
+}
+
+impl Tap for Conversations {
+    fn fields(&self) -> Vec<FieldId> {
+        self.reader.fields()
+    }
+
+    fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+        let mut recs: smallvec_lite::Recs = Default::default();
+        self.reader.records(frame, t, |r| recs.push(r));
+        for r in recs.iter() {
+            self.add(*r, u64::from(frame.len), frame.rel_nanos);
+        }
+    }
+
+    fn draw(&self, out: &mut dyn Write) -> io::Result<()> {
+        let kind = self.reader.kind;
+        let names = names_for(kind);
+        let pad = if kind.has_ports() { "            " } else { "" };
+        writeln!(out, "{RULE}")?;
+        writeln!(out, "{} Conversations", kind.title())?;
+        writeln!(
+            out,
+            "Filter:{}",
+            self.filter.as_deref().unwrap_or("<No Filter>")
+        )?;
+        writeln!(out, "{pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |")?;
+        writeln!(out, "{pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |")?;
+        let order = print_order(self.rows.iter().map(|r| r.rx_frames + r.tx_frames));
+        let mut line = String::new();
+        for i in order {
+            let Some(r) = self.rows.get(i) else { continue };
+            line.clear();
+            let src = r.rec.src.display(names.as_ref());
+            let dst = r.rec.dst.display(names.as_ref());
+            let rx = format_bytes(r.rx_bytes);
+            let tx = format_bytes(r.tx_bytes);
+            let total = format_bytes(r.rx_bytes.saturating_add(r.tx_bytes));
+            let frames = r.rx_frames + r.tx_frames;
+            if kind.has_ports() {
+                let a = format!("{src}:{}", r.rec.sport);
+                let b = format!("{dst}:{}", r.rec.dport);
+                let _ = write!(line, "{a:<26} <-> {b:<26}");
+            } else {
+                let _ = write!(line, "{src:<20} <-> {dst:<20}");
+            }
+            let _ = write!(
+                line,
+                "  {:>6} {rx:<9}  {:>6} {tx:<9}  {frames:>6} {total:<9}  ",
+                r.rx_frames, r.tx_frames
+            );
+            let start = secs(r.start);
+            let duration = secs(r.stop) - secs(r.start);
+            let _ = writeln!(line, "{start:>14.9}   {duration:>12.4}");
+            out.write_all(line.as_bytes())?;
+        }
+        writeln!(out, "{RULE}")
+    }
+}
+
+#[derive(Clone, Copy)]
+struct EndpointRow {
+    addr: Addr,
+    port: u32,
+    rx_frames: u64,
+    rx_bytes: u64,
+    tx_frames: u64,
+    tx_bytes: u64,
+}
+
+/// `-z endpoints,TYPE`.
+pub struct Endpoints {
+    reader: Reader,
+    filter: Option<String>,
+    rows: Vec<EndpointRow>,
+    index: HashMap<(Addr, u32), usize>,
+}
+
+impl Endpoints {
+    pub fn new(kind: Kind, reg: &Registry, filter: Option<String>) -> Self {
+        Endpoints {
+            reader: Reader::new(kind, reg),
+            filter,
+            rows: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    fn add(&mut self, addr: Addr, port: u32, sender: bool, len: u64) {
+        let i = match self.index.get(&(addr, port)) {
+            Some(&i) => i,
+            None => {
+                if self.rows.len() >= ROWS_CAP {
+                    return;
+                }
+                self.index.insert((addr, port), self.rows.len());
+                self.rows.push(EndpointRow {
+                    addr,
+                    port,
+                    rx_frames: 0,
+                    rx_bytes: 0,
+                    tx_frames: 0,
+                    tx_bytes: 0,
+                });
+                self.rows.len() - 1
+            }
+        };
+        let Some(row) = self.rows.get_mut(i) else {
+            return;
+        };
+        if sender {
+            row.tx_frames += 1;
+            row.tx_bytes = row.tx_bytes.saturating_add(len);
+        } else {
+            row.rx_frames += 1;
+            row.rx_bytes = row.rx_bytes.saturating_add(len);
+        }
+    }
+}
+
+impl Tap for Endpoints {
+    fn fields(&self) -> Vec<FieldId> {
+        self.reader.fields()
+    }
+
+    fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+        let mut recs: smallvec_lite::Recs = Default::default();
+        self.reader.records(frame, t, |r| recs.push(r));
+        let len = u64::from(frame.len);
+        for r in recs.iter() {
+            self.add(r.src, r.sport, true, len);
+            self.add(r.dst, r.dport, false, len);
+        }
+    }
+
+    fn draw(&self, out: &mut dyn Write) -> io::Result<()> {
+        let kind = self.reader.kind;
+        let names = names_for(kind);
+        writeln!(out, "{RULE}")?;
+        writeln!(out, "{} Endpoints", kind.title())?;
+        writeln!(
+            out,
+            "Filter:{}",
+            self.filter.as_deref().unwrap_or("<No Filter>")
+        )?;
+        writeln!(
+            out,
+            "                       |  {}Packets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |",
+            if kind.has_ports() { "Port  ||  " } else { "" }
+        )?;
+        let order = print_order(self.rows.iter().map(|r| r.rx_frames + r.tx_frames));
+        let mut line = String::new();
+        for i in order {
+            let Some(r) = self.rows.get(i) else { continue };
+            line.clear();
+            let addr = r.addr.display(names.as_ref());
+            let _ = write!(line, "{addr:<20}      ");
+            if kind.has_ports() {
+                let _ = write!(line, "{:>5}     ", r.port);
+            }
+            let _ = writeln!(
+                line,
+                "{:>6}     {:>9}     {:>6}       {:>9}      {:>6}       {:>9}   ",
+                r.rx_frames + r.tx_frames,
+                r.rx_bytes.saturating_add(r.tx_bytes),
+                r.tx_frames,
+                r.tx_bytes,
+                r.rx_frames,
+                r.rx_bytes
+            );
+            out.write_all(line.as_bytes())?;
+        }
+        writeln!(out, "{RULE}")
+    }
+}
+
+/// A few records per frame without allocating: headers beyond the inline
+/// capacity spill to the heap.
+mod smallvec_lite {
+    use super::Record;
+
+    #[derive(Default)]
+    pub struct Recs {
+        inline: [Option<Record>; 4],
+        len: usize,
+        more: Vec<Record>,
+    }
+
+    impl Recs {
+        pub fn push(&mut self, r: Record) {
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = Some(r);
+                self.len += 1;
+            } else if self.more.len() < 256 {
+                self.more.push(r);
+            }
+        }
+
+        pub fn iter(&self) -> impl Iterator<Item = &Record> {
+            self.inline.iter().flatten().chain(self.more.iter())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::{Base, FieldDef, FieldType};
+
+    struct F {
+        reg: Registry,
+        ip: FieldId,
+        src: FieldId,
+        dst: FieldId,
+        sport: FieldId,
+        dport: FieldId,
+        stream: FieldId,
+        tcp: FieldId,
+    }
+
+    fn fields() -> F {
+        let mut reg = Registry::new();
+        let mut add = |a, t| reg.add(FieldDef::new(a, a, t, Base::None));
+        let ip = add("ip", FieldType::Protocol);
+        let src = add("ip.src", FieldType::Ipv4);
+        let dst = add("ip.dst", FieldType::Ipv4);
+        let tcp = add("tcp", FieldType::Protocol);
+        let sport = add("tcp.srcport", FieldType::U16);
+        let dport = add("tcp.dstport", FieldType::U16);
+        let stream = add("tcp.stream", FieldType::U32);
+        F {
+            reg,
+            ip,
+            src,
+            dst,
+            sport,
+            dport,
+            stream,
+            tcp,
+        }
+    }
+
+    /// One IPv4/TCP frame: addresses, ports, stream.
+    fn packet(f: &F, t: &mut FieldTable, s: [u8; 4], d: [u8; 4], sp: u16, dp: u16, stream: u32) {
+        t.clear();
+        t.push_proto(f.ip, &[0; 20]);
+        t.push(f.src, Value::Ipv4(s));
+        t.push(f.dst, Value::Ipv4(d));
+        t.push_proto(f.tcp, &[0; 20]);
+        t.push_u(f.sport, sp);
+        t.push_u(f.dport, dp);
+        t.push_u(f.stream, stream);
+    }
+
+    fn frame(len: u32, rel_nanos: i64) -> Frame {
+        Frame {
+            len,
+            cap_len: len,
+            rel_nanos,
+            ..Frame::default()
+        }
+    }
+
+    fn text(tap: &dyn Tap) -> String {
+        let mut out = Vec::new();
+        tap.draw(&mut out).unwrap_or_default();
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn conversations_count_both_directions_and_sort_by_frames() {
+        let f = fields();
+        let mut c = Conversations::new(Kind::Tcp, &f.reg, None);
+        let mut t = FieldTable::new();
+        let (a, b, x) = ([10, 0, 0, 1], [10, 0, 0, 2], [192, 168, 1, 1]);
+        packet(&f, &mut t, x, b, 1000, 53, 0);
+        c.frame(&frame(60, 0), &t);
+        packet(&f, &mut t, a, b, 40000, 80, 1);
+        c.frame(&frame(7000, 1_000_000_000), &t);
+        packet(&f, &mut t, b, a, 80, 40000, 1);
+        c.frame(&frame(5000, 2_500_000_000), &t);
+        let out = text(&c);
+        let rows: Vec<&str> = out.lines().skip(5).collect();
+        assert_eq!(
+            rows.first().copied(),
+            Some("10.0.0.1:40000             <-> 10.0.0.2:80                      1 5000 bytes       1 7000 bytes       2 12 kB         1.000000000         1.5000")
+        );
+        assert_eq!(
+            rows.get(1).copied(),
+            Some("192.168.1.1:1000           <-> 10.0.0.2:53                      0 0 bytes         1 60 bytes        1 60 bytes      0.000000000         0.0000")
+        );
+        assert!(out.starts_with("================================================================================\nTCP Conversations\nFilter:<No Filter>\n"));
+    }
+
+    #[test]
+    fn endpoints_count_sent_and_received() {
+        let f = fields();
+        let mut e = Endpoints::new(Kind::Ip, &f.reg, Some("tcp".into()));
+        let mut t = FieldTable::new();
+        packet(&f, &mut t, [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0);
+        e.frame(&frame(100, 0), &t);
+        e.frame(&frame(50, 0), &t);
+        let out = text(&e);
+        assert!(out.contains("IPv4 Endpoints\nFilter:tcp\n"));
+        assert!(out.contains(
+            "1.1.1.1                        2           150          2             150           0               0   \n"
+        ));
+        assert!(out.contains(
+            "2.2.2.2                        2           150          0               0           2             150   \n"
+        ));
+    }
+
+    #[test]
+    fn truncated_tcp_headers_do_not_count() {
+        let mut f = fields();
+        let hdr_len = f
+            .reg
+            .add(FieldDef::new("tcp.hdr_len", "h", FieldType::U8, Base::Dec));
+        let mut c = Conversations::new(Kind::Tcp, &f.reg, None);
+        let mut t = FieldTable::new();
+        packet(&f, &mut t, [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0);
+        t.push_u(hdr_len, 60u8);
+        // 20 bytes of IP, then only 30 of a 60-byte TCP header.
+        c.frame(&frame(50, 0), &t);
+        assert_eq!(text(&c).lines().count(), 6);
+        let mut full = frame(50, 0);
+        full.cap_len = 80;
+        c.frame(&full, &t);
+        assert_eq!(text(&c).lines().count(), 7);
+    }
+}

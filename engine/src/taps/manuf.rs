@@ -1,0 +1,290 @@
+//! Ethernet address names, as tshark shows them by default (`3Com_03:04:05`,
+//! `Broadcast`, `IPv6mcast_01:00:02`).
+//!
+//! The names come from Wireshark's `manuf` (vendor prefixes) and `wka`
+//! (well-known addresses and ranges) files, read at run time from the
+//! Wireshark installation when it is present; dorsal ships no copy of them.
+//! Without them every address prints plainly (`00:50:04:03:04:05`).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Where Wireshark installs its data files.
+pub const DEFAULT_DIR: &str = "/usr/share/wireshark";
+
+/// Upper bound on the bytes read from each data file.
+const FILE_CAP: u64 = 64 << 20;
+
+/// Name tables loaded from `manuf` and `wka`.
+#[derive(Default)]
+pub struct Names {
+    /// Exact addresses (`ff:ff:ff:ff:ff:ff Broadcast`).
+    exact: HashMap<[u8; 6], String>,
+    /// Vendor prefixes, keyed by the first three bytes.
+    vendors: HashMap<u32, String>,
+    /// Ranges, keyed by the address with the bits past the mask cleared.
+    ranges: HashMap<[u8; 6], String>,
+}
+
+impl Names {
+    /// Loads `manuf` then `wka` from Wireshark's data directory
+    /// (`$DORSAL_WIRESHARK_DIR` overrides it); missing files leave the tables empty.
+    pub fn load() -> Names {
+        let dir = std::env::var_os("DORSAL_WIRESHARK_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| DEFAULT_DIR.into());
+        let mut names = Names::default();
+        for file in ["manuf", "wka"] {
+            if let Some(text) = read_capped(&dir.join(file)) {
+                names.add_text(&text);
+            }
+        }
+        names
+    }
+
+    /// Adds the entries of one file in the `manuf`/`wka` format: an address
+    /// (three bytes: a vendor; six: one address; `/bits`: a range), blanks,
+    /// a short name, optionally a long name; `#` starts a comment.
+    pub fn add_text(&mut self, text: &str) {
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let mut tokens = line.split([' ', '\t']).filter(|s| !s.is_empty());
+            let (Some(addr), Some(name)) = (tokens.next(), tokens.next()) else {
+                continue;
+            };
+            let Some((bytes, mask)) = parse_address(addr) else {
+                continue;
+            };
+            match mask {
+                Mask::Vendor => {
+                    let [a, b, c, ..] = bytes;
+                    self.vendors.insert(vendor_key(a, b, c), name.to_string());
+                }
+                Mask::Exact => {
+                    self.exact.insert(bytes, name.to_string());
+                }
+                Mask::Bits(bits) => {
+                    self.ranges.insert(masked(&bytes, bits), name.to_string());
+                }
+            }
+        }
+    }
+
+    fn range(&self, addr: &[u8; 6], bits: u32) -> Option<&str> {
+        self.ranges.get(&masked(addr, bits)).map(String::as_str)
+    }
+
+    fn vendor(&self, addr: &[u8; 6]) -> Option<&str> {
+        let [a, b, c, ..] = *addr;
+        let key = vendor_key(a, b, c);
+        if let Some(n) = self.vendors.get(&key) {
+            return Some(n);
+        }
+        // Multicast addresses fall back to the vendor of the unicast prefix.
+        if key & 0x01_0000 != 0 {
+            return self.vendors.get(&(key & 0xfe_ffff)).map(String::as_str);
+        }
+        None
+    }
+
+    /// The name tshark shows for `addr`: an exact name, else a range or
+    /// vendor name followed by the bytes it does not cover, else the
+    /// plain address.
+    pub fn resolve(&self, addr: &[u8; 6]) -> String {
+        if let Some(n) = self.exact.get(addr) {
+            return n.clone();
+        }
+        // Ranges narrower than a vendor prefix, then the vendor, then wider ones.
+        for whole in [5usize, 4, 3] {
+            for extra in (0..=7u32).rev() {
+                let bits = whole as u32 * 8 + extra;
+                if let Some(name) = self.range(addr, bits) {
+                    return suffixed(name, addr, whole, extra);
+                }
+            }
+        }
+        if let Some(name) = self.vendor(addr) {
+            return suffixed(name, addr, 3, 0);
+        }
+        for whole in [2usize, 1] {
+            for extra in (0..=7u32).rev() {
+                let bits = whole as u32 * 8 + extra;
+                if let Some(name) = self.range(addr, bits) {
+                    return suffixed(name, addr, whole, extra);
+                }
+            }
+        }
+        for extra in (1..=7u32).rev() {
+            if let Some(name) = self.range(addr, extra) {
+                return suffixed(name, addr, 0, extra);
+            }
+        }
+        plain(addr)
+    }
+}
+
+fn read_capped(path: &Path) -> Option<String> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).ok()?;
+    let mut buf = Vec::new();
+    f.take(FILE_CAP).read_to_end(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+fn vendor_key(a: u8, b: u8, c: u8) -> u32 {
+    (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c)
+}
+
+/// `name_` then the bytes from `whole` on, the first of them masked to the
+/// bits the range leaves free (`0xff >> extra`).
+fn suffixed(name: &str, addr: &[u8; 6], whole: usize, extra: u32) -> String {
+    let mut s = String::with_capacity(name.len() + 18);
+    s.push_str(name);
+    s.push('_');
+    for (i, b) in addr.iter().enumerate().skip(whole) {
+        let b = if i == whole {
+            b & (0xffu8.checked_shr(extra).unwrap_or(0))
+        } else {
+            *b
+        };
+        if i > whole {
+            s.push(':');
+        }
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+pub fn plain(addr: &[u8; 6]) -> String {
+    let mut s = String::with_capacity(17);
+    for (i, b) in addr.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// `addr` with the bits past the first `bits` cleared.
+fn masked(addr: &[u8; 6], bits: u32) -> [u8; 6] {
+    let mut out = [0u8; 6];
+    for (i, (o, a)) in out.iter_mut().zip(addr).enumerate() {
+        let start = i as u32 * 8;
+        if bits >= start + 8 {
+            *o = *a;
+        } else if bits > start {
+            *o = a & (0xffu8 << (8 - (bits - start)));
+        }
+    }
+    out
+}
+
+enum Mask {
+    Vendor,
+    Exact,
+    Bits(u32),
+}
+
+/// `00:50:04`, `ff-ff-ff-ff-ff-ff`, `01.80.C2.00.00.30/44`.
+fn parse_address(s: &str) -> Option<([u8; 6], Mask)> {
+    let mut bytes = [0u8; 6];
+    let mut sep: Option<char> = None;
+    let mut rest = s;
+    for i in 0..6 {
+        let digits = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if digits == 0 {
+            return None;
+        }
+        let (num, tail) = rest.split_at(digits);
+        let v = u32::from_str_radix(num.trim_start_matches('0'), 16).unwrap_or(0);
+        if num.len() > 8 || v > 0xff {
+            return None;
+        }
+        if let Some(b) = bytes.get_mut(i) {
+            *b = v as u8;
+        }
+        rest = tail;
+        let mut chars = rest.chars();
+        match chars.next() {
+            Some('/') => {
+                let bits: u32 = chars.as_str().parse().ok()?;
+                if bits == 0 || bits >= 48 {
+                    return None;
+                }
+                return Some((masked(&bytes, bits), Mask::Bits(bits)));
+            }
+            None => {
+                return match i {
+                    2 => Some((bytes, Mask::Vendor)),
+                    5 => Some((bytes, Mask::Exact)),
+                    _ => None,
+                }
+            }
+            Some(c @ (':' | '-' | '.')) => {
+                if sep.is_some_and(|s| s != c) {
+                    return None;
+                }
+                sep = Some(c);
+                rest = chars.as_str();
+            }
+            Some(_) => return None,
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+# comment
+00:50:04\t3Com\t3Com
+00:1B:C5:00:00:00/36\tConvergi\tConverging Systems Inc.
+01-80-C2-00-00-30/45\tOAM-Multicast-DA-Class-1
+33-33-00-00-00-00/16\tIPv6mcast
+ff-ff-ff-ff-ff-ff\tBroadcast
+01:00:5e:00:00:00/25\tIPv4mcast
+";
+
+    fn names() -> Names {
+        let mut n = Names::default();
+        n.add_text(SAMPLE);
+        n
+    }
+
+    #[test]
+    fn vendors_ranges_and_exact_names() {
+        let n = names();
+        assert_eq!(n.resolve(&[0, 0x50, 0x04, 3, 4, 5]), "3Com_03:04:05");
+        assert_eq!(n.resolve(&[0xff; 6]), "Broadcast");
+        // A /16 range also matches its 24-bit prefix when the third byte
+        // is zero, as in tshark.
+        assert_eq!(n.resolve(&[0x33, 0x33, 0, 1, 0, 2]), "IPv6mcast_01:00:02");
+        assert_eq!(
+            n.resolve(&[0x33, 0x33, 0xff, 0x76, 0x6c, 0x14]),
+            "IPv6mcast_ff:76:6c:14"
+        );
+        assert_eq!(
+            n.resolve(&[0x01, 0x00, 0x5e, 0x7f, 0xff, 0xfa]),
+            "IPv4mcast_7f:ff:fa"
+        );
+        assert_eq!(n.resolve(&[0, 0x1b, 0xc5, 0, 0x0a, 0xbc]), "Convergi_0a:bc");
+        assert_eq!(
+            n.resolve(&[0x01, 0x80, 0xc2, 0, 0, 0x33]),
+            "OAM-Multicast-DA-Class-1_03"
+        );
+        // The multicast bit falls back to the unicast vendor.
+        assert_eq!(n.resolve(&[1, 0x50, 0x04, 9, 9, 9]), "3Com_09:09:09");
+        assert_eq!(n.resolve(&[2, 0, 0, 0, 0, 1]), "02:00:00:00:00:01");
+    }
+
+    #[test]
+    fn bad_lines_are_skipped() {
+        let mut n = Names::default();
+        n.add_text("zz:00:00 X\n00:00 Y\n00:11:22:33 Z\n00:11:22/0 W\n00:11:22/48 V\n\n#\n");
+        assert!(n.exact.is_empty() && n.vendors.is_empty() && n.ranges.is_empty());
+    }
+}
