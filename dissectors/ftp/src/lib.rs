@@ -122,6 +122,40 @@ impl Dissector for Ftp {
             let number = cx.frame.number;
             let last = parser::c_str(line).to_vec();
             let mut cred = None;
+            if is(b"USER") {
+                let conv = st.control(tcp.stream);
+                let name = line.get(tok.len().saturating_add(1)..).unwrap_or(&[]);
+                if conv.username.is_none() && !name.is_empty() {
+                    conv.username = Some((parser::c_str(name).to_vec(), number));
+                }
+            } else if is(b"PASS") && !is(b"PORT") {
+                let conv = st.control(tcp.stream);
+                if let Some((user, user_frame)) = conv.username.clone() {
+                    cred = Some(Credential {
+                        frame: number,
+                        ts: cx.frame.ts,
+                        protocol: "FTP",
+                        username: user,
+                        username_frame: user_frame,
+                        secret: parser::c_str(arg).to_vec(),
+                        client: (cx.src, cx.srcport),
+                        server: (cx.dst, cx.dstport),
+                        accepted: None,
+                    });
+                }
+            }
+            if let Some(c) = cred {
+                st.add_credential(tcp.stream, c);
+            }
+            let conv = st.control(tcp.stream);
+            if let Some(d) = conv.current_data.clone() {
+                let mut d = d.borrow_mut();
+                if d.command.is_none() {
+                    d.command = Some(last.clone());
+                    d.command_frame = number;
+                }
+            }
+            conv.last_command = Some(last);
             if is(b"PORT") {
                 if let Some((ip, port)) = parser::port_pasv(arg) {
                     cx.t.push(f.active_ip, Value::Ipv4(ip.octets()));
@@ -155,40 +189,7 @@ impl Dissector for Ftp {
                     // the announced address on the other side.
                     st.announce(tcp.stream, (cx.src, port), a, "EPRT", number);
                 }
-            } else if is(b"USER") {
-                let conv = st.control(tcp.stream);
-                let name = line.get(tok.len().saturating_add(1)..).unwrap_or(&[]);
-                if conv.username.is_none() && !name.is_empty() {
-                    conv.username = Some((parser::c_str(name).to_vec(), number));
-                }
-            } else if is(b"PASS") {
-                let conv = st.control(tcp.stream);
-                if let Some((user, user_frame)) = conv.username.clone() {
-                    cred = Some(Credential {
-                        frame: number,
-                        ts: cx.frame.ts,
-                        protocol: "FTP",
-                        username: user,
-                        username_frame: user_frame,
-                        secret: parser::c_str(arg).to_vec(),
-                        client: (cx.src, cx.srcport),
-                        server: (cx.dst, cx.dstport),
-                        accepted: None,
-                    });
-                }
             }
-            if let Some(c) = cred {
-                st.add_credential(tcp.stream, c);
-            }
-            let conv = st.control(tcp.stream);
-            if let Some(d) = conv.current_data.clone() {
-                let mut d = d.borrow_mut();
-                if d.command.is_none() {
-                    d.command = Some(last.clone());
-                    d.command_frame = number;
-                }
-            }
-            conv.last_command = Some(last);
         } else {
             let digits = line.len() >= 3 && line.iter().take(3).all(u8::is_ascii_digit);
             let arg: &[u8] = if digits {
