@@ -308,3 +308,6 @@ impl Dissector for FtpData {
         Outcome::Done(data.len())
     }
 }
+
+#[cfg(test)]
+mod tests;

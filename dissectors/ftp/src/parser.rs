@@ -191,7 +191,7 @@ pub fn epsv(arg: &[u8]) -> Option<u16> {
         Some((v, _)) if v <= u64::from(u16::MAX) => v as u16,
         // A number too large, or none: only accepted before a `|`.
         Some((_, rest)) if rest.first() == Some(&b'|') => u16::MAX,
-        None if p.iter().find(|b| !b" \t\n\r\x0b\x0c+".contains(b)) == Some(&b'|') => 0,
+        None if p.first() == Some(&b'|') => 0,
         _ => return None,
     };
     p.contains(&b')').then_some(port)
@@ -344,7 +344,8 @@ mod tests {
         );
         assert_eq!(epsv(b"Entering Extended Passive Mode (|||6446|"), None);
         assert_eq!(epsv(b"no parenthesis"), None);
-        assert_eq!(epsv(b"(|||)"), Some(0));
+        assert_eq!(epsv(b"(|||)"), None);
+        assert_eq!(epsv(b"(||||)"), Some(0));
     }
 
     #[test]
