@@ -90,7 +90,8 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         let mut ds = Dissectors::new();
         dorsal_link::register_dissectors(&dissector_fields.0, &mut ds);
         dorsal_dns::register_dissectors(&dissector_fields.1, &mut ds);
-        dorsal_ftp::register_dissectors(&dissector_fields.2, &mut ds);
+        dorsal_ftp::register_dissectors(&dissector_fields.3, &mut ds);
+        dorsal_tls::register_dissectors(&dissector_fields.2, &mut ds);
         ds
     };
 
@@ -154,14 +155,16 @@ fn registry() -> (
     (
         dorsal_link::Fields,
         dorsal_dns::DnsFields,
+        dorsal_tls::Fields,
         dorsal_ftp::FtpFields,
     ),
 ) {
     let mut reg = Registry::new();
     let link = dorsal_link::register_fields(&mut reg);
     let dns = dorsal_dns::register_fields(&mut reg);
+    let tls = dorsal_tls::register_fields(&mut reg);
     let ftp = dorsal_ftp::register_fields(&mut reg);
-    (reg, (link, dns, ftp))
+    (reg, (link, dns, tls, ftp))
 }
 
 fn resolve_fields(a: &Args, reg: &Registry) -> Result<Vec<FieldId>, u8> {

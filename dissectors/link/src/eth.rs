@@ -55,6 +55,12 @@ fields! {
         ppp_address: "ppp.address", "Address", U8, Hex;
         ppp_control: "ppp.control", "Control", U8, Hex;
         ppp_protocol: "ppp.protocol", "Protocol", U16, Hex;
+        sll_gretype: "sll.gretype", "Protocol", U16, Hex;
+        mpls: "mpls", "MultiProtocol Label Switching Header", Protocol, None;
+        mpls_label: "mpls.label", "MPLS Label", U32, DecHex, mask 0xffff_f000;
+        mpls_exp: "mpls.exp", "MPLS Experimental Bits", U32, Dec, mask 0x0e00;
+        mpls_bottom: "mpls.bottom", "MPLS Bottom Of Label Stack", U32, Dec, mask 0x0100;
+        mpls_ttl: "mpls.ttl", "MPLS TTL", U32, Dec, mask 0x00ff;
         data: "data", "Data", Protocol, None;
         data_data: "data.data", "Data", Bytes, None;
         data_len: "data.len", "Length", I32, Dec;
@@ -91,6 +97,7 @@ pub enum Kind {
     RawIp6,
     Pppoes,
     Ppp,
+    Mpls,
     Data,
 }
 
@@ -125,6 +132,7 @@ impl Dissector for Link {
             }
             Kind::Pppoes => pppoes(&self.f, cx, data),
             Kind::Ppp => ppp(&self.f, cx, data),
+            Kind::Mpls => mpls(&self.f, cx, data),
             Kind::Data => data_proto(&self.f, cx, data),
         }
     }
@@ -321,7 +329,19 @@ fn sll_address(f: &EthFields, cx: &mut Cx<'_>, addr: &[u8], hatype: u16, halen: 
 /// The protocol field of SLL and SLL2: an ethertype, or a Linux pseudo-type
 /// for frames without one.
 fn sll_protocol(f: &EthFields, cx: &mut Cx<'_>, hatype: u16, proto: u16, payload: &[u8]) {
-    if proto <= 1536 || hatype == 778 {
+    if hatype == 778 {
+        // ARPHRD_IPGRE: the protocol is a GRE protocol type.
+        cx.t.push_u(f.sll_gretype, proto);
+        let table = cx.table("gre.proto");
+        if !matches!(
+            cx.call_table(table, u32::from(proto), payload),
+            Some(Outcome::Done(_))
+        ) {
+            cx.call_by_name("data", payload);
+        }
+        return;
+    }
+    if proto <= 1536 {
         cx.t.push_u(f.sll_ltype, proto);
         // LINUX_SLL_P_802_2 and friends: LLC and others dorsal shows as data.
         cx.call_by_name("data", payload);
@@ -421,9 +441,8 @@ fn raw(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         Some(6) => {
             call_or_data(cx, "ipv6", data);
         }
-        _ => {
-            cx.call_by_name("data", data);
-        }
+        // Neither IPv4 nor IPv6: Wireshark shows nothing more.
+        _ => {}
     }
     Outcome::Done(data.len())
 }
@@ -452,8 +471,48 @@ fn ppp_proto(p: u16) -> Option<&'static str> {
     match p {
         0x0021 => Some("ip"),
         0x0057 => Some("ipv6"),
+        0x0281 | 0x0283 => Some("mpls"),
         _ => None,
     }
+}
+
+/// Most labels a stack may have before dorsal gives up on it.
+const MAX_MPLS_LABELS: usize = 64;
+
+/// MPLS: labels down to the bottom of the stack, then IPv4 or IPv6 chosen by
+/// the first nibble, as Wireshark does without a label binding.
+fn mpls(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+    cx.t.add_layer("mpls");
+    let mut off = 0usize;
+    for _ in 0..MAX_MPLS_LABELS {
+        let Some(entry) = be32(data, off) else {
+            cx.t.push_proto(f.mpls, from(data, off));
+            return Outcome::Done(data.len());
+        };
+        cx.t.push_proto(f.mpls, data.get(off..off + 4).unwrap_or_default());
+        cx.t.push_u(f.mpls_label, entry >> 12);
+        cx.t.push_u(f.mpls_exp, (entry >> 9) & 7);
+        cx.t.push_u(f.mpls_bottom, (entry >> 8) & 1);
+        cx.t.push_u(f.mpls_ttl, entry & 0xff);
+        off += 4;
+        if entry & 0x100 != 0 {
+            break;
+        }
+    }
+    let payload = from(data, off);
+    match u8_at(payload, 0).map(|b| b >> 4) {
+        Some(4) => {
+            call_or_data(cx, "ip", payload);
+        }
+        Some(6) => {
+            call_or_data(cx, "ipv6", payload);
+        }
+        Some(_) => {
+            cx.call_by_name("data", payload);
+        }
+        None => {}
+    }
+    Outcome::Done(data.len())
 }
 
 fn ppp(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
@@ -520,5 +579,11 @@ pub fn attach(ds: &mut dorsal_engine::dissect::Dissectors, f: EthFields) {
     let ppp_id = reg(ds, "ppp", Kind::Ppp);
     ds.add("wtap_encap", LINKTYPE_PPP, ppp_id);
     ds.add("wtap_encap", LINKTYPE_PPP_HDLC, ppp_id);
+    let mpls_id = reg(ds, "mpls", Kind::Mpls);
+    ds.add("ethertype", 0x8847, mpls_id);
+    ds.add("ethertype", 0x8848, mpls_id);
+    ds.add("udp.port", 6635, mpls_id);
+    ds.add("ip.proto", 137, mpls_id);
+    ds.add("gre.proto", 0x8847, mpls_id);
     reg(ds, "data", Kind::Data);
 }

@@ -88,8 +88,9 @@ fn icmp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
             cx.t.push_u(f.seq, seq);
             cx.t.push_u(f.seq_le, seq_le);
         }
+        // Only echo messages carry free-form data.
         let body = from(data, 8);
-        if !body.is_empty() {
+        if matches!(ty, 0 | 8) && !body.is_empty() {
             cx.call_by_name("data", body);
         }
     } else if carries_datagram(ty) {
@@ -114,7 +115,12 @@ fn icmpv6(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     if let Some(sum) = be16(data, 2) {
         cx.t.push_u(f.v6_checksum, sum);
     }
-    if matches!(ty, 1..=4) {
+    if matches!(ty, 128 | 129) {
+        let body = from(data, 8);
+        if !body.is_empty() {
+            cx.call_by_name("data", body);
+        }
+    } else if matches!(ty, 1..=4) {
         let inner = from(data, 8);
         if !inner.is_empty() {
             let saved = (cx.src, cx.dst, cx.srcport, cx.dstport);

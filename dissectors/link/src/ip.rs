@@ -312,10 +312,19 @@ impl Ipv6 {
     }
 }
 
-/// Extension headers skipped on the way to the upper layer.
-fn is_extension(nh: u8) -> bool {
-    matches!(nh, 0 | 43 | 60 | 135 | 139 | 140)
+/// The layer name Wireshark gives an IPv6 extension header.
+fn extension_layer(nh: u8) -> Option<&'static str> {
+    match nh {
+        0 => Some("ipv6.hopopts"),
+        43 => Some("ipv6.routing"),
+        44 => Some("ipv6.fraghdr"),
+        60 => Some("ipv6.dstopts"),
+        _ => None,
+    }
 }
+
+/// Most extension headers followed before the upper layer.
+const MAX_EXTENSIONS: usize = 16;
 
 impl Dissector for Ipv6 {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
@@ -323,29 +332,38 @@ impl Dissector for Ipv6 {
         let reported = cx.reported;
         cx.t.add_layer("ipv6");
         let entry = cx.t.push_proto(f.ipv6, data.get(..40).unwrap_or(data));
-        let (Some(w0), Some(plen), Some(nxt), Some(hlim), Some(src), Some(dst)) = (
-            be32(data, 0),
-            be16(data, 4),
-            u8_at(data, 6),
-            u8_at(data, 7),
-            array::<16>(data, 8),
-            array::<16>(data, 24),
-        ) else {
+        let Some(w0) = be32(data, 0) else {
             if let Some(b0) = u8_at(data, 0) {
                 cx.t.push_u(f.v6_version, b0 >> 4);
             }
             return Outcome::Done(data.len());
         };
         cx.t.push_u(f.v6_version, (w0 >> 28) as u8);
+        if w0 >> 28 != 6 {
+            // Bogus version: Wireshark stops after the version.
+            return Outcome::Done(data.len());
+        }
         cx.t.push_u(f.v6_tclass, (w0 >> 20) & 0xff);
         cx.t.push_u(f.v6_flow, w0 & 0x000f_ffff);
-        cx.t.push_u(f.v6_plen, plen);
-        cx.t.push_u(f.v6_nxt, nxt);
-        cx.t.push_u(f.v6_hlim, hlim);
+        // Lax: each field that was captured is shown, even in a short header.
+        let plen = be16(data, 4);
+        let nxt = u8_at(data, 6);
+        if let Some(p) = plen {
+            cx.t.push_u(f.v6_plen, p);
+        }
+        if let Some(n) = nxt {
+            cx.t.push_u(f.v6_nxt, n);
+        }
+        if let Some(h) = u8_at(data, 7) {
+            cx.t.push_u(f.v6_hlim, h);
+        }
+        let src = array::<16>(data, 8);
+        let dst = array::<16>(data, 24);
         for (addr, one, host_one) in [
             (src, f.v6_src, f.v6_src_host),
             (dst, f.v6_dst, f.v6_dst_host),
         ] {
+            let Some(addr) = addr else { continue };
             cx.t.push(one, Value::Ipv6(addr));
             cx.t.push(f.v6_addr, Value::Ipv6(addr));
             if cx.t.wants(host_one) || cx.t.wants(f.v6_host) {
@@ -355,6 +373,9 @@ impl Dissector for Ipv6 {
                 cx.t.push_str(f.v6_host, s.as_bytes());
             }
         }
+        let (Some(plen), Some(nxt), Some(src), Some(dst)) = (plen, nxt, src, dst) else {
+            return Outcome::Done(data.len());
+        };
         if entry.is_some() {
             let (mut a, mut b) = (String::new(), String::new());
             dorsal_engine::format::write_ipv6(&mut a, &src);
@@ -376,17 +397,31 @@ impl Dissector for Ipv6 {
         };
         let mut off = 40usize;
         let mut nh = nxt;
-        let mut hops = 0;
-        while is_extension(nh) && hops < 16 {
-            hops += 1;
+        let mut fragmented = false;
+        for _ in 0..MAX_EXTENSIONS {
+            let Some(layer) = extension_layer(nh) else {
+                break;
+            };
+            cx.t.add_layer(layer);
             let (Some(next), Some(len)) = (u8_at(datagram, off), u8_at(datagram, off + 1)) else {
                 return Outcome::Done(datagram.len());
             };
             if nh == 44 {
-                break;
+                // Fragment header: 8 bytes; only an unfragmented or first
+                // fragment reaches the upper layer, as in IPv4.
+                let Some(offlg) = be16(datagram, off + 2) else {
+                    return Outcome::Done(datagram.len());
+                };
+                if offlg & 0xfff8 != 0 {
+                    cx.call_by_name("data", from(datagram, off + 8));
+                    return Outcome::Done(datagram.len());
+                }
+                fragmented = offlg & 1 != 0;
+                off += 8;
+            } else {
+                off = off.saturating_add((usize::from(len) + 1) * 8);
             }
             nh = next;
-            off = off.saturating_add((usize::from(len) + 1) * 8);
         }
         if nh == 59 {
             // No next header.
@@ -395,7 +430,10 @@ impl Dissector for Ipv6 {
         let payload = from(datagram, off);
         let payload_reported = dgram_reported.saturating_sub(off);
         if payload_reported > 0 {
+            let saved = cx.fragmented;
+            cx.fragmented = fragmented;
             hand_off(cx, nh, payload, payload_reported);
+            cx.fragmented = saved;
         }
         Outcome::Done(datagram.len())
     }

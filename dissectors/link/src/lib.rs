@@ -56,6 +56,10 @@ pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
     let ipv6 = ds.register("ipv6", Rc::new(ip::Ipv6::new(f.ip)));
     ds.add("ethertype", 0x86dd, ipv6);
     ds.add("ip.proto", 41, ipv6);
+    if let Some(eth) = ds.find("eth") {
+        // RFC 8986 segment routing can carry Ethernet directly.
+        ds.add("ip.proto", 143, eth);
+    }
 
     let icmp = ds.register("icmp", Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Icmp)));
     ds.add("ip.proto", 1, icmp);

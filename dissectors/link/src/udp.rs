@@ -66,7 +66,16 @@ impl Dissector for Udp {
         cx.t.push_u(f.dstport, dport);
         cx.t.push_u(f.port, sport);
         cx.t.push_u(f.port, dport);
-        cx.t.push_u(f.length, len);
+        let mut len = usize::from(len);
+        if len == 0 && matches!(cx.src, dorsal_engine::dissect::Address::V6(_)) {
+            // RFC 2675 jumbogram: the length is the IPv6 payload's.
+            len = reported;
+        }
+        cx.t.push_u(f.length, len as u64);
+        if len < 8 {
+            // Bogus length: Wireshark stops here.
+            return Outcome::Done(data.len());
+        }
         cx.t.push_u(f.checksum, sum);
         cx.t.push_u(f.checksum_status, 2u8);
         cx.srcport = sport;
@@ -93,17 +102,16 @@ impl Dissector for Udp {
             out
         };
         cx.t.push_u(f.stream, index);
+        if len == 8 {
+            return Outcome::Done(data.len());
+        }
         cx.t.push(f.time_relative, Value::RelTime(rel));
         cx.t.push(f.time_delta, Value::RelTime(delta));
 
-        // The datagram ends at its length field when that fits in what was given.
-        let len = usize::from(len);
-        let (payload, payload_reported) = if len >= 8 && len <= reported {
-            let p = from(data, 8);
-            (p.get(..(len - 8).min(p.len())).unwrap_or(p), len - 8)
-        } else {
-            (from(data, 8), reported.saturating_sub(8))
-        };
+        // The payload ends at the length field when that is inside what was given.
+        let payload_reported = (len - 8).min(reported.saturating_sub(8));
+        let p = from(data, 8);
+        let payload = p.get(..payload_reported.min(p.len())).unwrap_or(p);
         if payload_reported == 0 {
             return Outcome::Done(data.len());
         }

@@ -1,0 +1,960 @@
+//! TLS (SSLv3 to TLS 1.3) over TCP, as Wireshark 4.0's packet-tls.c shows
+//! it without keys: records, handshake messages (reassembled across records),
+//! hello fields and extensions, JA3 / JA3S, and the names inside
+//! certificates. Encrypted records stay opaque.
+//!
+//! Records spanning TCP segments are requested from TCP with
+//! [`Outcome::NeedMore`] (Wireshark's desegmentation contract); handshake
+//! messages spanning records are reassembled here, per stream and direction.
+
+#![forbid(unsafe_code)]
+
+mod hello;
+mod x509;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Outcome};
+use dorsal_engine::fields;
+use dorsal_engine::fields::Registry;
+
+pub use x509::X509Fields;
+
+fields! {
+    pub struct TlsFields {
+        tls: "tls", "Transport Layer Security", Protocol, None;
+        record: "tls.record", "Record Layer", None, None;
+        record_content_type: "tls.record.content_type", "Content Type", U8, Dec;
+        record_opaque_type: "tls.record.opaque_type", "Opaque Type", U8, Dec;
+        record_version: "tls.record.version", "Version", U16, Hex;
+        record_length: "tls.record.length", "Length", U16, Dec;
+        app_data: "tls.app_data", "Encrypted Application Data", Bytes, None;
+        change_cipher_spec: "tls.change_cipher_spec", "Change Cipher Spec Message", None, None;
+        alert_message: "tls.alert_message", "Alert Message", None, None;
+        alert_level: "tls.alert_message.level", "Level", U8, Dec;
+        alert_desc: "tls.alert_message.desc", "Description", U8, Dec;
+        handshake: "tls.handshake", "Handshake Protocol", None, None;
+        handshake_type: "tls.handshake.type", "Handshake Type", U8, Dec;
+        handshake_length: "tls.handshake.length", "Length", U24, Dec;
+        version: "tls.handshake.version", "Version", U16, Hex;
+        random: "tls.handshake.random", "Random", Bytes, None;
+        session_id_length: "tls.handshake.session_id_length", "Session ID Length", U8, Dec;
+        session_id: "tls.handshake.session_id", "Session ID", Bytes, None;
+        cipher_suites_length: "tls.handshake.cipher_suites_length", "Cipher Suites Length", U16, Dec;
+        ciphersuite: "tls.handshake.ciphersuite", "Cipher Suite", U16, Hex;
+        comp_methods_length: "tls.handshake.comp_methods_length", "Compression Methods Length", U8, Dec;
+        comp_method: "tls.handshake.comp_method", "Compression Method", U8, Dec;
+        extensions_length: "tls.handshake.extensions_length", "Extensions Length", U16, Dec;
+        extension_type: "tls.handshake.extension.type", "Type", U16, Dec;
+        extension_len: "tls.handshake.extension.len", "Length", U16, Dec;
+        extension_data: "tls.handshake.extension.data", "Data", Bytes, None;
+        server_name_list_len: "tls.handshake.extensions_server_name_list_len", "Server Name list length", U16, Dec;
+        server_name_type: "tls.handshake.extensions_server_name_type", "Server Name Type", U8, Dec;
+        server_name_len: "tls.handshake.extensions_server_name_len", "Server Name length", U16, Dec;
+        server_name: "tls.handshake.extensions_server_name", "Server Name", String, None;
+        alpn_len: "tls.handshake.extensions_alpn_len", "ALPN Extension Length", U16, Dec;
+        alpn_str_len: "tls.handshake.extensions_alpn_str_len", "ALPN string length", U8, Dec;
+        alpn_str: "tls.handshake.extensions_alpn_str", "ALPN Next Protocol", String, None;
+        supported_versions_len: "tls.handshake.extensions.supported_versions_len", "Supported Versions length", U8, Dec;
+        supported_version: "tls.handshake.extensions.supported_version", "Supported Version", U16, Hex;
+        supported_groups_length: "tls.handshake.extensions_supported_groups_length", "Supported Groups List Length", U16, Dec;
+        supported_group: "tls.handshake.extensions_supported_group", "Supported Group", U16, Hex;
+        ec_point_formats_length: "tls.handshake.extensions_ec_point_formats_length", "EC point formats Length", U8, Dec;
+        ec_point_format: "tls.handshake.extensions_ec_point_format", "EC point format", U8, Dec;
+        ja3_full: "tls.handshake.ja3_full", "JA3 Fullstring", String, None;
+        ja3: "tls.handshake.ja3", "JA3", String, None;
+        ja3s_full: "tls.handshake.ja3s_full", "JA3S Fullstring", String, None;
+        ja3s: "tls.handshake.ja3s", "JA3S", String, None;
+        certificates_length: "tls.handshake.certificates_length", "Certificates Length", U24, Dec;
+        certificate_length: "tls.handshake.certificate_length", "Certificate Length", U24, Dec;
+        certificate: "tls.handshake.certificate", "Certificate", Bytes, None;
+        cert_types_count: "tls.handshake.cert_types_count", "Certificate types count", U8, Dec;
+        dnames_len: "tls.handshake.dnames_len", "Distinguished Names Length", U16, Dec;
+        cipher_spec_len: "tls.handshake.cipher_spec_len", "Cipher Spec Length", U16, Dec;
+        challenge_length: "tls.handshake.challenge_length", "Challenge Length", U16, Dec;
+        dname_len: "tls.handshake.dname_len", "Distinguished Name Length", U16, Dec;
+        sig_hash_alg_len: "tls.handshake.sig_hash_alg_len", "Signature Hash Algorithms Length", U16, Dec;
+        cert_context_len: "tls.handshake.certificate_request_context_length", "Certificate Request Context Length", U8, Dec;
+    }
+}
+
+/// The field ids of this crate.
+#[derive(Clone, Copy)]
+pub struct Fields {
+    pub tls: TlsFields,
+    pub x509: X509Fields,
+}
+
+/// Declares the fields of this crate.
+pub fn register_fields(reg: &mut Registry) -> Fields {
+    Fields {
+        tls: TlsFields::register(reg),
+        x509: X509Fields::register(reg),
+    }
+}
+
+/// Creates the TLS dissector and attaches it to TCP.
+pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
+    let tls = Rc::new(Tls::new(*f, false));
+    let id = ds.register("tls", tls);
+    for &p in TLS_PORTS_IN_USE {
+        ds.add("tcp.port", u32::from(p), id);
+    }
+    let heur = ds.register("tls_tcp", Rc::new(Tls::new(*f, true)));
+    ds.add_heuristic("tcp.heur", heur);
+}
+
+/// The ports tshark 4.0.17 hands to TLS by default (checked with `-G decodes`).
+const TLS_PORTS_IN_USE: &[u16] = &[
+    324, 443, 465, 636, 802, 853, 993, 995, 1300, 2221, 2443, 3249, 3250, 3251, 3252, 3496, 5061,
+    5671, 5684, 5868, 8883, 11207, 19999, 27017,
+];
+
+/// Thrown where Wireshark raises an exception: a read past the captured
+/// bytes. The rest of the frame's TLS dissection is abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trunc;
+
+pub type Res<T> = Result<T, Trunc>;
+
+pub const SSLV3: u16 = 0x0300;
+pub const TLS10: u16 = 0x0301;
+pub const TLS11: u16 = 0x0302;
+pub const TLS12: u16 = 0x0303;
+pub const TLS13: u16 = 0x0304;
+pub const GMTLS: u16 = 0x0101;
+
+const CT_CCS: u8 = 20;
+const CT_ALERT: u8 = 21;
+const CT_HANDSHAKE: u8 = 22;
+const CT_APP_DATA: u8 = 23;
+const CT_CID: u8 = 25;
+
+fn valid_content_type(t: u8) -> bool {
+    matches!(t, CT_CCS..=CT_CID)
+}
+
+/// Handshake message types Wireshark names (ssl_31_handshake_type).
+pub fn known_handshake_type(t: u8) -> bool {
+    matches!(
+        t,
+        0 | 1
+            | 2
+            | 3
+            | 4
+            | 5
+            | 6
+            | 8
+            | 11
+            | 12
+            | 13
+            | 14
+            | 15
+            | 16
+            | 20
+            | 21
+            | 22
+            | 23
+            | 24
+            | 25
+            | 67
+            | 254
+    )
+}
+
+/// Valid (D)TLS handshake types for version authority (ssl_is_valid_handshake_type, TLS).
+fn valid_handshake_type(t: u8) -> bool {
+    matches!(
+        t,
+        0 | 1 | 2 | 4 | 5 | 6 | 8 | 11 | 12 | 13 | 14 | 15 | 16 | 20 | 21 | 22 | 23 | 24 | 25 | 67
+    )
+}
+
+/// A handshake message being reassembled from several records.
+#[derive(Default)]
+struct HsFrag {
+    buf: Vec<u8>,
+}
+
+/// Cap on one reassembled handshake message (Wireshark assumes < 64 KiB
+/// when guessing at encryption; certificates chains stay well under this).
+const HS_FRAG_CAP: usize = 1 << 20;
+
+#[derive(Default)]
+struct Session {
+    /// 0 while unknown.
+    version: u16,
+    /// Direction (as TCP numbers them) of the client, once a ClientHello was seen.
+    client_dir: Option<u8>,
+    /// Frame of the first ChangeCipherSpec, by "is from server".
+    ccs_frame: [u32; 2],
+    /// Handshake reassembly in progress, by "is from server".
+    frag: [Option<HsFrag>; 2],
+}
+
+/// Cap on tracked sessions; the oldest half is dropped past it.
+const SESSIONS_CAP: usize = 1 << 16;
+
+pub struct Tls {
+    f: Fields,
+    heuristic: bool,
+    sessions: RefCell<HashMap<u32, Session>>,
+}
+
+impl Tls {
+    pub fn new(f: Fields, heuristic: bool) -> Self {
+        Tls {
+            f,
+            heuristic,
+            sessions: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+/// Per-call facts the record and handshake code need.
+pub struct Ctx {
+    pub frame: u32,
+    pub from_server: bool,
+}
+
+fn printable(b: u8) -> bool {
+    (0x20..0x7f).contains(&b)
+}
+
+fn is_sslv3_or_tls(d: &[u8]) -> bool {
+    let (Some(&ct), Some(v), Some(len)) = (d.first(), be16(d, 1), be16(d, 3)) else {
+        return false;
+    };
+    (ct == CT_HANDSHAKE || ct == CT_APP_DATA)
+        && matches!(v, SSLV3 | TLS10 | TLS11 | TLS12 | GMTLS)
+        && len != 0
+        && usize::from(len) < (1 << 14) + 2048
+}
+
+fn is_sslv2_clienthello(d: &[u8]) -> bool {
+    d.len() >= 46
+        && d.first() == Some(&0x80)
+        && d.get(2) == Some(&1)
+        && be16(d, 5).is_some_and(|l| l != 0 && l % 3 == 0)
+        && be16(d, 7).is_some_and(|l| l == 0 || l == 16)
+        && be16(d, 9) == Some(32)
+}
+
+pub fn be16(d: &[u8], o: usize) -> Option<u16> {
+    let b = d.get(o..o.checked_add(2)?)?;
+    Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
+}
+
+pub fn be24(d: &[u8], o: usize) -> Option<u32> {
+    let b = d.get(o..o.checked_add(3)?)?;
+    Some(u32::from_be_bytes([0, *b.first()?, *b.get(1)?, *b.get(2)?]))
+}
+
+impl Dissector for Tls {
+    fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+        let stream = cx.tcp.map(|t| t.stream);
+        if self.heuristic {
+            let known = stream.is_some_and(|s| self.sessions.borrow().contains_key(&s));
+            if !known && !is_sslv3_or_tls(data) && !is_sslv2_clienthello(data) {
+                return Outcome::Rejected;
+            }
+        }
+        if data.len() > 4 && data.iter().take(4).all(|&b| printable(b)) {
+            return Outcome::Rejected;
+        }
+        let key = stream.unwrap_or(u32::MAX);
+        let mut sessions = self.sessions.borrow_mut();
+        if sessions.len() >= SESSIONS_CAP && !sessions.contains_key(&key) {
+            sessions.clear();
+        }
+        let sess = sessions.entry(key).or_default();
+        let direction = cx.tcp.map(|t| t.direction).unwrap_or(0);
+        let from_server = match sess.client_dir {
+            Some(c) => c != direction,
+            None => TLS_PORTS_IN_USE.contains(&cx.srcport),
+        };
+        let ctx = Ctx {
+            frame: cx.frame.number,
+            from_server,
+        };
+        let can_desegment = cx.tcp.is_some() && cx.reported <= data.len();
+        let reported = cx.reported.max(data.len());
+        let mut run = Run {
+            f: &self.f,
+            cx,
+            sess,
+            ctx,
+            direction,
+        };
+        run.records(data, reported, can_desegment)
+    }
+}
+
+struct Run<'a, 'c> {
+    f: &'a Fields,
+    cx: &'a mut Cx<'c>,
+    sess: &'a mut Session,
+    ctx: Ctx,
+    direction: u8,
+}
+
+impl Run<'_, '_> {
+    fn records(&mut self, data: &[u8], reported: usize, can_desegment: bool) -> Outcome {
+        let mut started = false;
+        let mut off = 0usize;
+        while off < reported {
+            let avail = reported - off;
+            let v = self.sess.version;
+            let known = matches!(v, SSLV3 | TLS10 | TLS11 | TLS12 | GMTLS);
+            if avail < 5 {
+                if can_desegment {
+                    return Outcome::NeedMore {
+                        offset: off,
+                        more: None,
+                    };
+                }
+                break;
+            }
+            let rest = data.get(off..).unwrap_or(&[]);
+            let first = rest.first().copied();
+            let third = rest.get(2).copied();
+            let v2 = if known {
+                first == Some(0x80) && third == Some(1)
+            } else {
+                first.is_some_and(|b| b >= 0x80) && matches!(third, Some(0 | 1 | 2 | 4))
+            };
+            if v2 {
+                match self.sslv2_record(data, off, avail, can_desegment, &mut started) {
+                    Step::Next(n) => {
+                        off = n;
+                        continue;
+                    }
+                    Step::NeedMore(more) => return Outcome::NeedMore { offset: off, more },
+                    Step::Stop => break,
+                }
+            }
+            if !known && !looks_like_sslv3(rest) {
+                // Continuation data.
+                if first.is_none() {
+                    // The capture ended: Wireshark's read throws here.
+                }
+                break;
+            }
+            match self.record(data, off, avail, can_desegment, &mut started) {
+                Step::Next(n) => off = n,
+                Step::NeedMore(more) => {
+                    return Outcome::NeedMore { offset: off, more };
+                }
+                Step::Stop => break,
+            }
+        }
+        Outcome::Done(data.len())
+    }
+
+    /// dissect_ssl2_record: the record header and a ClientHello's lengths.
+    fn sslv2_record(
+        &mut self,
+        data: &[u8],
+        off: usize,
+        avail: usize,
+        can_desegment: bool,
+        started: &mut bool,
+    ) -> Step {
+        let f = self.f.tls;
+        let rest = data.get(off..).unwrap_or(&[]);
+        let Some(&b0) = rest.first() else {
+            return Step::Stop;
+        };
+        let hl = if b0 & 0x80 != 0 { 2 } else { 3 };
+        let Some(&b1) = rest.get(1) else {
+            return Step::Stop;
+        };
+        let len = if hl == 2 {
+            usize::from(b0 & 0x7f) << 8 | usize::from(b1)
+        } else {
+            usize::from(b0 & 0x3f) << 8 | usize::from(b1)
+        };
+        if avail < hl + len {
+            if can_desegment {
+                return Step::NeedMore(Some(hl + len - avail));
+            }
+            return Step::Stop;
+        }
+        self.begin(data, started);
+        self.cx.t.push(f.record, dorsal_engine::table::Value::None);
+        let Some(&msg) = rest.get(hl) else {
+            return Step::Stop;
+        };
+        if self.sess.version == 0 && (2..=8).contains(&msg) {
+            self.sess.version = 0x0002;
+        }
+        self.cx.t.push_u(f.record_version, 0x0002u16);
+        if msg > 8 {
+            return Step::Next(off + hl + len);
+        }
+        self.cx.t.push_u(f.record_length, len as u64);
+        self.cx.t.push_u(f.handshake_type, msg);
+        if msg == 1 {
+            let b = rest.get(hl + 1..).unwrap_or(&[]);
+            let Some(v) = be16(b, 0) else {
+                return Step::Stop;
+            };
+            if matches!(v, 0x0002 | SSLV3 | TLS10 | TLS11 | TLS12 | TLS13 | GMTLS) {
+                self.sess.client_dir = Some(self.direction);
+                self.cx.t.push_u(f.version, v);
+                for (i, field) in [f.cipher_spec_len, f.session_id_length, f.challenge_length]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let Some(x) = be16(b, 2 + 2 * i) else {
+                        return Step::Stop;
+                    };
+                    self.cx.t.push_u(field, x);
+                }
+            }
+        }
+        Step::Next(off + hl + len)
+    }
+
+    /// Adds the `tls` protocol item once per call, before the first record.
+    fn begin(&mut self, data: &[u8], started: &mut bool) {
+        if !*started {
+            *started = true;
+            self.cx.t.add_layer("tls");
+            self.cx.t.push_proto(self.f.tls.tls, data);
+        }
+    }
+
+    fn record(
+        &mut self,
+        data: &[u8],
+        off: usize,
+        avail: usize,
+        can_desegment: bool,
+        started: &mut bool,
+    ) -> Step {
+        let f = self.f.tls;
+        let v = self.sess.version;
+        let rest = data.get(off..).unwrap_or(&[]);
+        let Some(&ct) = rest.first() else {
+            return Step::Stop;
+        };
+        if matches!(v, TLS10 | TLS11 | TLS12 | GMTLS) && !valid_content_type(ct) {
+            // "Ignored Unknown Record": the rest of the data.
+            self.begin(data, started);
+            return Step::Stop;
+        }
+        let (Some(version), Some(len)) = (be16(rest, 1), be16(rest, 3)) else {
+            // Header cut by the snaplen: the read throws.
+            self.begin(data, started);
+            return Step::Stop;
+        };
+        let len = usize::from(len);
+        if !valid_content_type(ct) {
+            return Step::Next(off + 5 + len);
+        }
+        if avail < len + 5 {
+            if can_desegment {
+                return Step::NeedMore(Some(len + 5 - avail));
+            }
+            self.begin(data, started);
+            return Step::Stop;
+        }
+        self.begin(data, started);
+        self.cx.t.push(f.record, dorsal_engine::table::Value::None);
+        if self.sess.version == TLS13 && ct == CT_APP_DATA {
+            self.cx.t.push_u(f.record_opaque_type, ct);
+        } else {
+            self.cx.t.push_u(f.record_content_type, ct);
+        }
+        self.cx.t.push_u(f.record_version, version);
+        self.cx.t.push_u(f.record_length, len as u64);
+        let body_start = off + 5;
+        // The byte after the header must exist (Wireshark reads it).
+        let Some(nb) = data.get(body_start).copied() else {
+            return Step::Stop;
+        };
+        let mut effective = version;
+        if self.sess.version == 0 {
+            self.try_set_version(ct, nb, version);
+        } else {
+            effective = self.sess.version;
+        }
+        let body = data.get(body_start..).unwrap_or(&[]);
+        let body = body.get(..len).unwrap_or(body);
+        let r = match ct {
+            CT_CCS => {
+                self.cx
+                    .t
+                    .push(f.change_cipher_spec, dorsal_engine::table::Value::None);
+                if body.is_empty() {
+                    Err(Trunc)
+                } else {
+                    if self.sess.version != TLS13 {
+                        let i = usize::from(self.ctx.from_server);
+                        if let Some(c) = self.sess.ccs_frame.get_mut(i) {
+                            if *c == 0 {
+                                *c = self.ctx.frame;
+                            }
+                        }
+                    }
+                    Ok(())
+                }
+            }
+            CT_ALERT => {
+                self.cx
+                    .t
+                    .push(f.alert_message, dorsal_engine::table::Value::None);
+                if len == 2 {
+                    match (body.first(), body.get(1)) {
+                        (Some(&l), Some(&d)) => {
+                            self.cx.t.push_u(f.alert_level, l);
+                            self.cx.t.push_u(f.alert_desc, d);
+                            Ok(())
+                        }
+                        _ => Err(Trunc),
+                    }
+                } else {
+                    Ok(())
+                }
+            }
+            CT_HANDSHAKE => self.handshake(body, len, effective),
+            CT_APP_DATA => {
+                if body.len() < len {
+                    Err(Trunc)
+                } else {
+                    self.cx.t.push_bytes(f.app_data, body);
+                    Ok(())
+                }
+            }
+            _ => Ok(()),
+        };
+        match r {
+            Ok(()) => Step::Next(off + 5 + len),
+            Err(Trunc) => Step::Stop,
+        }
+    }
+
+    fn try_set_version(&mut self, ct: u8, hs_type: u8, version: u16) {
+        let authoritative = (ct == CT_HANDSHAKE && valid_handshake_type(hs_type) && hs_type != 1)
+            || (ct != CT_HANDSHAKE && valid_content_type(ct));
+        if !authoritative {
+            return;
+        }
+        let mut version = version;
+        if hs_type == 2
+            && ct == CT_HANDSHAKE
+            && (tls13_draft(version) != 0 || version == 0xfb17 || version == 0xfb1a)
+        {
+            version = TLS13;
+        }
+        if matches!(version, SSLV3 | TLS10 | TLS11 | TLS12 | TLS13 | GMTLS) {
+            self.sess.version = version;
+        }
+    }
+
+    /// dissect_tls_handshake: reassembly across records, then each message.
+    fn handshake(&mut self, body: &[u8], len: usize, version: u16) -> Res<()> {
+        let f = self.f.tls;
+        let side = usize::from(self.ctx.from_server);
+        let mut off = 0usize;
+        let mut is_first = true;
+        let mut handled_frag = false;
+        if let Some(frag) = self.sess.frag.get_mut(side).and_then(|s| s.take()) {
+            let frags_len = frag.buf.len();
+            let mut subset = len;
+            let mut msg_len = 0usize;
+            let mut head = [0u8; 4];
+            let mut have = 0usize;
+            for &b in frag.buf.iter().chain(body.iter()).take(4) {
+                if let Some(h) = head.get_mut(have) {
+                    *h = b;
+                }
+                have += 1;
+            }
+            // With the record's reported length counted, are 4 bytes known?
+            if frags_len + len >= 4 {
+                if have < 4 {
+                    return Err(Trunc);
+                }
+                msg_len = 4 + be24(&head, 1).unwrap_or(0) as usize;
+                subset = subset.min(msg_len.saturating_sub(frags_len));
+            }
+            if body.len() >= subset {
+                let is_last = msg_len != 0 && frags_len + subset == msg_len;
+                let mut frag = frag;
+                if frag.buf.len() + subset <= HS_FRAG_CAP {
+                    frag.buf
+                        .extend_from_slice(body.get(..subset).unwrap_or(body));
+                }
+                handled_frag = true;
+                self.cx
+                    .t
+                    .push(f.handshake, dorsal_engine::table::Value::None);
+                if is_last {
+                    off = subset;
+                    if frag.buf.len() == msg_len {
+                        self.handshake_full(&frag.buf, 0, version, false)?;
+                    }
+                    is_first = false;
+                } else {
+                    if let Some(s) = self.sess.frag.get_mut(side) {
+                        *s = Some(frag);
+                    }
+                    return Ok(());
+                }
+            }
+            // else: not all captured, reassembly stops; this record starts anew.
+        }
+        if !handled_frag && self.encrypted_message(body, len, side)? {
+            self.cx
+                .t
+                .push(f.handshake, dorsal_engine::table::Value::None);
+            return Ok(());
+        }
+        while off < len {
+            let subset = len - off;
+            let msg_len = if subset >= 4 {
+                let l = be24(body, off + 1).ok_or(Trunc)?;
+                4 + l as usize
+            } else {
+                0
+            };
+            if msg_len == 0 || subset < msg_len {
+                let tail = body.get(off..).ok_or(Trunc)?;
+                if tail.is_empty() {
+                    return Err(Trunc);
+                }
+                if tail.len() < subset {
+                    return Err(Trunc);
+                }
+                if let Some(s) = self.sess.frag.get_mut(side) {
+                    *s = Some(HsFrag { buf: tail.to_vec() });
+                }
+                self.cx
+                    .t
+                    .push(f.handshake, dorsal_engine::table::Value::None);
+                break;
+            }
+            self.handshake_full(body, off, version, is_first)?;
+            off += msg_len;
+            is_first = false;
+        }
+        Ok(())
+    }
+
+    fn encrypted_message(&self, body: &[u8], len: usize, side: usize) -> Res<bool> {
+        if len < 16 {
+            return Ok(false);
+        }
+        let head = body.get(..5).ok_or(Trunc)?;
+        let mut enc = head.iter().all(|&b| b == 0);
+        if !enc {
+            let ccs = self.sess.ccs_frame.get(side).copied().unwrap_or(0);
+            enc = ccs != 0 && self.ctx.frame > ccs;
+        }
+        if !enc {
+            let t = head.first().copied().unwrap_or(0);
+            enc = !known_handshake_type(t);
+            if !enc {
+                enc = be24(head, 1).unwrap_or(0) >= 0x01_0000;
+            }
+        }
+        Ok(enc)
+    }
+
+    /// One whole handshake message at `buf[off..]`.
+    fn handshake_full(&mut self, buf: &[u8], off: usize, version: u16, is_first: bool) -> Res<()> {
+        let f = self.f.tls;
+        let t = *buf.get(off).ok_or(Trunc)?;
+        let length = be24(buf, off + 1).ok_or(Trunc)? as usize;
+        let known = known_handshake_type(t);
+        if !known && !is_first {
+            return Ok(());
+        }
+        let start = off + 4;
+        let end = start + length;
+        let mut hrr = false;
+        if is_first && t == 2 && length > 2 {
+            let (sv, is_hrr) = hello::scan_server_hello(buf, start, end)?;
+            hrr = is_hrr;
+            self.try_set_version(CT_HANDSHAKE, 2, sv);
+        }
+        self.cx
+            .t
+            .push(f.handshake, dorsal_engine::table::Value::None);
+        if !known {
+            return Ok(());
+        }
+        self.cx.t.push_u(f.handshake_type, t);
+        self.cx.t.push_u(f.handshake_length, length as u64);
+        let _ = version;
+        let mut h = hello::Hs {
+            f: *self.f,
+            t: &mut *self.cx.t,
+            buf,
+            version: self.sess.version,
+        };
+        match t {
+            1 => {
+                self.sess.client_dir = Some(self.direction);
+                h.client_hello(start, end)
+            }
+            2 => h.server_hello(start, end, hrr),
+            11 => h.certificate(start, end),
+            13 => h.certificate_request(start, end),
+            _ => Ok(()),
+        }
+    }
+}
+
+enum Step {
+    Next(usize),
+    NeedMore(Option<usize>),
+    Stop,
+}
+
+fn looks_like_sslv3(d: &[u8]) -> bool {
+    d.first().is_some_and(|&b| valid_content_type(b))
+        && be16(d, 1).is_some_and(|v| matches!(v, SSLV3 | TLS10 | TLS11 | TLS12 | GMTLS))
+}
+
+/// The draft number of a TLS 1.3 draft version (0x7fXX), else 0.
+fn tls13_draft(v: u16) -> u8 {
+    if v >> 8 == 0x7f {
+        (v & 0xff) as u8
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use dorsal_engine::dissect::{Frame, Notes, TcpPayloadInfo};
+    use dorsal_engine::table::{FieldTable, Value};
+
+    fn vec16(body: &[u8]) -> Vec<u8> {
+        let mut v = (body.len() as u16).to_be_bytes().to_vec();
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn ext(ty: u16, body: &[u8]) -> Vec<u8> {
+        let mut v = ty.to_be_bytes().to_vec();
+        v.extend(vec16(body));
+        v
+    }
+
+    /// A TLS 1.2 record holding a ClientHello: GREASE suite and extension,
+    /// SNI "example.com", ALPN "h2", groups x25519/secp256r1, point format 0.
+    fn client_hello() -> Vec<u8> {
+        let mut body = vec![0x03, 0x03];
+        body.extend([7u8; 32]); // random
+        body.push(0); // session id length
+        body.extend(vec16(&[0x0a, 0x0a, 0x13, 0x01, 0xc0, 0x2f]));
+        body.extend([1, 0]); // one compression method: null
+        let mut exts = ext(0x2a2a, &[]);
+        let mut sni = vec![0];
+        sni.extend(vec16(b"example.com"));
+        exts.extend(ext(0, &vec16(&sni)));
+        exts.extend(ext(16, &vec16(&[2, b'h', b'2'])));
+        exts.extend(ext(10, &vec16(&[0x00, 0x1d, 0x00, 0x17])));
+        exts.extend(ext(11, &[1, 0]));
+        body.extend(vec16(&exts));
+        let mut hs = vec![1, 0, 0, body.len() as u8];
+        hs.extend(body);
+        let mut rec = vec![22, 3, 1];
+        rec.extend(vec16(&hs));
+        rec
+    }
+
+    struct Env {
+        reg: Registry,
+        f: Fields,
+        ds: Dissectors,
+        tls: Tls,
+        t: FieldTable,
+        notes: Notes,
+    }
+
+    fn env() -> Env {
+        let mut reg = Registry::new();
+        let f = register_fields(&mut reg);
+        Env {
+            reg,
+            f,
+            ds: Dissectors::new(),
+            tls: Tls::new(f, false),
+            t: FieldTable::new(),
+            notes: Notes::default(),
+        }
+    }
+
+    impl Env {
+        /// Dissects `data` as frame `n` of TCP stream 0, direction `dir`;
+        /// `reported` is the length on the wire.
+        fn run(&mut self, n: u32, dir: u8, data: &[u8], reported: usize) -> Outcome {
+            self.t.clear();
+            let frame = Frame {
+                number: n,
+                ..Frame::default()
+            };
+            let mut cx = Cx::new(
+                &frame,
+                &mut self.t,
+                &self.reg,
+                &mut self.ds,
+                &mut self.notes,
+            );
+            cx.tcp = Some(TcpPayloadInfo {
+                stream: 0,
+                direction: dir,
+                ..TcpPayloadInfo::default()
+            });
+            cx.srcport = if dir == 0 { 50000 } else { 443 };
+            cx.reported = reported;
+            self.tls.dissect(&mut cx, data)
+        }
+
+        fn strings(&self, id: dorsal_engine::fields::FieldId) -> Vec<String> {
+            self.t
+                .values(id)
+                .filter_map(|v| match v {
+                    Value::Str(s) => Some(String::from_utf8_lossy(self.t.bytes(*s)).into_owned()),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        fn uints(&self, id: dorsal_engine::fields::FieldId) -> Vec<u64> {
+            self.t
+                .values(id)
+                .filter_map(|v| match v {
+                    Value::U(u) => Some(*u),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn client_hello_fields_and_ja3() {
+        let mut e = env();
+        let ch = client_hello();
+        assert_eq!(e.run(1, 0, &ch, ch.len()), Outcome::Done(ch.len()));
+        let f = e.f.tls;
+        assert_eq!(e.uints(f.handshake_type), vec![1]);
+        assert_eq!(e.uints(f.record_version), vec![0x0301]);
+        assert_eq!(e.uints(f.ciphersuite), vec![0x0a0a, 0x1301, 0xc02f]);
+        assert_eq!(e.strings(f.server_name), vec!["example.com"]);
+        assert_eq!(e.strings(f.alpn_str), vec!["h2"]);
+        assert_eq!(e.uints(f.extension_type), vec![0x2a2a, 0, 16, 10, 11]);
+        let full = "771,4865-49199,0-16-10-11,29-23,0";
+        assert_eq!(e.strings(f.ja3_full), vec![full]);
+        assert_eq!(e.strings(f.ja3), vec![hello::tests_md5(full)]);
+    }
+
+    #[test]
+    fn records_spanning_segments_ask_for_the_rest() {
+        let mut e = env();
+        let ch = client_hello();
+        // Only the header's first 3 bytes: one more segment, length unknown.
+        assert_eq!(
+            e.run(1, 0, &ch[..3], 3),
+            Outcome::NeedMore {
+                offset: 0,
+                more: None
+            }
+        );
+        // Half the record: exactly the missing bytes.
+        let half = ch.len() / 2;
+        assert_eq!(
+            e.run(1, 0, &ch[..half], half),
+            Outcome::NeedMore {
+                offset: 0,
+                more: Some(ch.len() - half)
+            }
+        );
+        // A whole record then the start of another: the first is dissected.
+        let mut two = ch.clone();
+        two.extend_from_slice(&ch[..10]);
+        assert_eq!(
+            e.run(1, 0, &two, two.len()),
+            Outcome::NeedMore {
+                offset: ch.len(),
+                more: Some(ch.len() - 10)
+            }
+        );
+        assert_eq!(e.strings(e.f.tls.server_name), vec!["example.com"]);
+    }
+
+    #[test]
+    fn handshake_message_spanning_records_is_reassembled() {
+        let mut e = env();
+        let ch = client_hello();
+        let hs = &ch[5..];
+        let (a, b) = hs.split_at(20);
+        let mut r1 = vec![22, 3, 3];
+        r1.extend(vec16(a));
+        let mut r2 = vec![22, 3, 3];
+        r2.extend(vec16(b));
+        assert_eq!(e.run(1, 0, &r1, r1.len()), Outcome::Done(r1.len()));
+        assert!(e.uints(e.f.tls.handshake_type).is_empty());
+        assert!(e.t.has(e.f.tls.handshake));
+        assert_eq!(e.run(2, 0, &r2, r2.len()), Outcome::Done(r2.len()));
+        assert_eq!(e.uints(e.f.tls.handshake_type), vec![1]);
+        assert_eq!(e.strings(e.f.tls.server_name), vec!["example.com"]);
+    }
+
+    #[test]
+    fn hello_cut_by_snaplen_keeps_what_it_holds() {
+        let mut e = env();
+        let ch = client_hello();
+        // Cut just after the SNI extension: ALPN and JA3 are lost.
+        let cut = ch.len() - 22;
+        assert_eq!(e.run(1, 0, &ch[..cut], ch.len()), Outcome::Done(cut));
+        assert_eq!(e.strings(e.f.tls.server_name), vec!["example.com"]);
+        assert!(e.strings(e.f.tls.alpn_str).is_empty());
+        assert!(e.strings(e.f.tls.ja3_full).is_empty());
+        // Every prefix of the record is handled without panicking.
+        for n in 0..ch.len() {
+            e.run(1, 0, &ch[..n], ch.len());
+            e.run(1, 0, &ch[..n], n);
+        }
+    }
+
+    #[test]
+    fn text_and_garbage_are_not_tls() {
+        let mut e = env();
+        assert_eq!(e.run(1, 0, b"GET / HTTP/1.1\r\n", 16), Outcome::Rejected);
+        let mut h = env();
+        h.tls = Tls::new(h.f, true);
+        assert_eq!(h.run(1, 0, &[0x17, 0x03, 0x03, 0, 0], 5), Outcome::Rejected);
+        assert_eq!(h.run(1, 0, &[1, 2, 3, 4, 5, 6], 6), Outcome::Rejected);
+        let ch = client_hello();
+        assert_eq!(h.run(1, 0, &ch, ch.len()), Outcome::Done(ch.len()));
+    }
+
+    #[test]
+    fn encrypted_records_stay_opaque() {
+        let mut e = env();
+        let mut rec = vec![23, 3, 3, 0, 32];
+        rec.extend([0xab; 32]);
+        assert_eq!(e.run(1, 1, &rec, rec.len()), Outcome::Done(rec.len()));
+        assert_eq!(e.uints(e.f.tls.record_content_type), vec![23]);
+        assert!(!e.t.has(e.f.tls.handshake));
+        // A Finished after ChangeCipherSpec is an encrypted handshake message.
+        let mut flight = vec![20, 3, 3, 0, 1, 1, 22, 3, 3, 0, 40];
+        flight.extend([0x5a; 40]);
+        e.run(2, 1, &flight, flight.len());
+        let mut fin = vec![22, 3, 3, 0, 40];
+        fin.extend([0x14; 40]);
+        e.run(3, 1, &fin, fin.len());
+        assert!(e.t.has(e.f.tls.handshake));
+        assert!(e.uints(e.f.tls.handshake_type).is_empty());
+    }
+}
