@@ -115,6 +115,8 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         let mut ds = Dissectors::new();
         dorsal_link::register_dissectors(&dissector_fields.link, &mut ds);
         dorsal_dns::register_dissectors(&dissector_fields.dns, &mut ds);
+        // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
+        dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds);
         dorsal_tls::register_dissectors(&dissector_fields.tls, &mut ds);
         dorsal_http::register_dissectors(&dissector_fields.http, &mut ds, eo);
         ds
@@ -211,6 +213,7 @@ struct AllFields {
     dns: dorsal_dns::DnsFields,
     tls: dorsal_tls::Fields,
     http: dorsal_http::HttpFields,
+    ftp: dorsal_ftp::FtpFields,
 }
 
 /// Every field of every dissector, and the ids the dissectors are built with.
@@ -221,6 +224,7 @@ fn registry() -> (Registry, AllFields) {
         dns: dorsal_dns::register_fields(&mut reg),
         tls: dorsal_tls::register_fields(&mut reg),
         http: dorsal_http::register_fields(&mut reg),
+        ftp: dorsal_ftp::register_fields(&mut reg),
     };
     (reg, fields)
 }
