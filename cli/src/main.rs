@@ -90,6 +90,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         let mut ds = Dissectors::new();
         dorsal_link::register_dissectors(&dissector_fields.0, &mut ds);
         dorsal_dns::register_dissectors(&dissector_fields.1, &mut ds);
+        dorsal_smb2::register_dissectors(&dissector_fields.2, &mut ds);
         ds
     };
 
@@ -148,11 +149,15 @@ impl Sink for NullSink {
 }
 
 /// Every field of every dissector, and the ids the dissectors are built with.
-fn registry() -> (Registry, (dorsal_link::Fields, dorsal_dns::DnsFields)) {
+fn registry() -> (
+    Registry,
+    (dorsal_link::Fields, dorsal_dns::DnsFields, dorsal_smb2::Smb2Fields),
+) {
     let mut reg = Registry::new();
     let link = dorsal_link::register_fields(&mut reg);
     let dns = dorsal_dns::register_fields(&mut reg);
-    (reg, (link, dns))
+    let smb2 = dorsal_smb2::register_fields(&mut reg);
+    (reg, (link, dns, smb2))
 }
 
 fn resolve_fields(a: &Args, reg: &Registry) -> Result<Vec<FieldId>, u8> {
