@@ -89,8 +89,7 @@ fn plausible(ty: u8, flags: u8, len: u32) -> bool {
 }
 
 fn is_smb_at(data: &[u8], off: usize) -> bool {
-    data.u8_at(off) == Some(0)
-        && data.slice(off.saturating_add(5), 3) == Some(b"SMB".as_slice())
+    data.u8_at(off) == Some(0) && data.slice(off.saturating_add(5), 3) == Some(b"SMB".as_slice())
 }
 
 fn nbss_len(data: &[u8], off: usize, cifs: bool) -> Option<u32> {
@@ -211,6 +210,11 @@ impl Nbss {
                     // Transform header: encrypted, left opaque.
                     cx.t.push_proto(f.smb2, rest);
                     cx.t.push_u(f.protocol_id, 0xfd53_4d42u32);
+                    // Signature, nonce, original size, reserved, flags, then
+                    // the session id (MS-SMB2 2.2.41).
+                    if let Some(s) = rest.u64_at(44) {
+                        cx.t.push_u(f.sesid, s);
+                    }
                     return;
                 }
                 Some(0xfc) => {

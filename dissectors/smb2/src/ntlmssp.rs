@@ -21,10 +21,19 @@ pub fn security_blob(cx: &mut Cx<'_>, f: &Smb2Fields, blob: &[u8]) {
     }
     if let Some(m) = g.ntlmssp {
         message(cx, f, m);
+        if g.mech_list_mic {
+            // packet-spnego.c hands the mechListMIC to NTLMSSP's verifier.
+            cx.t.add_layer("ntlmssp");
+        }
     }
 }
 
-fn push_string(cx: &mut Cx<'_>, id: dorsal_engine::fields::FieldId, b: Option<&[u8]>, unicode: bool) {
+fn push_string(
+    cx: &mut Cx<'_>,
+    id: dorsal_engine::fields::FieldId,
+    b: Option<&[u8]>,
+    unicode: bool,
+) {
     let Some(b) = b else { return };
     if b.is_empty() {
         cx.t.push_str(id, b"NULL");

@@ -36,7 +36,12 @@ impl Le for [u8] {
 pub fn utf16le(b: &[u8], out: &mut String) {
     let units = b
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]))
+        .map(|c| {
+            u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ])
+        })
         .take_while(|&u| u != 0);
     for ch in char::decode_utf16(units) {
         out.push(ch.unwrap_or('\u{fffd}'));
@@ -143,6 +148,8 @@ pub struct Gss<'a> {
     pub oid: Option<String>,
     pub spnego: bool,
     pub ntlmssp: Option<&'a [u8]>,
+    /// A negTokenResp carries a mechListMIC (an NTLMSSP verifier).
+    pub mech_list_mic: bool,
 }
 
 const SPNEGO_OID: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x02];
@@ -223,9 +230,19 @@ pub fn gss(blob: &[u8]) -> Gss<'_> {
                 }
             }
         }
-        Some((0xa0 | 0xa1, _, _)) => {
+        Some((tag @ (0xa0 | 0xa1), content, _)) => {
             g.spnego = true;
             g.ntlmssp = find_ntlmssp(blob, 0, &mut budget);
+            if tag == 0xa1 {
+                if let Some((0x30, mut seq, _)) = der(content) {
+                    while let Some((t, _, used)) = der(seq) {
+                        if t == 0xa3 {
+                            g.mech_list_mic = true;
+                        }
+                        seq = seq.get(used..).unwrap_or(&[]);
+                    }
+                }
+            }
         }
         _ => {}
     }
