@@ -188,6 +188,14 @@ impl Nbss {
                 cx.t.add_layer("smb2");
                 self.smb2(cx, payload);
             }
+            Some(b"\xffSMB") => {
+                cx.t.add_layer("smb");
+                if let Some(blob) = parse::smb1_session_setup_blob(payload) {
+                    if !blob.is_empty() {
+                        crate::ntlmssp::security_blob(cx, &f, blob);
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -118,6 +118,29 @@ impl Header {
     }
 }
 
+/// The security blob of an SMB1 SESSION_SETUP_ANDX request or response
+/// with extended security (MS-SMB 2.2.4.6), the only part of SMB1 read here.
+pub fn smb1_session_setup_blob(b: &[u8]) -> Option<&[u8]> {
+    if b.slice(0, 4)? != b"\xffSMB" || b.u8_at(4)? != 0x73 {
+        return None;
+    }
+    let response = b.u8_at(9)? & 0x80 != 0;
+    let flags2 = b.u16_at(10)?;
+    if flags2 & 0x0800 == 0 {
+        return None;
+    }
+    let wc = usize::from(b.u8_at(32)?);
+    let words = 33usize;
+    let (want_wc, len_at) = if response { (4, 6) } else { (12, 14) };
+    if wc != want_wc {
+        return None;
+    }
+    let len = usize::from(b.u16_at(words + len_at)?);
+    let bytes = words + wc * 2 + 2;
+    let avail = b.get(bytes..)?;
+    avail.get(..len.min(avail.len()))
+}
+
 /// One DER/BER element: tag byte, content and total length consumed.
 fn der(b: &[u8]) -> Option<(u8, &[u8], usize)> {
     let tag = b.u8_at(0)?;
