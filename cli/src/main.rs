@@ -151,7 +151,11 @@ impl Sink for NullSink {
 /// Every field of every dissector, and the ids the dissectors are built with.
 fn registry() -> (
     Registry,
-    (dorsal_link::Fields, dorsal_dns::DnsFields, dorsal_smb2::Smb2Fields),
+    (
+        dorsal_link::Fields,
+        dorsal_dns::DnsFields,
+        dorsal_smb2::Smb2Fields,
+    ),
 ) {
     let mut reg = Registry::new();
     let link = dorsal_link::register_fields(&mut reg);

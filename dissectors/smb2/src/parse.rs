@@ -361,7 +361,7 @@ mod tests {
     }
 
     #[test]
-    fn header_needs_magic_and_64_bytes() {
+    fn header_needs_magic_and_48_bytes() {
         let mut h = vec![0u8; 64];
         h[..4].copy_from_slice(b"\xfeSMB");
         h[16] = 1;
@@ -369,7 +369,7 @@ mod tests {
         let p = Header::parse(&h).expect("header");
         assert!(p.is_response());
         assert_eq!(p.tid(), 7);
-        assert_eq!(Header::parse(&h[..63]), None);
+        assert_eq!(Header::parse(&h[..47]), None);
         h[0] = 0xff;
         assert_eq!(Header::parse(&h), None);
     }
