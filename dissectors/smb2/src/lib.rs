@@ -1,0 +1,33 @@
+//! SMB2 over the NetBIOS session service (TCP 139 and 445), with the
+//! GSS-API / SPNEGO / NTLMSSP security blobs of NEGOTIATE and SESSION_SETUP.
+//! Pure parsers live in [`parse`]; [`dissector`] pushes tshark's fields.
+
+#![forbid(unsafe_code)]
+
+pub mod dissector;
+pub mod fields;
+pub mod ntlmssp;
+pub mod parse;
+
+use std::rc::Rc;
+
+use dorsal_engine::dissect::Dissectors;
+use dorsal_engine::fields::Registry;
+
+pub use fields::Smb2Fields;
+
+/// Declares the fields of NBSS, SMB2, GSS-API, SPNEGO and NTLMSSP.
+pub fn register_fields(reg: &mut Registry) -> Smb2Fields {
+    Smb2Fields::register(reg)
+}
+
+/// TCP ports tshark 4.0 gives to NBSS by default.
+pub const TCP_PORTS: &[u32] = &[139, 445];
+
+/// Creates the NBSS dissector (which carries SMB2) and attaches it to `tcp.port`.
+pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors) {
+    let id = ds.register("nbss", Rc::new(dissector::Nbss::new(*f)));
+    for &p in TCP_PORTS {
+        ds.add("tcp.port", p, id);
+    }
+}
