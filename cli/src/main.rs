@@ -272,7 +272,7 @@ fn check_output_mode(a: &Args) -> Result<(), u8> {
 }
 
 /// Statistics tshark knows that another part of dorsal will compute.
-const STATS_LATER: &[&str] = &["credentials"];
+const STATS_LATER: &[&str] = &[];
 
 /// Parses one `-z` argument into its tap, with tshark's errors.
 fn add_stat(taps: &mut Taps, z: &str, reg: &Registry) -> Result<(), u8> {

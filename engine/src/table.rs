@@ -6,6 +6,7 @@
 //! dissectors read from (frame data, reassembled streams, decompressed bodies).
 
 use crate::fields::FieldId;
+use crate::taps::credentials::Credential;
 
 /// An absolute time: seconds and nanoseconds since the Unix epoch. The
 /// nanoseconds are signed and not normalised, as in wiretap's `nstime_t`, so
@@ -85,7 +86,18 @@ pub struct FieldTable {
     wanted: Vec<bool>,
     /// Protocol layers in order, as `frame.protocols` lists them.
     layers: Vec<&'static str>,
+    /// Top-level items of the protocol tree, in tree order (`-z io,phs`).
+    tree: Vec<&'static str>,
+    /// Credentials the dissectors queued for `-z credentials`.
+    credentials: Vec<Credential>,
+    /// Whether layers now added sit inside their caller's tree item.
+    nested: bool,
 }
+
+/// Cap on the layers and top-level tree items of one frame.
+const LAYERS_CAP: usize = 256;
+/// Cap on the credentials one frame queues.
+const CREDENTIALS_CAP: usize = 64;
 
 impl FieldTable {
     pub fn new() -> Self {
@@ -111,6 +123,9 @@ impl FieldTable {
         self.entries.clear();
         self.arena.clear();
         self.layers.clear();
+        self.tree.clear();
+        self.credentials.clear();
+        self.nested = false;
     }
 
     #[inline]
@@ -184,15 +199,59 @@ impl FieldTable {
         }
     }
 
-    /// Appends a layer name to the protocol stack (`frame.protocols`).
+    /// Appends a layer name to the protocol stack (`frame.protocols`) whose
+    /// tree item is at the top level of the protocol tree, as most are.
+    /// Inside [`FieldTable::nest`], the layer is nested instead.
     pub fn add_layer(&mut self, name: &'static str) {
-        if self.layers.len() < 256 {
+        self.add_nested_layer(name);
+        if !self.nested {
+            self.add_tree_item(name);
+        }
+    }
+
+    /// Sets whether the layers added from now on sit inside the caller's
+    /// tree item (tshark's `call_dissector(handle, tvb, pinfo, my_tree)`)
+    /// rather than at the top level; returns the previous setting, for the
+    /// caller to restore.
+    pub fn nest(&mut self, nested: bool) -> bool {
+        std::mem::replace(&mut self.nested, nested)
+    }
+
+    /// Appends a layer to the protocol stack that has no top-level tree
+    /// item: its item sits inside its parent's (`data` under `icmp`), or it
+    /// has none (`ethertype`).
+    pub fn add_nested_layer(&mut self, name: &'static str) {
+        if self.layers.len() < LAYERS_CAP {
             self.layers.push(name);
+        }
+    }
+
+    /// Appends a top-level tree item that is no layer of the stack
+    /// (`tcp.segments`, `_ws.malformed`, `_ws.short`).
+    pub fn add_tree_item(&mut self, name: &'static str) {
+        if self.tree.len() < LAYERS_CAP {
+            self.tree.push(name);
         }
     }
 
     pub fn layers(&self) -> &[&'static str] {
         &self.layers
+    }
+
+    /// The top-level items of the protocol tree, by abbreviation, in order.
+    pub fn tree_items(&self) -> &[&'static str] {
+        &self.tree
+    }
+
+    /// Queues a credential for `-z credentials`.
+    pub fn add_credential(&mut self, c: Credential) {
+        if self.credentials.len() < CREDENTIALS_CAP {
+            self.credentials.push(c);
+        }
+    }
+
+    pub fn credentials(&self) -> &[Credential] {
+        &self.credentials
     }
 
     pub fn entries(&self) -> &[Entry] {

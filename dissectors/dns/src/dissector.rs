@@ -143,6 +143,7 @@ impl Dns {
             cx.t.push_proto(proto, whole);
             cx.t.add_layer(self.layer());
             cx.t.push_proto(f.malformed, &[]);
+            cx.t.add_tree_item("_ws.malformed");
             return;
         };
         let mut st = self.state.borrow_mut();
@@ -252,6 +253,7 @@ impl Dns {
         if failed {
             // Wireshark stops at the exception: no tracking items follow.
             cx.t.push_proto(f.malformed, &[]);
+            cx.t.add_tree_item("_ws.malformed");
             return;
         }
         self.tracking_fields(cx, &h, &m);

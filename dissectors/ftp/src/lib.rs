@@ -131,6 +131,12 @@ impl Dissector for Ftp {
             } else if is(b"PASS") && !is(b"PORT") {
                 let conv = st.control(tcp.stream);
                 if let Some((user, user_frame)) = conv.username.clone() {
+                    cx.t.add_credential(dorsal_engine::taps::credentials::Credential {
+                        frame: number,
+                        proto: "FTP",
+                        username: parser::c_str(&user).to_vec(),
+                        info: Some(format!("Username in packet: {user_frame}")),
+                    });
                     cred = Some(Credential {
                         frame: number,
                         ts: cx.frame.ts,
@@ -247,6 +253,8 @@ impl Dissector for Ftp {
                 push_ascii(cx, f.response_arg, arg);
             }
         }
+        // A generated item at the top level of tshark's tree.
+        cx.t.add_tree_item("ftp.current-working-directory");
         if cx.t.wants(f.current_working_directory) {
             let cwd = st.control(tcp.stream).cwd.borrow().clone();
             push_ascii(cx, f.current_working_directory, &cwd);
@@ -287,12 +295,18 @@ impl Dissector for FtpData {
                     .bytes_seen
                     .saturating_add(u32::try_from(cx.reported).unwrap_or(u32::MAX));
             }
+            // These generated items sit at the top level of tshark's tree.
+            cx.t.add_tree_item("ftp-data.setup-frame");
             cx.t.push(f.data_setup_frame, Value::U(u64::from(d.setup_frame)));
+            cx.t.add_tree_item("ftp-data.setup-method");
             cx.t.push_str(f.data_setup_method, d.setup_method.as_bytes());
             if let Some(cmd) = &d.command {
+                cx.t.add_tree_item("ftp-data.command");
                 push_ascii(cx, f.data_command, cmd);
+                cx.t.add_tree_item("ftp-data.command-frame");
                 cx.t.push(f.data_command_frame, Value::U(u64::from(d.command_frame)));
             }
+            cx.t.add_tree_item("ftp-data.current-working-directory");
             if cx.t.wants(f.data_current_working_directory) {
                 let cwd = d.cwd.borrow().clone();
                 push_ascii(cx, f.data_current_working_directory, &cwd);

@@ -612,7 +612,7 @@ impl Http {
                 drop(convs);
                 cx.t.add_layer("http");
                 cx.t.push_proto(f.http, data.get(offset..).unwrap_or_default());
-                cx.call_by_name("data", data.get(orig_offset..).unwrap_or_default());
+                data_in_http(cx, data.get(orig_offset..).unwrap_or_default());
             }
             return Msg::Stop;
         }
@@ -876,7 +876,7 @@ impl Http {
                 }
             }
             if ok && headers.te_other {
-                cx.call_by_name("data", raw);
+                data_in_http(cx, raw);
                 ok = false;
             }
             if ok {
@@ -891,7 +891,7 @@ impl Http {
                         match dec {
                             Some(d) => owned = Some(d),
                             None => {
-                                cx.call_by_name("data", src);
+                                data_in_http(cx, src);
                                 ok = false;
                             }
                         }
@@ -924,7 +924,7 @@ impl Http {
                             cx.t.add_layer(layer);
                         }
                         None => {
-                            cx.call_by_name("data", bytes);
+                            data_in_http(cx, bytes);
                         }
                     }
                 }
@@ -1152,4 +1152,12 @@ impl HttpFields {
     fn request_line_method(&self) -> dorsal_engine::fields::FieldId {
         self.request_method
     }
+}
+
+/// The body as data: tshark hands HTTP's own subtree to the data
+/// dissector, so `data` is no top-level tree item (`-z io,phs`).
+fn data_in_http(cx: &mut Cx<'_>, bytes: &[u8]) {
+    let outer = cx.t.nest(true);
+    cx.call_by_name("data", bytes);
+    cx.t.nest(outer);
 }

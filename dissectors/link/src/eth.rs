@@ -242,7 +242,8 @@ fn trailer(f: &EthFields, cx: &mut Cx<'_>, payload: &[u8], used: usize) {
 /// The ethertype handoff: adds the `ethertype` layer and calls the protocol
 /// registered for `ty`, or data. Returns the bytes the protocol used.
 pub fn ethertype(f: &EthFields, cx: &mut Cx<'_>, ty: u16, payload: &[u8]) -> usize {
-    cx.t.add_layer("ethertype");
+    // `ethertype` is listed in the stack but has no tree item.
+    cx.t.add_nested_layer("ethertype");
     cx.t.push_proto(f.ethertype, &[]);
     let table = cx.table("ethertype");
     match cx.call_table(table, u32::from(ty), payload) {

@@ -91,13 +91,19 @@ fn icmp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         // Only echo messages carry free-form data.
         let body = from(data, 8);
         if matches!(ty, 0 | 8) && !body.is_empty() {
+            // tshark hands ICMP's own subtree to the data dissector.
+            let outer = cx.t.nest(true);
             cx.call_by_name("data", body);
+            cx.t.nest(outer);
         }
     } else if carries_datagram(ty) {
         let inner = from(data, 8);
         if !inner.is_empty() {
             let saved = (cx.src, cx.dst, cx.srcport, cx.dstport);
+            // The quoted datagram's layers sit inside the ICMP item.
+            let outer = cx.t.nest(true);
             crate::eth::call_or_data(cx, "ip", inner);
+            cx.t.nest(outer);
             (cx.src, cx.dst, cx.srcport, cx.dstport) = saved;
         }
     }
@@ -118,13 +124,19 @@ fn icmpv6(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     if matches!(ty, 128 | 129) {
         let body = from(data, 8);
         if !body.is_empty() {
+            // tshark hands ICMP's own subtree to the data dissector.
+            let outer = cx.t.nest(true);
             cx.call_by_name("data", body);
+            cx.t.nest(outer);
         }
     } else if matches!(ty, 1..=4) {
         let inner = from(data, 8);
         if !inner.is_empty() {
             let saved = (cx.src, cx.dst, cx.srcport, cx.dstport);
+            // The quoted datagram's layers sit inside the ICMP item.
+            let outer = cx.t.nest(true);
             crate::eth::call_or_data(cx, "ipv6", inner);
+            cx.t.nest(outer);
             (cx.src, cx.dst, cx.srcport, cx.dstport) = saved;
         }
     }

@@ -395,12 +395,12 @@ impl Dissector for Tcp {
                 cx.call_by_name("data", payload);
             } else if !(seg_flags.retransmission || seg_flags.spurious_retransmission) {
                 let report = self.reassemble(cx, &seg, payload, !seg_flags.out_of_order);
-                self.report(cx, &report, payload.len());
+                self.report(cx, &report, true);
             }
         }
         if flags & FIN != 0 && payload.len() >= seglen && !in_error {
             let report = self.fin(cx, &seg, payload);
-            self.report(cx, &report, 0);
+            self.report(cx, &report, false);
         }
         Outcome::Done(data.len())
     }
@@ -523,17 +523,25 @@ impl Tcp {
                 return SegmentReport::default();
             }
             dir.fin(frame, seg.seq, payload, &mut |bytes, info| {
+                // On this path tshark shows the segments before it
+                // dissects them.
+                cx.t.add_tree_item("tcp.segments");
                 self.handoff(cx, seg, bytes, info)
             })
         })
     }
 
     /// `tcp.segments` on the frame that completed a PDU; `tcp.reassembled_in`
-    /// on the others once the first pass of `-2` has told where.
-    fn report(&self, cx: &mut Cx<'_>, report: &SegmentReport, _len: usize) {
+    /// on the others once the first pass of `-2` has told where. `item`:
+    /// the segments' top-level tree item follows the dissected PDU (tshark
+    /// fails to move it behind the TCP item when the tree is not shown).
+    fn report(&self, cx: &mut Cx<'_>, report: &SegmentReport, item: bool) {
         let f = &self.f;
         let frame = cx.frame.number;
         if !report.segments.is_empty() {
+            if item {
+                cx.t.add_tree_item("tcp.segments");
+            }
             cx.t.push(f.segments, Value::None);
             for &s in &report.segments {
                 cx.t.push_u(f.segment, s);

@@ -21,6 +21,7 @@ use crate::fields::{FieldId, Registry};
 use crate::table::FieldTable;
 
 pub mod conv;
+pub mod credentials;
 pub mod export;
 pub mod manuf;
 pub mod phs;
@@ -71,6 +72,7 @@ pub const STATS: &[&str] = &[
     "conv,ipv6",
     "conv,tcp",
     "conv,udp",
+    "credentials",
     "endpoints,eth",
     "endpoints,ip",
     "endpoints,ipv6",
@@ -132,6 +134,11 @@ impl Taps {
 
 /// `-z NAME[,FILTER]` -> the tap and its compiled filter.
 fn parse_spec(spec: &str, reg: &Registry) -> Result<(Box<dyn Tap>, Option<Filter>), TapError> {
+    // tshark matches `-z` names by prefix up to the name's length, and
+    // credentials takes no argument.
+    if spec.starts_with("credentials") {
+        return Ok((Box::new(credentials::Credentials::new()), None));
+    }
     if let Some(rest) = spec.strip_prefix("io,phs") {
         // tshark reads `io,phs,%n`: anything but a comma after the name
         // leaves the filter unset, and `io,phs,` sets an empty one.

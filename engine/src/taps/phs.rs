@@ -1,9 +1,10 @@
 //! `-z io,phs[,FILTER]`: the protocol hierarchy.
 //!
 //! tshark walks the top-level items of each frame's protocol tree and
-//! counts frames and bytes per path. dorsal walks the frame's protocol stack
-//! (what `frame.protocols` lists), leaving out the layers tshark records
-//! in the stack without a tree item of their own.
+//! counts frames and bytes per path (also items that are no protocol, such
+//! as `tcp.segments` or `_ws.malformed`). The dissectors record those
+//! top-level items beside the protocol stack
+//! ([`FieldTable::tree_items`]); the tree's root item `frame` is not listed.
 
 use std::io::{self, Write};
 
@@ -11,9 +12,6 @@ use super::Tap;
 use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
 use crate::table::FieldTable;
-
-/// Layers of `frame.protocols` that have no top-level tree item.
-const NOT_IN_TREE: &[&str] = &["ethertype"];
 
 /// Cap on distinct paths; frames that would add more count in the nodes
 /// that exist.
@@ -141,10 +139,7 @@ impl Tap for Phs {
 
     fn frame(&mut self, frame: &Frame, t: &FieldTable) {
         let mut parent = None;
-        for &name in t.layers() {
-            if NOT_IN_TREE.contains(&name) {
-                continue;
-            }
+        for &name in t.tree_items() {
             let Some(id) = self.child(parent, name) else {
                 break;
             };
@@ -186,7 +181,11 @@ mod tests {
     fn feed(p: &mut Phs, layers: &[&'static str], len: u32) {
         let mut t = FieldTable::new();
         for l in layers {
-            t.add_layer(l);
+            if *l == "ethertype" {
+                t.add_nested_layer(l);
+            } else {
+                t.add_layer(l);
+            }
         }
         p.frame(&frame(len), &t);
     }
