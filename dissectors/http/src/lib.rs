@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Outcome};
+use dorsal_engine::dissect::{Address, Cx, Dissector, Dissectors, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::flow::UNTIL_FIN;
 use dorsal_engine::table::{Timestamp, Value};
@@ -130,6 +130,13 @@ struct Conv {
     /// Where the chunk scan of a partial message stopped, by direction and
     /// first sequence number (Wireshark's `chunk_offsets_fwd/rev`).
     chunk_resume: HashMap<(u8, u32), usize>,
+    /// Where the stream stops being HTTP (Wireshark's `startframe`,
+    /// `startoffset`): after a 101 Switching Protocols, or at the first
+    /// frame of a CONNECT tunnel.
+    start_frame: u32,
+    start_offset: usize,
+    /// The proxied server's end of the tunnel (`server_addr`, `server_port`).
+    server: Option<(Address, u16)>,
 }
 
 pub struct Http {
@@ -528,6 +535,28 @@ fn media_layer(ct: &[u8]) -> &'static str {
     }
 }
 
+/// `strtol(s, NULL, 10)` cast to a port: leading blanks, a sign, digits.
+fn strtol_u16(s: &[u8]) -> u16 {
+    let mut it = s.iter().skip_while(|c| c.is_ascii_whitespace()).peekable();
+    let neg = match it.peek() {
+        Some(b'-') => {
+            it.next();
+            true
+        }
+        Some(b'+') => {
+            it.next();
+            false
+        }
+        _ => false,
+    };
+    let mut v: i64 = 0;
+    for &c in it.take_while(|c| c.is_ascii_digit()).take(20) {
+        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+    }
+    let v = if neg { v.wrapping_neg() } else { v };
+    u16::try_from(v & 0xffff).unwrap_or(0)
+}
+
 /// `g_path_get_basename`.
 fn basename(p: &[u8]) -> Vec<u8> {
     if p.is_empty() {
@@ -548,11 +577,98 @@ impl Dissector for Http {
             // Not over TCP: dissect what is there, without reassembly.
             return self.on_stream(cx, data, u32::MAX, 0, false);
         };
+        if let Some(uri) = self.connect_tunnel(cx, tcp.stream) {
+            return self.payload_subdissector(cx, data, &uri);
+        }
         self.on_stream(cx, data, tcp.stream, tcp.direction, tcp.can_desegment)
     }
 }
 
 impl Http {
+    /// `dissect_http_tcp`: once a CONNECT got its 200, the stream is a
+    /// tunnel; returns the CONNECT's URI (`host:port`).
+    fn connect_tunnel(&self, cx: &Cx<'_>, stream: u32) -> Option<Vec<u8>> {
+        let mut convs = self.convs.borrow_mut();
+        let conv = convs.get_mut(&stream)?;
+        let frame = cx.frame.number;
+        let is_connect = conv
+            .request_method
+            .as_deref()
+            .is_some_and(|m| m.starts_with(b"CONNECT"));
+        if frame < conv.start_frame || conv.response_code != 200 || !is_connect {
+            return None;
+        }
+        let uri = conv.request_uri.clone()?;
+        if conv.start_frame == 0 {
+            conv.start_frame = frame;
+            conv.start_offset = 0;
+            conv.server = Some((cx.dst, cx.dstport));
+        }
+        Some(uri)
+    }
+
+    /// `http_payload_subdissector`: the tunnelled bytes go to the dissector
+    /// of the CONNECT's port, as TCP would choose it with that port in place
+    /// of the proxy's.
+    fn payload_subdissector(&self, cx: &mut Cx<'_>, data: &[u8], uri: &[u8]) -> Outcome {
+        let f = &self.f;
+        cx.t.add_layer("http");
+        let Some(colon) = uri.iter().position(|&c| c == b':') else {
+            return Outcome::Done(data.len());
+        };
+        let host = uri.get(..colon).unwrap_or_default();
+        let port_s = uri.get(colon + 1..).unwrap_or_default();
+        let port = strtol_u16(port_s);
+        cx.t.push_proto(f.http, data);
+        cx.t.push_str(f.proxy_connect_host, host);
+        cx.t.push_u(f.proxy_connect_port, u64::from(port));
+        let stream = cx.tcp.map_or(u32::MAX, |t| t.stream);
+        let server = self.convs.borrow().get(&stream).and_then(|c| c.server);
+        let from_server = server == Some((cx.src, cx.srcport));
+        if TCP_PORTS.contains(&port) {
+            cx.call_by_name("data", data);
+            return Outcome::Done(data.len());
+        }
+        let saved = (cx.srcport, cx.dstport);
+        if from_server {
+            cx.srcport = port;
+        } else {
+            cx.dstport = port;
+        }
+        let (low, high) = if cx.srcport > cx.dstport {
+            (cx.dstport, cx.srcport)
+        } else {
+            (cx.srcport, cx.dstport)
+        };
+        let table = cx.table("tcp.port");
+        let mut out = None;
+        for p in [low, high] {
+            if p == 0 {
+                continue;
+            }
+            cx.set_next_reported(data.len());
+            match cx.call_table(table, u32::from(p), data) {
+                Some(Outcome::Rejected) | None => {}
+                Some(o) => {
+                    out = Some(o);
+                    break;
+                }
+            }
+        }
+        if out.is_none() {
+            let heur = cx.table("tcp.heur");
+            out = cx.try_heuristics(heur, data);
+        }
+        (cx.srcport, cx.dstport) = saved;
+        match out {
+            Some(o) => o,
+            None => {
+                cx.call_by_name("data", data);
+                Outcome::Done(data.len())
+            }
+        }
+    }
+
     fn on_stream(
         &self,
         cx: &mut Cx<'_>,
