@@ -221,6 +221,8 @@ struct Headers {
     /// A transfer coding other than chunked or identity.
     te_other: bool,
     te_present: bool,
+    /// An `Upgrade` header was present.
+    upgrade: bool,
 }
 
 /// The result of one message.
@@ -669,6 +671,14 @@ impl Http {
         }
     }
 
+    /// Whether the stream switched protocols before `offset` of this frame.
+    fn switched(&self, frame: u32, stream: u32, offset: usize) -> bool {
+        self.convs.borrow().get(&stream).is_some_and(|c| {
+            c.start_frame != 0
+                && (frame > c.start_frame || (frame == c.start_frame && offset >= c.start_offset))
+        })
+    }
+
     fn on_stream(
         &self,
         cx: &mut Cx<'_>,
@@ -681,6 +691,13 @@ impl Http {
         let mut offset = 0usize;
         for _ in 0..MAX_MESSAGES {
             if offset >= data.len() {
+                break;
+            }
+            if self.switched(cx.frame.number, stream, offset) {
+                // The protocol switched after a 101 response: the rest is
+                // not HTTP (no dissector of ours takes the upgrade).
+                let rest = data.get(offset..).unwrap_or_default();
+                cx.call_by_name("data", rest);
                 break;
             }
             match self.message(cx, data, offset, stream, dir, can_deseg, seq) {
@@ -1047,6 +1064,17 @@ impl Http {
             }
             offset = offset.saturating_add(consumed);
         }
+        // An upgrade the server accepted: what follows is another protocol.
+        if kind == Kind::Response && headers.upgrade && response_code == 101 && stream != u32::MAX {
+            let mut convs = self.convs.borrow_mut();
+            if let Some(c) = convs.get_mut(&stream) {
+                if c.request_method.is_some() {
+                    c.start_frame = cx.frame.number;
+                    c.start_offset = offset;
+                    c.server = Some((cx.src, cx.srcport));
+                }
+            }
+        }
         Msg::Consumed(offset.saturating_sub(orig_offset))
     }
 
@@ -1230,6 +1258,7 @@ impl Http {
                 }
             }
             b"content-encoding" => h.content_encoding = Some(v.to_vec()),
+            b"upgrade" => h.upgrade = true,
             b"transfer-encoding" => {
                 h.te_present = true;
                 for part in v.split(|&c| c == b',') {
