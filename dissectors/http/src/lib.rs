@@ -141,13 +141,25 @@ struct Conv {
 
 pub struct Http {
     f: HttpFields,
-    convs: RefCell<HashMap<u32, Conv>>,
+    convs: RefCell<HashMap<ConvKey, Conv>>,
     eo: Option<SharedSink>,
 }
 
 /// Registers the HTTP fields.
 pub fn register_fields(reg: &mut dorsal_engine::fields::Registry) -> HttpFields {
     HttpFields::register(reg)
+}
+
+/// HTTP state is per TCP stream and port pair: bytes tunnelled through a
+/// CONNECT come back with the tunnel's port in place of the proxy's and
+/// start a conversation of their own, as Wireshark's port-keyed
+/// conversations do.
+type ConvKey = (u32, u16, u16);
+
+fn conv_key(cx: &Cx<'_>) -> ConvKey {
+    let stream = cx.tcp.map_or(u32::MAX, |t| t.stream);
+    let (a, b) = (cx.srcport, cx.dstport);
+    (stream, a.min(b), a.max(b))
 }
 
 /// Creates the dissector and attaches it to `tcp.port` and `tcp.heur`;
@@ -173,14 +185,14 @@ struct HttpHeur(Rc<Http>);
 
 impl Dissector for HttpHeur {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
-        let Some(tcp) = cx.tcp else {
+        if cx.tcp.is_none() {
             return Outcome::Rejected;
-        };
+        }
         let claimed = self
             .0
             .convs
             .borrow()
-            .get(&tcp.stream)
+            .get(&conv_key(cx))
             .is_some_and(|c| c.heur);
         if !claimed {
             let Some((linelen, _)) = body::line_end(data, 0, true) else {
@@ -205,7 +217,7 @@ impl Dissector for HttpHeur {
             if convs.len() >= MAX_CONVS {
                 convs.clear();
             }
-            convs.entry(tcp.stream).or_default().heur = true;
+            convs.entry(conv_key(cx)).or_default().heur = true;
         }
         self.0.dissect(cx, data)
     }
@@ -577,21 +589,23 @@ impl Dissector for Http {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let Some(tcp) = cx.tcp else {
             // Not over TCP: dissect what is there, without reassembly.
-            return self.on_stream(cx, data, u32::MAX, 0, false);
+            let key = conv_key(cx);
+            return self.on_stream(cx, data, key, 0, false);
         };
-        if let Some(uri) = self.connect_tunnel(cx, tcp.stream) {
+        let key = conv_key(cx);
+        if let Some(uri) = self.connect_tunnel(cx, key) {
             return self.payload_subdissector(cx, data, &uri);
         }
-        self.on_stream(cx, data, tcp.stream, tcp.direction, tcp.can_desegment)
+        self.on_stream(cx, data, key, tcp.direction, tcp.can_desegment)
     }
 }
 
 impl Http {
     /// `dissect_http_tcp`: once a CONNECT got its 200, the stream is a
     /// tunnel; returns the CONNECT's URI (`host:port`).
-    fn connect_tunnel(&self, cx: &Cx<'_>, stream: u32) -> Option<Vec<u8>> {
+    fn connect_tunnel(&self, cx: &Cx<'_>, key: ConvKey) -> Option<Vec<u8>> {
         let mut convs = self.convs.borrow_mut();
-        let conv = convs.get_mut(&stream)?;
+        let conv = convs.get_mut(&key)?;
         let frame = cx.frame.number;
         let is_connect = conv
             .request_method
@@ -624,18 +638,29 @@ impl Http {
         cx.t.push_proto(f.http, data);
         cx.t.push_str(f.proxy_connect_host, host);
         cx.t.push_u(f.proxy_connect_port, u64::from(port));
-        let stream = cx.tcp.map_or(u32::MAX, |t| t.stream);
-        let server = self.convs.borrow().get(&stream).and_then(|c| c.server);
+        let server = self
+            .convs
+            .borrow()
+            .get(&conv_key(cx))
+            .and_then(|c| c.server);
         let from_server = server == Some((cx.src, cx.srcport));
-        if TCP_PORTS.contains(&port) {
-            cx.call_by_name("data", data);
-            return Outcome::Done(data.len());
-        }
         let saved = (cx.srcport, cx.dstport);
         if from_server {
             cx.srcport = port;
         } else {
             cx.dstport = port;
+        }
+        // The tunnel's port is HTTP's, or the heuristic already took the
+        // tunnelled conversation: data, lest HTTP call itself for ever.
+        let inner_is_http = self
+            .convs
+            .borrow()
+            .get(&conv_key(cx))
+            .is_some_and(|c| c.heur);
+        if TCP_PORTS.contains(&port) || inner_is_http {
+            (cx.srcport, cx.dstport) = saved;
+            cx.call_by_name("data", data);
+            return Outcome::Done(data.len());
         }
         let (low, high) = if cx.srcport > cx.dstport {
             (cx.dstport, cx.srcport)
@@ -672,8 +697,8 @@ impl Http {
     }
 
     /// Whether the stream switched protocols before `offset` of this frame.
-    fn switched(&self, frame: u32, stream: u32, offset: usize) -> bool {
-        self.convs.borrow().get(&stream).is_some_and(|c| {
+    fn switched(&self, frame: u32, key: ConvKey, offset: usize) -> bool {
+        self.convs.borrow().get(&key).is_some_and(|c| {
             c.start_frame != 0
                 && (frame > c.start_frame || (frame == c.start_frame && offset >= c.start_offset))
         })
@@ -683,24 +708,25 @@ impl Http {
         &self,
         cx: &mut Cx<'_>,
         data: &[u8],
-        stream: u32,
+        key: ConvKey,
         dir: u8,
         can_deseg: bool,
     ) -> Outcome {
         let seq = cx.tcp.map(|t| t.seq);
         let mut offset = 0usize;
+        let mut layered = false;
         for _ in 0..MAX_MESSAGES {
             if offset >= data.len() {
                 break;
             }
-            if self.switched(cx.frame.number, stream, offset) {
+            if self.switched(cx.frame.number, key, offset) {
                 // The protocol switched after a 101 response: the rest is
                 // not HTTP (no dissector of ours takes the upgrade).
                 let rest = data.get(offset..).unwrap_or_default();
                 cx.call_by_name("data", rest);
                 break;
             }
-            match self.message(cx, data, offset, stream, dir, can_deseg, seq) {
+            match self.message(cx, data, offset, key, dir, can_deseg, seq, &mut layered) {
                 Msg::Consumed(0) | Msg::Stop => break,
                 Msg::Consumed(n) => offset = offset.saturating_add(n),
                 Msg::NeedMore(off, more) => {
@@ -717,17 +743,18 @@ impl Http {
         cx: &mut Cx<'_>,
         data: &[u8],
         orig_offset: usize,
-        stream: u32,
+        key: ConvKey,
         dir: u8,
         can_deseg: bool,
         seq: Option<u32>,
+        layered: &mut bool,
     ) -> Msg {
         let f = &self.f;
         let mut convs = self.convs.borrow_mut();
-        if convs.len() >= MAX_CONVS && !convs.contains_key(&stream) {
+        if convs.len() >= MAX_CONVS && !convs.contains_key(&key) {
             convs.clear();
         }
-        let conv = convs.entry(stream).or_default();
+        let conv = convs.entry(key).or_default();
         let mut offset = orig_offset;
         let remaining = data.len() - orig_offset.min(data.len());
         if remaining < 1 {
@@ -743,7 +770,9 @@ impl Http {
         if !(0x20..=0x7e).contains(&first) {
             if have_seen_http {
                 drop(convs);
-                cx.t.add_layer("http");
+                if !std::mem::replace(layered, true) {
+                    cx.t.add_layer("http");
+                }
                 cx.t.push_proto(f.http, data.get(offset..).unwrap_or_default());
                 cx.call_by_name("data", data.get(orig_offset..).unwrap_or_default());
             }
@@ -802,9 +831,13 @@ impl Http {
 
         // From here on the message is dissected.
         let mut proto_entry: Option<Option<usize>> = None;
-        let open = |cx: &mut Cx<'_>, pe: &mut Option<Option<usize>>| {
+        let open = |cx: &mut Cx<'_>, pe: &mut Option<Option<usize>>, layered: &mut bool| {
             if pe.is_none() {
-                cx.t.add_layer("http");
+                // One `http` in frame.protocols per call, whatever the
+                // number of messages.
+                if !std::mem::replace(layered, true) {
+                    cx.t.add_layer("http");
+                }
                 *pe = Some(cx.t.push_proto(f.http, data.get(orig_offset..).unwrap_or_default()));
                 if leading_crlf {
                     cx.t.push(f.leading_crlf, Value::None);
@@ -812,7 +845,7 @@ impl Http {
             }
         };
         if is_req_resp || have_seen_http {
-            open(cx, &mut proto_entry);
+            open(cx, &mut proto_entry, layered);
         }
         let mut headers = Headers::default();
         let mut req_host: Option<Vec<u8>> = None;
@@ -836,7 +869,7 @@ impl Http {
             if rr.is_none() && linelen > 0 && colon.is_none() {
                 break;
             }
-            open(cx, &mut proto_entry);
+            open(cx, &mut proto_entry, layered);
             if linelen == 0 {
                 offset = next;
                 break;
@@ -1065,9 +1098,9 @@ impl Http {
             offset = offset.saturating_add(consumed);
         }
         // An upgrade the server accepted: what follows is another protocol.
-        if kind == Kind::Response && headers.upgrade && response_code == 101 && stream != u32::MAX {
+        if kind == Kind::Response && headers.upgrade && response_code == 101 && key.0 != u32::MAX {
             let mut convs = self.convs.borrow_mut();
-            if let Some(c) = convs.get_mut(&stream) {
+            if let Some(c) = convs.get_mut(&key) {
                 if c.request_method.is_some() {
                     c.start_frame = cx.frame.number;
                     c.start_offset = offset;
