@@ -538,6 +538,7 @@ fn media_layer(ct: &[u8]) -> &'static str {
         | "application/json-patch+json"
         | "application/x-ndjson" => "json",
         "image/png" => "png",
+        "application/octet-stream" => "data",
         "image/jfif" | "image/jpg" | "image/jpeg" => "image-jfif",
         "image/gif" => "image-gif",
         "application/x-www-form-urlencoded" => "urlencoded-form",
@@ -547,6 +548,54 @@ fn media_layer(ct: &[u8]) -> &'static str {
         _ if ct.ends_with("+xml") && ct.starts_with("application/") => "xml",
         _ => "media",
     }
+}
+
+/// `http_parse_transfer_coding`: whether `chunked` is named, and whether the
+/// other coding is one tshark hands to `data` (compress, deflate, gzip).
+/// Names are matched as case-sensitive prefixes of the C string, as there.
+fn transfer_coding(value: &[u8]) -> (bool, bool) {
+    let end = value.iter().position(|&c| c == 0).unwrap_or(value.len());
+    let mut v = value.get(..end).unwrap_or_default();
+    let mut chunked = false;
+    // None: the header is there but names nothing known yet.
+    let mut coding: Option<bool> = None;
+    for _ in 0..MAX_LINES {
+        let skip = v
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t' || c == b',')
+            .count();
+        v = v.get(skip..).unwrap_or_default();
+        if v.is_empty() {
+            break;
+        }
+        if v.starts_with(b"chunked") {
+            chunked = true;
+            v = v.get(7..).unwrap_or_default();
+            continue;
+        }
+        if coding.is_some() {
+            break;
+        }
+        const NAMES: &[(&[u8], bool)] = &[
+            (b"compress", true),
+            (b"deflate", true),
+            (b"gzip", true),
+            (b"identity", false),
+            (b"x-compress", true),
+            (b"x-gzip", true),
+        ];
+        match NAMES.iter().find(|(n, _)| v.starts_with(n)) {
+            Some((n, data)) => {
+                coding = Some(*data);
+                v = v.get(n.len()..).unwrap_or_default();
+            }
+            None => match v.iter().position(|&c| c == b',') {
+                Some(i) => v = v.get(i..).unwrap_or_default(),
+                None => break,
+            },
+        }
+    }
+    (chunked, coding == Some(true))
 }
 
 /// `strtol(s, NULL, 10)` cast to a port: leading blanks, a sign, digits.
@@ -1085,10 +1134,12 @@ impl Http {
                 }
                 if !bytes.is_empty() {
                     match headers.content_type.as_deref() {
-                        Some(ct) => {
-                            let layer = media_layer(ct);
-                            cx.t.add_layer(layer);
-                        }
+                        Some(ct) => match media_layer(ct) {
+                            "data" => {
+                                cx.call_by_name("data", bytes);
+                            }
+                            layer => cx.t.add_layer(layer),
+                        },
                         None => {
                             cx.call_by_name("data", bytes);
                         }
@@ -1294,20 +1345,9 @@ impl Http {
             b"upgrade" => h.upgrade = true,
             b"transfer-encoding" => {
                 h.te_present = true;
-                for part in v.split(|&c| c == b',') {
-                    let p = trim(part).to_ascii_lowercase();
-                    let p = p
-                        .split(|&c| c == b';')
-                        .next()
-                        .map(trim)
-                        .unwrap_or_default()
-                        .to_vec();
-                    match p.as_slice() {
-                        b"chunked" => h.chunked = true,
-                        b"identity" | b"" => {}
-                        _ => h.te_other = true,
-                    }
-                }
+                let (chunked, other) = transfer_coding(v);
+                h.chunked |= chunked;
+                h.te_other = other;
             }
             b"host" => {
                 *req_host = Some(v.to_vec());
