@@ -274,7 +274,7 @@ fn push_char_escaped(out: &mut String, b: u8) {
         b'\t' => out.push_str("\\t"),
         0x0b => out.push_str("\\v"),
         b'\\' => out.push_str("\\\\"),
-        c if c < 0x20 || c >= 0x7f => {
+        c if !(0x20..0x7f).contains(&c) => {
             let _ = write!(out, "\\x{c:02x}");
         }
         c => out.push(char::from(c)),
