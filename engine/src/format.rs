@@ -69,7 +69,7 @@ fn write_signed(out: &mut String, def: &FieldDef, v: i64) {
 /// FT_CHAR prints as a C character literal body.
 fn write_char(out: &mut String, v: u64) {
     let b = (v & 0xff) as u8;
-    push_escaped(out, &[b]);
+    push_char_escaped(out, b);
 }
 
 /// `%.15g`, as glib's `g_ascii_formatd` with DBL_DIG.
@@ -226,29 +226,58 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// Strings print with C escapes for control characters and backslashes;
-/// invalid UTF-8 becomes U+FFFD, as Wireshark's string decoding does.
+/// A string's display form, as tshark 4.0's `string_to_repr(FTREPR_DISPLAY)`
+/// gives it: the bytes as they are (no escaping at this stage; `-T fields`
+/// escapes its cells with [`push_csv_escaped`]). Wireshark's string values
+/// are C strings, so the value ends at the first NUL; invalid UTF-8 becomes
+/// U+FFFD, as Wireshark's string decoding does.
 pub fn push_escaped(out: &mut String, bytes: &[u8]) {
+    let end = memchr_nul(bytes);
+    let bytes = bytes.get(..end).unwrap_or(bytes);
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\x07' => out.push_str("\\a"),
-                '\x08' => out.push_str("\\b"),
-                '\x0c' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\x0b' => out.push_str("\\v"),
-                '\\' => out.push_str("\\\\"),
-                c if (c as u32) < 0x20 || c == '\x7f' => {
-                    let _ = write!(out, "\\x{:02x}", c as u32);
-                }
-                c => out.push(c),
-            }
-        }
+        out.push_str(chunk.valid());
         if !chunk.invalid().is_empty() {
             out.push('\u{FFFD}');
         }
+    }
+}
+
+fn memchr_nul(bytes: &[u8]) -> usize {
+    bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len())
+}
+
+/// `print_escaped_csv` of tshark's `-T fields` output: only backspace, form
+/// feed, newline, carriage return and tab become C escapes; every other
+/// byte (backslash, other controls, DEL) is written as it is.
+pub fn push_csv_escaped(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// FT_CHAR: a C character literal body (`char_to_repr`).
+fn push_char_escaped(out: &mut String, b: u8) {
+    match b {
+        0 => out.push_str("\\0"),
+        0x07 => out.push_str("\\a"),
+        0x08 => out.push_str("\\b"),
+        0x0c => out.push_str("\\f"),
+        b'\n' => out.push_str("\\n"),
+        b'\r' => out.push_str("\\r"),
+        b'\t' => out.push_str("\\t"),
+        0x0b => out.push_str("\\v"),
+        b'\\' => out.push_str("\\\\"),
+        c if !(0x20..0x7f).contains(&c) => {
+            let _ = write!(out, "\\x{c:02x}");
+        }
+        c => out.push(char::from(c)),
     }
 }
 
@@ -301,10 +330,18 @@ mod tests {
     }
 
     #[test]
-    fn strings_escape_controls_and_replace_invalid_utf8() {
+    fn strings_keep_bytes_end_at_nul_and_replace_invalid_utf8() {
         let mut s = String::new();
-        push_escaped(&mut s, b"GET / HTTP/1.1\r\n\x01a\\\xff");
-        assert_eq!(s, "GET / HTTP/1.1\\r\\n\\x01a\\\\\u{FFFD}");
+        push_escaped(&mut s, b"GET / HTTP/1.1\r\n\x01a\\\x7f\xff\x00tail");
+        assert_eq!(s, "GET / HTTP/1.1\r\n\x01a\\\x7f\u{FFFD}");
+    }
+
+    #[test]
+    fn fields_cells_escape_only_five_controls() {
+        // tshark 4.0.17 prints a\x07b\x0bc\\d\x1be\x7ff\tk as below.
+        let mut s = String::new();
+        push_csv_escaped(&mut s, "a\x07b\x0bc\\d\x1be\x7ff\tk\r\n\x08\x0c");
+        assert_eq!(s, "a\x07b\x0bc\\d\x1be\x7ff\\tk\\r\\n\\b\\f");
     }
 
     #[test]

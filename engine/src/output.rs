@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
-use crate::format::{utc_date, write_value};
+use crate::format::{push_csv_escaped, utc_date, write_value};
 use crate::table::FieldTable;
 
 /// Receives the frames that passed the filter.
@@ -178,7 +178,7 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
                 if j > 0 {
                     self.line.push_str(&self.opts.aggregator);
                 }
-                self.line.push_str(v);
+                push_csv_escaped(&mut self.line, v);
             }
             if let Some(q) = self.opts.quote {
                 self.line.push(q);

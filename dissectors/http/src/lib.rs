@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Outcome};
+use dorsal_engine::dissect::{Address, Cx, Dissector, Dissectors, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::flow::UNTIL_FIN;
 use dorsal_engine::table::{Timestamp, Value};
@@ -130,17 +130,36 @@ struct Conv {
     /// Where the chunk scan of a partial message stopped, by direction and
     /// first sequence number (Wireshark's `chunk_offsets_fwd/rev`).
     chunk_resume: HashMap<(u8, u32), usize>,
+    /// Where the stream stops being HTTP (Wireshark's `startframe`,
+    /// `startoffset`): after a 101 Switching Protocols, or at the first
+    /// frame of a CONNECT tunnel.
+    start_frame: u32,
+    start_offset: usize,
+    /// The proxied server's end of the tunnel (`server_addr`, `server_port`).
+    server: Option<(Address, u16)>,
 }
 
 pub struct Http {
     f: HttpFields,
-    convs: RefCell<HashMap<u32, Conv>>,
+    convs: RefCell<HashMap<ConvKey, Conv>>,
     eo: Option<SharedSink>,
 }
 
 /// Registers the HTTP fields.
 pub fn register_fields(reg: &mut dorsal_engine::fields::Registry) -> HttpFields {
     HttpFields::register(reg)
+}
+
+/// HTTP state is per TCP stream and port pair: bytes tunnelled through a
+/// CONNECT come back with the tunnel's port in place of the proxy's and
+/// start a conversation of their own, as Wireshark's port-keyed
+/// conversations do.
+type ConvKey = (u32, u16, u16);
+
+fn conv_key(cx: &Cx<'_>) -> ConvKey {
+    let stream = cx.tcp.map_or(u32::MAX, |t| t.stream);
+    let (a, b) = (cx.srcport, cx.dstport);
+    (stream, a.min(b), a.max(b))
 }
 
 /// Creates the dissector and attaches it to `tcp.port` and `tcp.heur`;
@@ -166,14 +185,14 @@ struct HttpHeur(Rc<Http>);
 
 impl Dissector for HttpHeur {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
-        let Some(tcp) = cx.tcp else {
+        if cx.tcp.is_none() {
             return Outcome::Rejected;
-        };
+        }
         let claimed = self
             .0
             .convs
             .borrow()
-            .get(&tcp.stream)
+            .get(&conv_key(cx))
             .is_some_and(|c| c.heur);
         if !claimed {
             let Some((linelen, _)) = body::line_end(data, 0, true) else {
@@ -198,7 +217,7 @@ impl Dissector for HttpHeur {
             if convs.len() >= MAX_CONVS {
                 convs.clear();
             }
-            convs.entry(tcp.stream).or_default().heur = true;
+            convs.entry(conv_key(cx)).or_default().heur = true;
         }
         self.0.dissect(cx, data)
     }
@@ -214,6 +233,8 @@ struct Headers {
     /// A transfer coding other than chunked or identity.
     te_other: bool,
     te_present: bool,
+    /// An `Upgrade` header was present.
+    upgrade: bool,
 }
 
 /// The result of one message.
@@ -517,6 +538,7 @@ fn media_layer(ct: &[u8]) -> &'static str {
         | "application/json-patch+json"
         | "application/x-ndjson" => "json",
         "image/png" => "png",
+        "application/octet-stream" => "data",
         "image/jfif" | "image/jpg" | "image/jpeg" => "image-jfif",
         "image/gif" => "image-gif",
         "application/x-www-form-urlencoded" => "urlencoded-form",
@@ -526,6 +548,76 @@ fn media_layer(ct: &[u8]) -> &'static str {
         _ if ct.ends_with("+xml") && ct.starts_with("application/") => "xml",
         _ => "media",
     }
+}
+
+/// `http_parse_transfer_coding`: whether `chunked` is named, and whether the
+/// other coding is one tshark hands to `data` (compress, deflate, gzip).
+/// Names are matched as case-sensitive prefixes of the C string, as there.
+fn transfer_coding(value: &[u8]) -> (bool, bool) {
+    let end = value.iter().position(|&c| c == 0).unwrap_or(value.len());
+    let mut v = value.get(..end).unwrap_or_default();
+    let mut chunked = false;
+    // None: the header is there but names nothing known yet.
+    let mut coding: Option<bool> = None;
+    for _ in 0..MAX_LINES {
+        let skip = v
+            .iter()
+            .take_while(|&&c| c == b' ' || c == b'\t' || c == b',')
+            .count();
+        v = v.get(skip..).unwrap_or_default();
+        if v.is_empty() {
+            break;
+        }
+        if v.starts_with(b"chunked") {
+            chunked = true;
+            v = v.get(7..).unwrap_or_default();
+            continue;
+        }
+        if coding.is_some() {
+            break;
+        }
+        const NAMES: &[(&[u8], bool)] = &[
+            (b"compress", true),
+            (b"deflate", true),
+            (b"gzip", true),
+            (b"identity", false),
+            (b"x-compress", true),
+            (b"x-gzip", true),
+        ];
+        match NAMES.iter().find(|(n, _)| v.starts_with(n)) {
+            Some((n, data)) => {
+                coding = Some(*data);
+                v = v.get(n.len()..).unwrap_or_default();
+            }
+            None => match v.iter().position(|&c| c == b',') {
+                Some(i) => v = v.get(i..).unwrap_or_default(),
+                None => break,
+            },
+        }
+    }
+    (chunked, coding == Some(true))
+}
+
+/// `strtol(s, NULL, 10)` cast to a port: leading blanks, a sign, digits.
+fn strtol_u16(s: &[u8]) -> u16 {
+    let mut it = s.iter().skip_while(|c| c.is_ascii_whitespace()).peekable();
+    let neg = match it.peek() {
+        Some(b'-') => {
+            it.next();
+            true
+        }
+        Some(b'+') => {
+            it.next();
+            false
+        }
+        _ => false,
+    };
+    let mut v: i64 = 0;
+    for &c in it.take_while(|c| c.is_ascii_digit()).take(20) {
+        v = v.saturating_mul(10).saturating_add(i64::from(c - b'0'));
+    }
+    let v = if neg { v.wrapping_neg() } else { v };
+    u16::try_from(v & 0xffff).unwrap_or(0)
 }
 
 /// `g_path_get_basename`.
@@ -546,28 +638,144 @@ impl Dissector for Http {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let Some(tcp) = cx.tcp else {
             // Not over TCP: dissect what is there, without reassembly.
-            return self.on_stream(cx, data, u32::MAX, 0, false);
+            let key = conv_key(cx);
+            return self.on_stream(cx, data, key, 0, false);
         };
-        self.on_stream(cx, data, tcp.stream, tcp.direction, tcp.can_desegment)
+        let key = conv_key(cx);
+        if let Some(uri) = self.connect_tunnel(cx, key) {
+            return self.payload_subdissector(cx, data, &uri);
+        }
+        self.on_stream(cx, data, key, tcp.direction, tcp.can_desegment)
     }
 }
 
 impl Http {
+    /// `dissect_http_tcp`: once a CONNECT got its 200, the stream is a
+    /// tunnel; returns the CONNECT's URI (`host:port`).
+    fn connect_tunnel(&self, cx: &Cx<'_>, key: ConvKey) -> Option<Vec<u8>> {
+        let mut convs = self.convs.borrow_mut();
+        let conv = convs.get_mut(&key)?;
+        let frame = cx.frame.number;
+        let is_connect = conv
+            .request_method
+            .as_deref()
+            .is_some_and(|m| m.starts_with(b"CONNECT"));
+        if frame < conv.start_frame || conv.response_code != 200 || !is_connect {
+            return None;
+        }
+        let uri = conv.request_uri.clone()?;
+        if conv.start_frame == 0 {
+            conv.start_frame = frame;
+            conv.start_offset = 0;
+            conv.server = Some((cx.dst, cx.dstport));
+        }
+        Some(uri)
+    }
+
+    /// `http_payload_subdissector`: the tunnelled bytes go to the dissector
+    /// of the CONNECT's port, as TCP would choose it with that port in place
+    /// of the proxy's.
+    fn payload_subdissector(&self, cx: &mut Cx<'_>, data: &[u8], uri: &[u8]) -> Outcome {
+        let f = &self.f;
+        cx.t.add_layer("http");
+        let Some(colon) = uri.iter().position(|&c| c == b':') else {
+            return Outcome::Done(data.len());
+        };
+        let host = uri.get(..colon).unwrap_or_default();
+        let port_s = uri.get(colon + 1..).unwrap_or_default();
+        let port = strtol_u16(port_s);
+        cx.t.push_proto(f.http, data);
+        cx.t.push_str(f.proxy_connect_host, host);
+        cx.t.push_u(f.proxy_connect_port, u64::from(port));
+        let server = self
+            .convs
+            .borrow()
+            .get(&conv_key(cx))
+            .and_then(|c| c.server);
+        let from_server = server == Some((cx.src, cx.srcport));
+        let saved = (cx.srcport, cx.dstport);
+        if from_server {
+            cx.srcport = port;
+        } else {
+            cx.dstport = port;
+        }
+        // The tunnel's port is HTTP's, or the heuristic already took the
+        // tunnelled conversation: data, lest HTTP call itself for ever.
+        let inner_is_http = self
+            .convs
+            .borrow()
+            .get(&conv_key(cx))
+            .is_some_and(|c| c.heur);
+        if TCP_PORTS.contains(&port) || inner_is_http {
+            (cx.srcport, cx.dstport) = saved;
+            cx.call_by_name("data", data);
+            return Outcome::Done(data.len());
+        }
+        let (low, high) = if cx.srcport > cx.dstport {
+            (cx.dstport, cx.srcport)
+        } else {
+            (cx.srcport, cx.dstport)
+        };
+        let table = cx.table("tcp.port");
+        let mut out = None;
+        for p in [low, high] {
+            if p == 0 {
+                continue;
+            }
+            cx.set_next_reported(data.len());
+            match cx.call_table(table, u32::from(p), data) {
+                Some(Outcome::Rejected) | None => {}
+                Some(o) => {
+                    out = Some(o);
+                    break;
+                }
+            }
+        }
+        if out.is_none() {
+            let heur = cx.table("tcp.heur");
+            out = cx.try_heuristics(heur, data);
+        }
+        (cx.srcport, cx.dstport) = saved;
+        match out {
+            Some(o) => o,
+            None => {
+                cx.call_by_name("data", data);
+                Outcome::Done(data.len())
+            }
+        }
+    }
+
+    /// Whether the stream switched protocols before `offset` of this frame.
+    fn switched(&self, frame: u32, key: ConvKey, offset: usize) -> bool {
+        self.convs.borrow().get(&key).is_some_and(|c| {
+            c.start_frame != 0
+                && (frame > c.start_frame || (frame == c.start_frame && offset >= c.start_offset))
+        })
+    }
+
     fn on_stream(
         &self,
         cx: &mut Cx<'_>,
         data: &[u8],
-        stream: u32,
+        key: ConvKey,
         dir: u8,
         can_deseg: bool,
     ) -> Outcome {
         let seq = cx.tcp.map(|t| t.seq);
         let mut offset = 0usize;
+        let mut layered = false;
         for _ in 0..MAX_MESSAGES {
             if offset >= data.len() {
                 break;
             }
-            match self.message(cx, data, offset, stream, dir, can_deseg, seq) {
+            if self.switched(cx.frame.number, key, offset) {
+                // The protocol switched after a 101 response: the rest is
+                // not HTTP (no dissector of ours takes the upgrade).
+                let rest = data.get(offset..).unwrap_or_default();
+                cx.call_by_name("data", rest);
+                break;
+            }
+            match self.message(cx, data, offset, key, dir, can_deseg, seq, &mut layered) {
                 Msg::Consumed(0) | Msg::Stop => break,
                 Msg::Consumed(n) => offset = offset.saturating_add(n),
                 Msg::NeedMore(off, more) => {
@@ -584,17 +792,18 @@ impl Http {
         cx: &mut Cx<'_>,
         data: &[u8],
         orig_offset: usize,
-        stream: u32,
+        key: ConvKey,
         dir: u8,
         can_deseg: bool,
         seq: Option<u32>,
+        layered: &mut bool,
     ) -> Msg {
         let f = &self.f;
         let mut convs = self.convs.borrow_mut();
-        if convs.len() >= MAX_CONVS && !convs.contains_key(&stream) {
+        if convs.len() >= MAX_CONVS && !convs.contains_key(&key) {
             convs.clear();
         }
-        let conv = convs.entry(stream).or_default();
+        let conv = convs.entry(key).or_default();
         let mut offset = orig_offset;
         let remaining = data.len() - orig_offset.min(data.len());
         if remaining < 1 {
@@ -610,7 +819,9 @@ impl Http {
         if !(0x20..=0x7e).contains(&first) {
             if have_seen_http {
                 drop(convs);
-                cx.t.add_layer("http");
+                if !std::mem::replace(layered, true) {
+                    cx.t.add_layer("http");
+                }
                 cx.t.push_proto(f.http, data.get(offset..).unwrap_or_default());
                 data_in_http(cx, data.get(orig_offset..).unwrap_or_default());
             }
@@ -669,9 +880,13 @@ impl Http {
 
         // From here on the message is dissected.
         let mut proto_entry: Option<Option<usize>> = None;
-        let open = |cx: &mut Cx<'_>, pe: &mut Option<Option<usize>>| {
+        let open = |cx: &mut Cx<'_>, pe: &mut Option<Option<usize>>, layered: &mut bool| {
             if pe.is_none() {
-                cx.t.add_layer("http");
+                // One `http` in frame.protocols per call, whatever the
+                // number of messages.
+                if !std::mem::replace(layered, true) {
+                    cx.t.add_layer("http");
+                }
                 *pe = Some(cx.t.push_proto(f.http, data.get(orig_offset..).unwrap_or_default()));
                 if leading_crlf {
                     cx.t.push(f.leading_crlf, Value::None);
@@ -679,7 +894,7 @@ impl Http {
             }
         };
         if is_req_resp || have_seen_http {
-            open(cx, &mut proto_entry);
+            open(cx, &mut proto_entry, layered);
         }
         let mut headers = Headers::default();
         let mut req_host: Option<Vec<u8>> = None;
@@ -703,7 +918,7 @@ impl Http {
             if rr.is_none() && linelen > 0 && colon.is_none() {
                 break;
             }
-            open(cx, &mut proto_entry);
+            open(cx, &mut proto_entry, layered);
             if linelen == 0 {
                 offset = next;
                 break;
@@ -919,10 +1134,12 @@ impl Http {
                 }
                 if !bytes.is_empty() {
                     match headers.content_type.as_deref() {
-                        Some(ct) => {
-                            let layer = media_layer(ct);
-                            cx.t.add_layer(layer);
-                        }
+                        Some(ct) => match media_layer(ct) {
+                            "data" => {
+                                cx.call_by_name("data", bytes);
+                            }
+                            layer => cx.t.add_layer(layer),
+                        },
                         None => {
                             data_in_http(cx, bytes);
                         }
@@ -930,6 +1147,17 @@ impl Http {
                 }
             }
             offset = offset.saturating_add(consumed);
+        }
+        // An upgrade the server accepted: what follows is another protocol.
+        if kind == Kind::Response && headers.upgrade && response_code == 101 && key.0 != u32::MAX {
+            let mut convs = self.convs.borrow_mut();
+            if let Some(c) = convs.get_mut(&key) {
+                if c.request_method.is_some() {
+                    c.start_frame = cx.frame.number;
+                    c.start_offset = offset;
+                    c.server = Some((cx.src, cx.srcport));
+                }
+            }
         }
         Msg::Consumed(offset.saturating_sub(orig_offset))
     }
@@ -1114,22 +1342,12 @@ impl Http {
                 }
             }
             b"content-encoding" => h.content_encoding = Some(v.to_vec()),
+            b"upgrade" => h.upgrade = true,
             b"transfer-encoding" => {
                 h.te_present = true;
-                for part in v.split(|&c| c == b',') {
-                    let p = trim(part).to_ascii_lowercase();
-                    let p = p
-                        .split(|&c| c == b';')
-                        .next()
-                        .map(trim)
-                        .unwrap_or_default()
-                        .to_vec();
-                    match p.as_slice() {
-                        b"chunked" => h.chunked = true,
-                        b"identity" | b"" => {}
-                        _ => h.te_other = true,
-                    }
-                }
+                let (chunked, other) = transfer_coding(v);
+                h.chunked |= chunked;
+                h.te_other = other;
             }
             b"host" => {
                 *req_host = Some(v.to_vec());

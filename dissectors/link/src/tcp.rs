@@ -149,6 +149,12 @@ fn flags_str(flags: u16) -> String {
         .collect()
 }
 
+/// Whether the direction's initial sequence number is known
+/// (`TCP_S_BASE_SEQ_SET`).
+fn flows_base_set(conv: &Conv, fi: usize) -> bool {
+    conv.flows.get(fi).is_some_and(|fl| fl.base_seq.is_some())
+}
+
 /// The window scale shift of a SYN's options, if it carries one.
 fn wscale_option(opts: &[u8]) -> Option<u8> {
     let mut i = 0usize;
@@ -229,6 +235,11 @@ impl Dissector for Tcp {
             Some(c) if !is_new => c,
             _ => convs.start(key, new_conv),
         };
+        if syn_only && !is_new && flows_base_set(conv, fi) {
+            if let Some(s) = conv.seq.get_mut(fi) {
+                s.restore_on_syn();
+            }
+        }
         let index = conv.index;
         let completeness = update_completeness(conv, is_new, flags, data.len() > hlen);
         cx.t.push_u(f.stream, index);
@@ -309,7 +320,7 @@ impl Dissector for Tcp {
             SegFlags::default()
         } else {
             let [a, b] = &mut conv.seq;
-            let (fa, ra) = if fi == 0 { (a, &*b) } else { (b, &*a) };
+            let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
             SeqAnalysis::segment(
                 fa,
                 ra,

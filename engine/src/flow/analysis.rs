@@ -30,21 +30,33 @@ pub struct SeqAnalysis {
     nextseq_time: Timestamp,
     /// Last acknowledgement number this direction sent.
     lastack: u32,
+    /// Highest sequence number seen without a hole before it (Wireshark's
+    /// `maxseqtobeacked`); 0 is "unknown".
+    maxseqtobeacked: u32,
 }
 
 /// Flag bits of the TCP header that matter here.
 const FIN: u16 = 0x01;
 const SYN: u16 = 0x02;
 const RST: u16 = 0x04;
+const ACK: u16 = 0x10;
 
 impl SeqAnalysis {
+    /// A SYN that repeats the stream's initial sequence number: the next
+    /// sequence number falls back to what was seen without holes, so a RST
+    /// sent with an odd number does not make the new handshake's data look
+    /// old (Wireshark's issue 17616 handling).
+    pub fn restore_on_syn(&mut self) {
+        self.nextseq = self.maxseqtobeacked;
+    }
+
     /// Classifies a segment of `fwd`'s direction and updates the state.
     /// `first_rtt` is the handshake round trip when known (the out-of-order
     /// threshold), `rev` the state of the other direction.
     #[allow(clippy::too_many_arguments)]
     pub fn segment(
         fwd: &mut SeqAnalysis,
-        rev: &SeqAnalysis,
+        rev: &mut SeqAnalysis,
         seq: u32,
         ack: u32,
         seglen: u32,
@@ -54,6 +66,15 @@ impl SeqAnalysis {
     ) -> SegFlags {
         let mut out = SegFlags::default();
         let synfin = flags & (SYN | FIN) != 0;
+        // Acknowledging beyond what the other side was seen to send: the
+        // missing segments count as sent from here on.
+        if rev.maxseqtobeacked != 0
+            && seq_lt(rev.maxseqtobeacked, ack)
+            && flags & ACK != 0
+            && seq_lt(rev.maxseqtobeacked, rev.nextseq)
+        {
+            rev.maxseqtobeacked = rev.nextseq;
+        }
         if (seglen == 0 || seglen == 1)
             && fwd.nextseq != 0
             && seq == fwd.nextseq.wrapping_sub(1)
@@ -87,6 +108,9 @@ impl SeqAnalysis {
             fwd.nextseq = next;
             fwd.nextseq_time = now;
         }
+        if seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0 {
+            fwd.maxseqtobeacked = fwd.nextseq;
+        }
         fwd.lastack = ack;
         out
     }
@@ -103,32 +127,32 @@ mod tests {
 
     #[test]
     fn resending_old_data_later_is_a_retransmission() {
-        let (mut a, b) = (SeqAnalysis::default(), SeqAnalysis::default());
-        let f = SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(0), None);
+        let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(0), None);
         assert_eq!(f, SegFlags::default());
-        let f = SeqAnalysis::segment(&mut a, &b, 101, 1, 100, 0x18, ts(1), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 101, 1, 100, 0x18, ts(1), None);
         assert!(!f.is_error());
         // Soon after, and not ending where the stream ends: out of order.
-        let f = SeqAnalysis::segment(&mut a, &b, 51, 1, 10, 0x18, ts(2), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 51, 1, 10, 0x18, ts(2), None);
         assert!(f.out_of_order);
-        let f = SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(500), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(500), None);
         assert!(f.retransmission);
     }
 
     #[test]
     fn data_already_acked_is_spurious() {
         let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
-        SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(0), None);
-        SeqAnalysis::segment(&mut b, &a, 1, 101, 0, 0x10, ts(1), None);
-        let f = SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(900), None);
+        SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(0), None);
+        SeqAnalysis::segment(&mut b, &mut a, 1, 101, 0, 0x10, ts(1), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(900), None);
         assert!(f.spurious_retransmission);
     }
 
     #[test]
     fn keep_alive_is_one_byte_before_next() {
-        let (mut a, b) = (SeqAnalysis::default(), SeqAnalysis::default());
-        SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(0), None);
-        let f = SeqAnalysis::segment(&mut a, &b, 100, 1, 1, 0x10, ts(9000), None);
+        let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(0), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 100, 1, 1, 0x10, ts(9000), None);
         assert!(f.keep_alive && !f.is_error());
     }
 }
