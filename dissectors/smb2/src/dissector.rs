@@ -7,6 +7,9 @@ use std::collections::HashMap;
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::table::{Timestamp, Value};
+use dorsal_engine::taps::SharedSink;
+
+use crate::eo::{self, Exports, FileInfo, Handle, Handles};
 
 use crate::fields::Smb2Fields;
 use crate::parse::{self, Header, Le, HEADER_LEN};
@@ -39,12 +42,26 @@ struct Saved {
     frame_res: u32,
     req_time: Timestamp,
     extra: Extra,
+    /// The FileId the request used, and a READ's range (for the export).
+    hnd: Handle,
+    file_offset: u64,
+    bytes_moved: u32,
 }
 
 #[derive(Default)]
 struct Session {
     tids: HashMap<u32, String>,
     fids: HashMap<[u8; 16], String>,
+    files: HashMap<Handle, FileInfo>,
+}
+
+impl Session {
+    fn file(&mut self, h: Handle) -> Option<&mut FileInfo> {
+        if self.files.len() >= MAX_PER_SESSION && !self.files.contains_key(&h) {
+            return None;
+        }
+        Some(self.files.entry(h).or_default())
+    }
 }
 
 #[derive(Default)]
@@ -57,18 +74,23 @@ struct Conv {
 struct State {
     sessions: HashMap<u64, Session>,
     convs: HashMap<u32, Conv>,
+    handles: Handles,
+    exports: Exports,
 }
 
 pub struct Nbss {
     f: Smb2Fields,
     state: RefCell<State>,
+    eo: Option<SharedSink>,
 }
 
 impl Nbss {
-    pub fn new(f: Smb2Fields) -> Self {
+    /// `eo` receives the files of `--export-objects smb`.
+    pub fn new(f: Smb2Fields, eo: Option<SharedSink>) -> Self {
         Nbss {
             f,
             state: RefCell::new(State::default()),
+            eo,
         }
     }
 }
@@ -241,7 +263,7 @@ impl Nbss {
             } else {
                 rest
             };
-            self.message(cx, &h, msg);
+            self.message(cx, &h, msg, rest);
             if h.next == 0 || (h.next as usize) < HEADER_LEN {
                 return;
             }
@@ -249,7 +271,9 @@ impl Nbss {
         }
     }
 
-    fn message(&self, cx: &mut Cx<'_>, h: &Header, msg: &[u8]) {
+    /// `tail` runs from the message to the end of the NBSS message (tshark's
+    /// tvb for a chained command).
+    fn message(&self, cx: &mut Cx<'_>, h: &Header, msg: &[u8], tail: &[u8]) {
         let f = self.f;
         let key = Self::conv_key(cx);
         let frame = cx.frame.number;
@@ -318,6 +342,9 @@ impl Nbss {
                             frame_res: 0,
                             req_time: now,
                             extra: Extra::None,
+                            hnd: [0; 16],
+                            file_offset: 0,
+                            bytes_moved: 0,
                         },
                     );
                 }
@@ -348,6 +375,31 @@ impl Nbss {
             } else if s.frame_req != 0 {
                 t.push(f.response_to, Value::U(u64::from(s.frame_req)));
                 t.push(f.time, Value::RelTime(now.nanos_since(s.req_time)));
+            }
+        }
+
+        // The export's file for this message: the one the request used.
+        let eo_on = self.eo.is_some();
+        let tree_tid = if !h.is_async()
+            && st
+                .sessions
+                .get(&h.sesid)
+                .is_some_and(|s| s.tids.contains_key(&h.tid()))
+        {
+            h.tid()
+        } else {
+            0
+        };
+        let mut eo_hnd: Option<Handle> = None;
+        if eo_on {
+            if let Some(s) = &saved {
+                if st.handles.fetch(&s.hnd, frame).is_some() {
+                    if let Some(sess) = session(&mut st.sessions, h.sesid) {
+                        if sess.file(s.hnd).is_some() {
+                            eo_hnd = Some(s.hnd);
+                        }
+                    }
+                }
             }
         }
 
@@ -511,6 +563,22 @@ impl Nbss {
             }
             _ => {}
         }
+        if eo_on {
+            self.export(
+                st,
+                Ex {
+                    h,
+                    key,
+                    frame,
+                    visited,
+                    tid: tree_tid,
+                    body,
+                    tail,
+                    saved: &mut saved,
+                    eo_hnd: &mut eo_hnd,
+                },
+            );
+        }
         if !visited && !resp && !matches!(extra, Extra::None) {
             if let Some(s) = st
                 .convs
@@ -521,6 +589,7 @@ impl Nbss {
             }
         }
         drop(guard);
+        let _ = eo_hnd;
         if let Some(b) = blob {
             if !b.is_empty() {
                 cx.t.push_bytes(f.security_blob, b);
@@ -549,4 +618,202 @@ fn olb16<'a>(msg: &'a [u8], body: &[u8], at: usize) -> Option<&'a [u8]> {
     let end = off.checked_add(len)?;
     // A buffer cut short by the capture keeps what is there.
     msg.get(off..end.min(msg.len()))
+}
+
+/// What [`Nbss::export`] works on.
+struct Ex<'a, 'b> {
+    h: &'a Header,
+    key: u32,
+    frame: u32,
+    visited: bool,
+    /// The tree id tshark knows for the message (0 when it has no tree).
+    tid: u32,
+    body: &'b [u8],
+    tail: &'b [u8],
+    saved: &'a mut Option<Saved>,
+    eo_hnd: &'a mut Option<Handle>,
+}
+
+/// Where a command carries its FileId and how tshark treats it
+/// (`dissect_smb2_fid` modes).
+enum FidMode {
+    Open,
+    Close,
+    Use,
+}
+
+fn fid_place(cmd: u16, resp: bool) -> Option<(usize, FidMode)> {
+    Some(match (cmd, resp) {
+        (5, true) => (64, FidMode::Open),
+        (6, false) => (8, FidMode::Close),
+        (7, false) | (10, false) | (11, _) | (14, false) | (15, false) | (18, _) => {
+            (8, FidMode::Use)
+        }
+        (8, false) | (9, false) | (17, false) => (16, FidMode::Use),
+        (16, false) => (24, FidMode::Use),
+        _ => return None,
+    })
+}
+
+impl Nbss {
+    /// The handle bookkeeping of `dissect_smb2_fid` and the READ / WRITE
+    /// data handed to the export (`feed_eo_smb2`).
+    fn export(&self, st: &mut State, x: Ex<'_, '_>) {
+        let Ex {
+            h,
+            key,
+            frame,
+            visited,
+            tid,
+            body,
+            tail,
+            saved,
+            eo_hnd,
+        } = x;
+        let resp = h.is_response();
+        let mut upd_hnd: Option<Handle> = None;
+        if let Some((at, mode)) = fid_place(h.cmd, resp) {
+            if let Some(b) = body.slice(at, 16) {
+                let mut hnd = [0u8; 16];
+                hnd.copy_from_slice(b);
+                match mode {
+                    FidMode::Open => {
+                        if !visited {
+                            st.handles.seen(&hnd, frame, true, false);
+                            let name = match saved.as_ref().map(|s| &s.extra) {
+                                Some(Extra::File(n)) => format!("File: {n}"),
+                                _ => "File: ".to_string(),
+                            };
+                            st.handles.name(&hnd, frame, name);
+                            let attr = body.u32_at(56).unwrap_or(0);
+                            if let Some(fi) =
+                                session(&mut st.sessions, h.sesid).and_then(|s| s.file(hnd))
+                            {
+                                fi.attr = attr;
+                                *eo_hnd = Some(hnd);
+                            }
+                            if saved.is_some() {
+                                upd_hnd = Some(hnd);
+                            }
+                        }
+                    }
+                    FidMode::Close => {
+                        if !visited {
+                            st.handles.seen(&hnd, frame, false, true);
+                        }
+                    }
+                    FidMode::Use => {
+                        if !visited {
+                            st.handles.seen(&hnd, frame, false, false);
+                        }
+                    }
+                }
+                if eo_hnd.is_none() && st.handles.fetch(&hnd, frame).is_some() {
+                    if saved.is_some() {
+                        upd_hnd = Some(hnd);
+                    }
+                    if let Some(sess) = session(&mut st.sessions, h.sesid) {
+                        if sess.file(hnd).is_some() {
+                            *eo_hnd = Some(hnd);
+                        }
+                    }
+                }
+            }
+        }
+        let mut upd_read: Option<(u64, u32)> = None;
+        if let Some(s) = saved.as_mut() {
+            if let Some(hnd) = upd_hnd {
+                s.hnd = hnd;
+            }
+            if h.cmd == 8 && !resp {
+                let len = body.u32_at(4).unwrap_or(0);
+                let off = body.u64_at(8).unwrap_or(0);
+                s.file_offset = off;
+                s.bytes_moved = len;
+                upd_read = Some((off, len));
+            }
+        }
+
+        // The data buffer: a WRITE request's or a READ response's, fed only
+        // when the message holds exactly that much after the fixed part.
+        let chunk = match (h.cmd, resp) {
+            (9, false) => {
+                let off = body.u16_at(2).map(usize::from);
+                let len = body.u32_at(4);
+                let fo = body.u64_at(8);
+                match (off, len, fo) {
+                    (Some(o), Some(l), Some(fo)) => Some((o, l, fo, 48usize)),
+                    _ => None,
+                }
+            }
+            (8, true) if h.status == 0 => {
+                let off = body.u8_at(2).map(usize::from);
+                let len = body.u32_at(4);
+                match (off, len, saved.as_ref()) {
+                    (Some(o), Some(l), Some(s)) => Some((o, l, s.file_offset, 16usize)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let mut moved: Option<(u64, u32)> = None;
+        if let (Some((off, len, file_offset, fixed)), Some(s), Some(hnd), Some(sink)) =
+            (chunk, saved.as_mut(), *eo_hnd, self.eo.as_ref())
+        {
+            let room = tail.len().saturating_sub(HEADER_LEN + fixed);
+            let data = usize::try_from(len)
+                .ok()
+                .and_then(|l| Some((l, off.checked_add(l)?)))
+                .and_then(|(l, end)| (room == l).then(|| tail.get(off..end)).flatten());
+            if let Some(data) = data {
+                let info = st
+                    .sessions
+                    .get(&h.sesid)
+                    .and_then(|ss| ss.files.get(&hnd))
+                    .copied()
+                    .unwrap_or_default();
+                let name = st.handles.fetch(&s.hnd, frame);
+                st.exports.chunk(
+                    sink,
+                    &eo::Chunk {
+                        frame,
+                        tid,
+                        handle: s.hnd,
+                        name,
+                        info,
+                        offset: file_offset,
+                        data,
+                    },
+                );
+                if len < s.bytes_moved {
+                    s.file_offset = s.file_offset.saturating_add(u64::from(len));
+                    s.bytes_moved -= len;
+                    moved = Some((s.file_offset, s.bytes_moved));
+                }
+            }
+        }
+
+        // Keep what changed in the saved request.
+        if upd_hnd.is_none() && upd_read.is_none() && moved.is_none() {
+            return;
+        }
+        let Some(conv) = st.convs.get_mut(&key) else {
+            return;
+        };
+        let pending = h.is_async() && h.status == STATUS_PENDING;
+        let target = if resp && !pending {
+            conv.matched.get_mut(&h.msg_id)
+        } else {
+            conv.unmatched.get_mut(&h.msg_id)
+        };
+        if let Some(t) = target {
+            if let Some(hnd) = upd_hnd {
+                t.hnd = hnd;
+            }
+            if let Some((o, l)) = upd_read.or(moved) {
+                t.file_offset = o;
+                t.bytes_moved = l;
+            }
+        }
+    }
 }

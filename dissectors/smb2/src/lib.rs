@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod dissector;
+pub mod eo;
 pub mod fields;
 pub mod ntlmssp;
 pub mod parse;
@@ -13,6 +14,7 @@ use std::rc::Rc;
 
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::Registry;
+use dorsal_engine::taps::SharedSink;
 
 pub use fields::Smb2Fields;
 
@@ -24,9 +26,10 @@ pub fn register_fields(reg: &mut Registry) -> Smb2Fields {
 /// TCP ports tshark 4.0 gives to NBSS by default.
 pub const TCP_PORTS: &[u32] = &[139, 445];
 
-/// Creates the NBSS dissector (which carries SMB2) and attaches it to `tcp.port`.
-pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors) {
-    let id = ds.register("nbss", Rc::new(dissector::Nbss::new(*f)));
+/// Creates the NBSS dissector (which carries SMB2) and attaches it to
+/// `tcp.port`; `eo` receives the files of `--export-objects smb`.
+pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors, eo: Option<SharedSink>) {
+    let id = ds.register("nbss", Rc::new(dissector::Nbss::new(*f, eo)));
     for &p in TCP_PORTS {
         ds.add("tcp.port", p, id);
     }
