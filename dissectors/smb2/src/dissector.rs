@@ -410,6 +410,24 @@ impl Nbss {
             && h.status != STATUS_MORE_PROCESSING
             && h.status != STATUS_BUFFER_OVERFLOW
         {
+            // A READ error response not shaped like an error body (tshark
+            // checks the structure size against 9) still carries its data.
+            if eo_on && h.cmd == 8 && body.u16_at(0) != Some(9) {
+                self.export(
+                    st,
+                    Ex {
+                        h,
+                        key,
+                        frame,
+                        visited,
+                        tid: tree_tid,
+                        body,
+                        tail,
+                        saved: &mut saved,
+                        eo_hnd: &mut eo_hnd,
+                    },
+                );
+            }
             return;
         }
         let mut extra = Extra::None;
@@ -589,7 +607,6 @@ impl Nbss {
             }
         }
         drop(guard);
-        let _ = eo_hnd;
         if let Some(b) = blob {
             if !b.is_empty() {
                 cx.t.push_bytes(f.security_blob, b);
@@ -746,7 +763,7 @@ impl Nbss {
                     _ => None,
                 }
             }
-            (8, true) if h.status == 0 => {
+            (8, true) if h.status == 0 || body.u16_at(0) != Some(9) => {
                 let off = body.u8_at(2).map(usize::from);
                 let len = body.u32_at(4);
                 match (off, len, saved.as_ref()) {

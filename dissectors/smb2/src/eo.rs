@@ -60,9 +60,18 @@ impl Handles {
             return;
         }
         let v = self.pols.entry(*h).or_default();
-        if v.len() < MAX_PER_HANDLE {
-            v.push(pol);
+        if v.len() >= MAX_PER_HANDLE {
+            // A handle reused without end (the 0xff.. "related" FileId of
+            // compounds): forget its oldest closed instance, which no later
+            // frame can match.
+            match v.iter().position(|p| p.last != 0) {
+                Some(i) => {
+                    v.remove(i);
+                }
+                None => return,
+            }
         }
+        v.push(pol);
     }
 
     /// A handle seen in an open, a close or any other use
