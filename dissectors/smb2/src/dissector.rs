@@ -10,6 +10,7 @@ use dorsal_engine::table::{Timestamp, Value};
 use dorsal_engine::taps::SharedSink;
 
 use crate::eo::{self, Exports, FileInfo, Handle, Handles};
+use crate::smb1::{self, Smb1};
 
 use crate::fields::Smb2Fields;
 use crate::parse::{self, Header, Le, HEADER_LEN};
@@ -76,6 +77,7 @@ struct State {
     convs: HashMap<u32, Conv>,
     handles: Handles,
     exports: Exports,
+    smb1: Smb1,
 }
 
 pub struct Nbss {
@@ -212,6 +214,20 @@ impl Nbss {
             }
             Some(b"\xffSMB") => {
                 cx.t.add_layer("smb");
+                if let Some(sink) = &self.eo {
+                    let mut guard = self.state.borrow_mut();
+                    let st = &mut *guard;
+                    st.smb1.message(
+                        &mut st.exports,
+                        sink,
+                        &smb1::Msg {
+                            conv: Self::conv_key(cx),
+                            frame: cx.frame.number,
+                            visited: cx.frame.visited,
+                            data: payload,
+                        },
+                    );
+                }
                 if let Some(blob) = parse::smb1_session_setup_blob(payload) {
                     if !blob.is_empty() {
                         crate::ntlmssp::security_blob(cx, &f, blob);
@@ -790,14 +806,14 @@ impl Nbss {
                     .copied()
                     .unwrap_or_default();
                 let name = st.handles.fetch(&s.hnd, frame);
+                let filename = eo::smb2_filename(&s.hnd, &name);
                 st.exports.chunk(
                     sink,
                     &eo::Chunk {
                         frame,
-                        tid,
-                        handle: s.hnd,
-                        name,
-                        info,
+                        key: eo::FileKey::V2(tid, s.hnd),
+                        filename: &filename,
+                        is_file: info.is_file(),
                         offset: file_offset,
                         data,
                     },

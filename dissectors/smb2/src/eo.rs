@@ -128,44 +128,53 @@ impl Handles {
     }
 }
 
-/// The exported files of a pass.
+/// tshark's key for a tracked file: the tree id and, for SMB2, the FileId
+/// (it hashes the GUID's text) or, for SMB1, the 16-bit FID.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FileKey {
+    V1(u32, u16),
+    V2(u32, Handle),
+}
+
+/// The exported files of a pass, SMB and SMB2 alike (one tshark tap).
 #[derive(Default)]
 pub struct Exports {
-    files: HashMap<(u32, Handle), u64>,
+    files: HashMap<FileKey, u64>,
     next: u64,
 }
 
 /// One READ or WRITE data buffer for the export.
 pub struct Chunk<'a> {
     pub frame: u32,
-    pub tid: u32,
-    pub handle: Handle,
-    /// The handle's name from the handle table.
-    pub name: Option<Option<String>>,
-    pub info: FileInfo,
+    pub key: FileKey,
+    pub filename: &'a str,
+    /// Only regular files get their data exported.
+    pub is_file: bool,
     pub offset: u64,
     pub data: &'a [u8],
 }
 
+/// `feed_eo_smb2`'s file name for a handle: the CREATE name after a
+/// backslash, or `File_Id_<guid>` when the handle has none.
+pub fn smb2_filename(handle: &Handle, name: &Option<Option<String>>) -> String {
+    match name {
+        Some(Some(n)) if n != "File: " => match n.rsplit_once("File: ") {
+            Some((_, tail)) if n.starts_with("File: ") => format!("\\{tail}"),
+            _ if n.starts_with('\\') => n.clone(),
+            _ => format!("\\{n}"),
+        },
+        _ => format!(
+            "File_Id_{}",
+            crate::parse::guid_string(handle).unwrap_or_default()
+        ),
+    }
+}
+
 impl Exports {
-    /// `feed_eo_smb2` and `smb_eo_packet`: the first chunk of a file lists
-    /// it (empty unless it is a regular file), later chunks of regular
-    /// files fill it in.
+    /// `smb_eo_packet`: the first chunk of a file lists it (empty unless
+    /// it is a regular file), later chunks of regular files fill it in.
     pub fn chunk(&mut self, sink: &SharedSink, c: &Chunk<'_>) {
-        let filename = match &c.name {
-            Some(Some(n)) if n != "File: " => match n.rsplit_once("File: ") {
-                Some((_, tail)) if n.starts_with("File: ") => format!("\\{tail}"),
-                _ if n.starts_with('\\') => n.clone(),
-                _ => format!("\\{n}"),
-            },
-            _ => format!(
-                "File_Id_{}",
-                crate::parse::guid_string(&c.handle).unwrap_or_default()
-            ),
-        };
-        let supported = c.info.is_file();
-        let key = (c.tid, c.handle);
-        let (id, new) = match self.files.get(&key) {
+        let (id, new) = match self.files.get(&c.key) {
             Some(&id) => (id, false),
             None => {
                 if self.files.len() >= MAX_FILES {
@@ -173,14 +182,14 @@ impl Exports {
                 }
                 let id = self.next;
                 self.next = self.next.saturating_add(1);
-                self.files.insert(key, id);
+                self.files.insert(c.key, id);
                 (id, true)
             }
         };
-        if !new && !supported {
+        if !new && !c.is_file {
             return;
         }
-        let data = if supported { c.data } else { &[] };
+        let data = if c.is_file { c.data } else { &[] };
         if let Ok(mut s) = sink.try_borrow_mut() {
             s.piece(
                 "smb",
@@ -189,7 +198,7 @@ impl Exports {
                     frame: c.frame,
                     hostname: None,
                     content_type: None,
-                    filename: Some(filename.as_bytes()),
+                    filename: Some(c.filename.as_bytes()),
                     data,
                 },
                 c.offset,

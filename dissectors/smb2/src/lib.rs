@@ -9,6 +9,7 @@ pub mod eo;
 pub mod fields;
 pub mod ntlmssp;
 pub mod parse;
+pub mod smb1;
 
 use std::rc::Rc;
 
