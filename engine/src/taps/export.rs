@@ -103,7 +103,7 @@ impl ObjectWriter {
             self.open = Some((key, file));
         }
         let len = obj.data.len() as u64;
-        let end = offset.checked_add(len).unwrap_or(u64::MAX);
+        let end = offset.saturating_add(len);
         if len == 0 || end > MAX_PIECED_LEN {
             return Ok(());
         }
@@ -283,6 +283,29 @@ mod tests {
             names,
             vec!["a(1).txt", "a.txt", "b.txt", "object7.text%2fhtml"]
         );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn pieces_land_at_their_offsets() {
+        let dir = std::env::temp_dir().join(format!("dorsal-eo-p-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut w = ObjectWriter::new("smb", &dir).expect("dir");
+        let obj = |data: &'static [u8]| ExportObject {
+            frame: 1,
+            hostname: None,
+            content_type: None,
+            filename: Some(b"\\f.txt"),
+            data,
+        };
+        w.piece("smb", 1, &obj(b"cd"), 2);
+        w.piece("smb", 2, &obj(b""), 0);
+        w.piece("smb", 1, &obj(b"ab"), 0);
+        w.piece("smb", 1, &obj(b"X"), 1);
+        w.piece("http", 3, &obj(b"no"), 0);
+        assert_eq!(fs::read(dir.join("%5cf.txt")).expect("f"), b"aXcd");
+        assert_eq!(fs::read(dir.join("%5cf(1).txt")).expect("f1"), b"");
+        assert_eq!(fs::read_dir(&dir).expect("read").count(), 2);
         let _ = fs::remove_dir_all(&dir);
     }
 }
