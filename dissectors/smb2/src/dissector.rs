@@ -523,6 +523,7 @@ impl Nbss {
             }
             (5, true) => {
                 fid_use(t, 64);
+                create_contexts_response(t, f, msg, body);
                 if !visited {
                     if let (Some(b), Some(sess)) =
                         (body.slice(64, 16), session(&mut st.sessions, sesid))
@@ -629,6 +630,49 @@ impl Nbss {
                 crate::ntlmssp::security_blob(cx, &f, b);
             }
         }
+    }
+}
+
+/// Cap on create contexts followed in one CREATE response.
+const MAX_CONTEXTS: usize = 64;
+/// The AAPL create context's Resolve ID command.
+const AAPL_RESOLVE_ID: u32 = 2;
+
+/// The create contexts of a CREATE response (extra info offset and length
+/// after the FileId): an AAPL Resolve ID reply carries an NT status that
+/// tshark shows as `smb2.nt_status`.
+fn create_contexts_response(
+    t: &mut dorsal_engine::table::FieldTable,
+    f: Smb2Fields,
+    msg: &[u8],
+    body: &[u8],
+) {
+    let (Some(off), Some(len)) = (body.u32_at(80), body.u32_at(84)) else {
+        return;
+    };
+    if off == 0 || len == 0 {
+        return;
+    }
+    let Some(mut ctx) = msg.get(off as usize..) else {
+        return;
+    };
+    for _ in 0..MAX_CONTEXTS {
+        let next = ctx.u32_at(0).unwrap_or(0) as usize;
+        let tag_off = usize::from(ctx.u16_at(4).unwrap_or(0));
+        let tag_len = ctx.u32_at(6).unwrap_or(0) as usize;
+        let data_off = usize::from(ctx.u16_at(10).unwrap_or(0));
+        if ctx.slice(tag_off, tag_len) == Some(b"AAPL".as_slice()) {
+            if let (Some(AAPL_RESOLVE_ID), Some(st)) =
+                (ctx.u32_at(data_off), ctx.u32_at(data_off.saturating_add(8)))
+            {
+                t.push_u(f.nt_status, st);
+            }
+        }
+        if next == 0 {
+            return;
+        }
+        let Some(rest) = ctx.get(next..) else { return };
+        ctx = rest;
     }
 }
 
