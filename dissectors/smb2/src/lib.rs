@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod dcerpc;
 pub mod dissector;
 pub mod eo;
 pub mod fields;
@@ -27,6 +28,9 @@ pub fn register_fields(reg: &mut Registry) -> Smb2Fields {
 /// TCP ports tshark 4.0 gives to NBSS by default.
 pub const TCP_PORTS: &[u32] = &[139, 445];
 
+/// The DCE/RPC endpoint mapper's TCP port.
+pub const DCERPC_PORT: u32 = 135;
+
 /// Creates the NBSS dissector (which carries SMB2) and attaches it to
 /// `tcp.port`; `eo` receives the files of `--export-objects smb`.
 pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors, eo: Option<SharedSink>) {
@@ -34,4 +38,20 @@ pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors, eo: Option<Share
     for &p in TCP_PORTS {
         ds.add("tcp.port", p, id);
     }
+    let dce = ds.register(
+        "dcerpc",
+        Rc::new(dcerpc::DceRpc {
+            f: *f,
+            heuristic: false,
+        }),
+    );
+    ds.add("tcp.port", DCERPC_PORT, dce);
+    let heur = ds.register(
+        "dcerpc_tcp",
+        Rc::new(dcerpc::DceRpc {
+            f: *f,
+            heuristic: true,
+        }),
+    );
+    ds.add_heuristic("tcp.heur", heur);
 }
