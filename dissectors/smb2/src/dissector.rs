@@ -35,6 +35,10 @@ enum Extra {
     None,
     Tree(String),
     File(String),
+    /// QUERY_DIRECTORY's information class.
+    Find(u8),
+    /// GETINFO's class and information level.
+    Info(u8, u8),
 }
 
 #[derive(Clone, Debug)]
@@ -513,9 +517,8 @@ impl Nbss {
                 }
                 if let Some(b) = olb16(msg, body, 44) {
                     parse::utf16le(b, &mut name);
-                    if !b.is_empty() {
-                        t.push_str(f.filename, name.as_bytes());
-                    }
+                    // An empty name is still an (empty) item in tshark.
+                    t.push_str(f.filename, name.as_bytes());
                     if b.len() < MAX_NAME {
                         extra = Extra::File(name.clone());
                     }
@@ -571,11 +574,23 @@ impl Nbss {
             (14, false) => {
                 if let Some(c) = body.u8_at(2) {
                     t.push_u(f.infolevel, c);
+                    extra = Extra::Find(c);
                 }
                 fid_use(t, 8);
                 if let Some(b) = olb16(msg, body, 24) {
                     parse::utf16le(b, &mut name);
                     t.push_str(f.find_pattern, name.as_bytes());
+                }
+            }
+            (14, true) => {
+                if let Some(Saved {
+                    extra: Extra::Find(level),
+                    ..
+                }) = &saved
+                {
+                    if let Some(buf) = olb16_32(msg, body, 2) {
+                        find_names(t, f, *level, buf);
+                    }
                 }
             }
             (16, false) => {
@@ -585,7 +600,21 @@ impl Nbss {
                 if let Some(c) = body.u8_at(3) {
                     t.push_u(f.infolevel, c);
                 }
+                if let (Some(c), Some(l)) = (body.u8_at(2), body.u8_at(3)) {
+                    extra = Extra::Info(c, l);
+                }
                 fid_use(t, 24);
+            }
+            (16, true) => {
+                if let Some(Saved {
+                    extra: Extra::Info(c, l),
+                    ..
+                }) = &saved
+                {
+                    if let Some(buf) = olb16_32(msg, body, 2) {
+                        info_name(t, f, *c, *l, buf);
+                    }
+                }
             }
             (17, false) => {
                 if let Some(c) = body.u8_at(2) {
@@ -595,6 +624,15 @@ impl Nbss {
                     t.push_u(f.infolevel, c);
                 }
                 fid_use(t, 16);
+                if let (Some(c), Some(l), Some(len), Some(off)) =
+                    (body.u8_at(2), body.u8_at(3), body.u32_at(4), body.u16_at(8))
+                {
+                    let off = usize::from(off);
+                    let end = off.saturating_add(len as usize).min(msg.len());
+                    if let Some(buf) = msg.get(off..end) {
+                        info_name(t, f, c, l, buf);
+                    }
+                }
             }
             _ => {}
         }
@@ -631,6 +669,91 @@ impl Nbss {
             }
         }
     }
+}
+
+/// `smb2.filename` in a file information buffer (GETINFO response or
+/// SETINFO request): FileAllInformation and FileRenameInformation carry one,
+/// its length read as 16 bits of a 32-bit field as tshark does.
+fn info_name(
+    t: &mut dorsal_engine::table::FieldTable,
+    f: Smb2Fields,
+    class: u8,
+    level: u8,
+    buf: &[u8],
+) {
+    const CLASS_FILE: u8 = 1;
+    let (len_at, name_at) = match (class, level) {
+        (CLASS_FILE, 0x12) => (96, 100),
+        (CLASS_FILE, 0x0a) => (16, 20),
+        _ => return,
+    };
+    let Some(len) = buf.u16_at(len_at).map(usize::from) else {
+        return;
+    };
+    if len == 0 {
+        return;
+    }
+    if let Some(name) = buf.slice(name_at, len) {
+        let mut s = String::new();
+        parse::utf16le(name, &mut s);
+        t.push_str(f.filename, s.as_bytes());
+    }
+}
+
+/// Cap on entries read from one QUERY_DIRECTORY response.
+const MAX_ENTRIES: usize = 1 << 16;
+
+/// Where an entry of a directory information class keeps its name length
+/// (a u32) and its name (MS-FSCC 2.4).
+fn find_layout(level: u8) -> Option<(usize, usize)> {
+    Some(match level {
+        0x01 => (60, 64),
+        0x02 => (60, 68),
+        0x03 => (60, 94),
+        0x0c => (8, 12),
+        0x25 => (60, 104),
+        0x26 => (60, 80),
+        _ => return None,
+    })
+}
+
+/// `smb2.filename` of each entry of a QUERY_DIRECTORY response.
+fn find_names(t: &mut dorsal_engine::table::FieldTable, f: Smb2Fields, level: u8, buf: &[u8]) {
+    let Some((len_at, name_at)) = find_layout(level) else {
+        return;
+    };
+    let mut off = 0usize;
+    for _ in 0..MAX_ENTRIES {
+        if buf.len().saturating_sub(off) <= 4 {
+            return;
+        }
+        let Some(e) = buf.get(off..) else { return };
+        let next = e.u32_at(0).map(|n| n as usize);
+        let Some(len) = e.u32_at(len_at).map(|n| n as usize) else {
+            return;
+        };
+        if len != 0 {
+            let Some(name) = e.slice(name_at, len) else {
+                return;
+            };
+            let mut s = String::new();
+            parse::utf16le(name, &mut s);
+            t.push_str(f.filename, s.as_bytes());
+        }
+        match next {
+            Some(0) | None => return,
+            Some(n) => off = off.saturating_add(n),
+        }
+    }
+}
+
+/// A buffer given by a 16-bit offset (from the SMB2 header) and 32-bit
+/// length at `at` in the body, cut to what was captured.
+fn olb16_32<'a>(msg: &'a [u8], body: &[u8], at: usize) -> Option<&'a [u8]> {
+    let off = usize::from(body.u16_at(at)?);
+    let len = body.u32_at(at + 2)? as usize;
+    let end = off.checked_add(len)?;
+    msg.get(off..end.min(msg.len()))
 }
 
 /// Cap on create contexts followed in one CREATE response.
