@@ -117,7 +117,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         dorsal_dns::register_dissectors(&dissector_fields.dns, &mut ds);
         // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
         dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds);
-        dorsal_smb2::register_dissectors(&dissector_fields.smb2, &mut ds);
+        dorsal_smb2::register_dissectors(&dissector_fields.smb2, &mut ds, eo.clone());
         dorsal_tls::register_dissectors(&dissector_fields.tls, &mut ds);
         dorsal_http::register_dissectors(&dissector_fields.http, &mut ds, eo);
         ds
@@ -203,6 +203,20 @@ impl ObjectSink for Fanout {
         for w in &self.0 {
             if let Ok(mut w) = w.try_borrow_mut() {
                 w.object(proto, obj);
+            }
+        }
+    }
+
+    fn piece(
+        &mut self,
+        proto: &str,
+        key: u64,
+        obj: &dorsal_engine::taps::ExportObject<'_>,
+        offset: u64,
+    ) {
+        for w in &self.0 {
+            if let Ok(mut w) = w.try_borrow_mut() {
+                w.piece(proto, key, obj, offset);
             }
         }
     }
@@ -312,7 +326,7 @@ fn add_stat(taps: &mut Taps, z: &str, reg: &Registry) -> Result<(), u8> {
 }
 
 /// Export types dorsal writes.
-const EXPORTS: &[&str] = &["http"];
+const EXPORTS: &[&str] = &["http", "smb"];
 
 fn check_export(x: &str) -> Result<(String, String), u8> {
     let Some((proto, dir)) = x.split_once(',') else {

@@ -7,6 +7,10 @@ use std::collections::HashMap;
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::table::{Timestamp, Value};
+use dorsal_engine::taps::SharedSink;
+
+use crate::eo::{self, Exports, FileInfo, Handle, Handles};
+use crate::smb1::{self, Smb1};
 
 use crate::fields::Smb2Fields;
 use crate::parse::{self, Header, Le, HEADER_LEN};
@@ -31,6 +35,10 @@ enum Extra {
     None,
     Tree(String),
     File(String),
+    /// QUERY_DIRECTORY's information class.
+    Find(u8),
+    /// GETINFO's class and information level.
+    Info(u8, u8),
 }
 
 #[derive(Clone, Debug)]
@@ -39,12 +47,26 @@ struct Saved {
     frame_res: u32,
     req_time: Timestamp,
     extra: Extra,
+    /// The FileId the request used, and a READ's range (for the export).
+    hnd: Handle,
+    file_offset: u64,
+    bytes_moved: u32,
 }
 
 #[derive(Default)]
 struct Session {
     tids: HashMap<u32, String>,
     fids: HashMap<[u8; 16], String>,
+    files: HashMap<Handle, FileInfo>,
+}
+
+impl Session {
+    fn file(&mut self, h: Handle) -> Option<&mut FileInfo> {
+        if self.files.len() >= MAX_PER_SESSION && !self.files.contains_key(&h) {
+            return None;
+        }
+        Some(self.files.entry(h).or_default())
+    }
 }
 
 #[derive(Default)]
@@ -57,18 +79,24 @@ struct Conv {
 struct State {
     sessions: HashMap<u64, Session>,
     convs: HashMap<u32, Conv>,
+    handles: Handles,
+    exports: Exports,
+    smb1: Smb1,
 }
 
 pub struct Nbss {
     f: Smb2Fields,
     state: RefCell<State>,
+    eo: Option<SharedSink>,
 }
 
 impl Nbss {
-    pub fn new(f: Smb2Fields) -> Self {
+    /// `eo` receives the files of `--export-objects smb`.
+    pub fn new(f: Smb2Fields, eo: Option<SharedSink>) -> Self {
         Nbss {
             f,
             state: RefCell::new(State::default()),
+            eo,
         }
     }
 }
@@ -190,6 +218,20 @@ impl Nbss {
             }
             Some(b"\xffSMB") => {
                 cx.t.add_layer("smb");
+                if let Some(sink) = &self.eo {
+                    let mut guard = self.state.borrow_mut();
+                    let st = &mut *guard;
+                    st.smb1.message(
+                        &mut st.exports,
+                        sink,
+                        &smb1::Msg {
+                            conv: Self::conv_key(cx),
+                            frame: cx.frame.number,
+                            visited: cx.frame.visited,
+                            data: payload,
+                        },
+                    );
+                }
                 if let Some(blob) = parse::smb1_session_setup_blob(payload) {
                     if !blob.is_empty() {
                         crate::ntlmssp::security_blob(cx, &f, blob);
@@ -241,7 +283,7 @@ impl Nbss {
             } else {
                 rest
             };
-            self.message(cx, &h, msg);
+            self.message(cx, &h, msg, rest);
             if h.next == 0 || (h.next as usize) < HEADER_LEN {
                 return;
             }
@@ -249,7 +291,9 @@ impl Nbss {
         }
     }
 
-    fn message(&self, cx: &mut Cx<'_>, h: &Header, msg: &[u8]) {
+    /// `tail` runs from the message to the end of the NBSS message (tshark's
+    /// tvb for a chained command).
+    fn message(&self, cx: &mut Cx<'_>, h: &Header, msg: &[u8], tail: &[u8]) {
         let f = self.f;
         let key = Self::conv_key(cx);
         let frame = cx.frame.number;
@@ -318,6 +362,9 @@ impl Nbss {
                             frame_res: 0,
                             req_time: now,
                             extra: Extra::None,
+                            hnd: [0; 16],
+                            file_offset: 0,
+                            bytes_moved: 0,
                         },
                     );
                 }
@@ -351,6 +398,31 @@ impl Nbss {
             }
         }
 
+        // The export's file for this message: the one the request used.
+        let eo_on = self.eo.is_some();
+        let tree_tid = if !h.is_async()
+            && st
+                .sessions
+                .get(&h.sesid)
+                .is_some_and(|s| s.tids.contains_key(&h.tid()))
+        {
+            h.tid()
+        } else {
+            0
+        };
+        let mut eo_hnd: Option<Handle> = None;
+        if eo_on {
+            if let Some(s) = &saved {
+                if st.handles.fetch(&s.hnd, frame).is_some() {
+                    if let Some(sess) = session(&mut st.sessions, h.sesid) {
+                        if sess.file(s.hnd).is_some() {
+                            eo_hnd = Some(s.hnd);
+                        }
+                    }
+                }
+            }
+        }
+
         let body = msg.get(HEADER_LEN..).unwrap_or(&[]);
         // Error responses carry an error body instead of the command's.
         if resp
@@ -358,6 +430,24 @@ impl Nbss {
             && h.status != STATUS_MORE_PROCESSING
             && h.status != STATUS_BUFFER_OVERFLOW
         {
+            // A READ error response not shaped like an error body (tshark
+            // checks the structure size against 9) still carries its data.
+            if eo_on && h.cmd == 8 && body.u16_at(0) != Some(9) {
+                self.export(
+                    st,
+                    Ex {
+                        h,
+                        key,
+                        frame,
+                        visited,
+                        tid: tree_tid,
+                        body,
+                        tail,
+                        saved: &mut saved,
+                        eo_hnd: &mut eo_hnd,
+                    },
+                );
+            }
             return;
         }
         let mut extra = Extra::None;
@@ -427,9 +517,8 @@ impl Nbss {
                 }
                 if let Some(b) = olb16(msg, body, 44) {
                     parse::utf16le(b, &mut name);
-                    if !b.is_empty() {
-                        t.push_str(f.filename, name.as_bytes());
-                    }
+                    // An empty name is still an (empty) item in tshark.
+                    t.push_str(f.filename, name.as_bytes());
                     if b.len() < MAX_NAME {
                         extra = Extra::File(name.clone());
                     }
@@ -437,6 +526,7 @@ impl Nbss {
             }
             (5, true) => {
                 fid_use(t, 64);
+                create_contexts_response(t, f, msg, body);
                 if !visited {
                     if let (Some(b), Some(sess)) =
                         (body.slice(64, 16), session(&mut st.sessions, sesid))
@@ -484,11 +574,23 @@ impl Nbss {
             (14, false) => {
                 if let Some(c) = body.u8_at(2) {
                     t.push_u(f.infolevel, c);
+                    extra = Extra::Find(c);
                 }
                 fid_use(t, 8);
                 if let Some(b) = olb16(msg, body, 24) {
                     parse::utf16le(b, &mut name);
                     t.push_str(f.find_pattern, name.as_bytes());
+                }
+            }
+            (14, true) => {
+                if let Some(Saved {
+                    extra: Extra::Find(level),
+                    ..
+                }) = &saved
+                {
+                    if let Some(buf) = olb16_32(msg, body, 2) {
+                        find_names(t, f, *level, buf);
+                    }
                 }
             }
             (16, false) => {
@@ -498,7 +600,21 @@ impl Nbss {
                 if let Some(c) = body.u8_at(3) {
                     t.push_u(f.infolevel, c);
                 }
+                if let (Some(c), Some(l)) = (body.u8_at(2), body.u8_at(3)) {
+                    extra = Extra::Info(c, l);
+                }
                 fid_use(t, 24);
+            }
+            (16, true) => {
+                if let Some(Saved {
+                    extra: Extra::Info(c, l),
+                    ..
+                }) = &saved
+                {
+                    if let Some(buf) = olb16_32(msg, body, 2) {
+                        info_name(t, f, *c, *l, buf);
+                    }
+                }
             }
             (17, false) => {
                 if let Some(c) = body.u8_at(2) {
@@ -508,8 +624,33 @@ impl Nbss {
                     t.push_u(f.infolevel, c);
                 }
                 fid_use(t, 16);
+                if let (Some(c), Some(l), Some(len), Some(off)) =
+                    (body.u8_at(2), body.u8_at(3), body.u32_at(4), body.u16_at(8))
+                {
+                    let off = usize::from(off);
+                    let end = off.saturating_add(len as usize).min(msg.len());
+                    if let Some(buf) = msg.get(off..end) {
+                        info_name(t, f, c, l, buf);
+                    }
+                }
             }
             _ => {}
+        }
+        if eo_on {
+            self.export(
+                st,
+                Ex {
+                    h,
+                    key,
+                    frame,
+                    visited,
+                    tid: tree_tid,
+                    body,
+                    tail,
+                    saved: &mut saved,
+                    eo_hnd: &mut eo_hnd,
+                },
+            );
         }
         if !visited && !resp && !matches!(extra, Extra::None) {
             if let Some(s) = st
@@ -527,6 +668,134 @@ impl Nbss {
                 crate::ntlmssp::security_blob(cx, &f, b);
             }
         }
+    }
+}
+
+/// `smb2.filename` in a file information buffer (GETINFO response or
+/// SETINFO request): FileAllInformation and FileRenameInformation carry one,
+/// its length read as 16 bits of a 32-bit field as tshark does.
+fn info_name(
+    t: &mut dorsal_engine::table::FieldTable,
+    f: Smb2Fields,
+    class: u8,
+    level: u8,
+    buf: &[u8],
+) {
+    const CLASS_FILE: u8 = 1;
+    let (len_at, name_at) = match (class, level) {
+        (CLASS_FILE, 0x12) => (96, 100),
+        (CLASS_FILE, 0x0a) => (16, 20),
+        _ => return,
+    };
+    let Some(len) = buf.u16_at(len_at).map(usize::from) else {
+        return;
+    };
+    if len == 0 {
+        return;
+    }
+    if let Some(name) = buf.slice(name_at, len) {
+        let mut s = String::new();
+        parse::utf16le(name, &mut s);
+        t.push_str(f.filename, s.as_bytes());
+    }
+}
+
+/// Cap on entries read from one QUERY_DIRECTORY response.
+const MAX_ENTRIES: usize = 1 << 16;
+
+/// Where an entry of a directory information class keeps its name length
+/// (a u32) and its name (MS-FSCC 2.4).
+fn find_layout(level: u8) -> Option<(usize, usize)> {
+    Some(match level {
+        0x01 => (60, 64),
+        0x02 => (60, 68),
+        0x03 => (60, 94),
+        0x0c => (8, 12),
+        0x25 => (60, 104),
+        0x26 => (60, 80),
+        _ => return None,
+    })
+}
+
+/// `smb2.filename` of each entry of a QUERY_DIRECTORY response.
+fn find_names(t: &mut dorsal_engine::table::FieldTable, f: Smb2Fields, level: u8, buf: &[u8]) {
+    let Some((len_at, name_at)) = find_layout(level) else {
+        return;
+    };
+    let mut off = 0usize;
+    for _ in 0..MAX_ENTRIES {
+        if buf.len().saturating_sub(off) <= 4 {
+            return;
+        }
+        let Some(e) = buf.get(off..) else { return };
+        let next = e.u32_at(0).map(|n| n as usize);
+        let Some(len) = e.u32_at(len_at).map(|n| n as usize) else {
+            return;
+        };
+        if len != 0 {
+            let Some(name) = e.slice(name_at, len) else {
+                return;
+            };
+            let mut s = String::new();
+            parse::utf16le(name, &mut s);
+            t.push_str(f.filename, s.as_bytes());
+        }
+        match next {
+            Some(0) | None => return,
+            Some(n) => off = off.saturating_add(n),
+        }
+    }
+}
+
+/// A buffer given by a 16-bit offset (from the SMB2 header) and 32-bit
+/// length at `at` in the body, cut to what was captured.
+fn olb16_32<'a>(msg: &'a [u8], body: &[u8], at: usize) -> Option<&'a [u8]> {
+    let off = usize::from(body.u16_at(at)?);
+    let len = body.u32_at(at + 2)? as usize;
+    let end = off.checked_add(len)?;
+    msg.get(off..end.min(msg.len()))
+}
+
+/// Cap on create contexts followed in one CREATE response.
+const MAX_CONTEXTS: usize = 64;
+/// The AAPL create context's Resolve ID command.
+const AAPL_RESOLVE_ID: u32 = 2;
+
+/// The create contexts of a CREATE response (extra info offset and length
+/// after the FileId): an AAPL Resolve ID reply carries an NT status that
+/// tshark shows as `smb2.nt_status`.
+fn create_contexts_response(
+    t: &mut dorsal_engine::table::FieldTable,
+    f: Smb2Fields,
+    msg: &[u8],
+    body: &[u8],
+) {
+    let (Some(off), Some(len)) = (body.u32_at(80), body.u32_at(84)) else {
+        return;
+    };
+    if off == 0 || len == 0 {
+        return;
+    }
+    let Some(mut ctx) = msg.get(off as usize..) else {
+        return;
+    };
+    for _ in 0..MAX_CONTEXTS {
+        let next = ctx.u32_at(0).unwrap_or(0) as usize;
+        let tag_off = usize::from(ctx.u16_at(4).unwrap_or(0));
+        let tag_len = ctx.u32_at(6).unwrap_or(0) as usize;
+        let data_off = usize::from(ctx.u16_at(10).unwrap_or(0));
+        if ctx.slice(tag_off, tag_len) == Some(b"AAPL".as_slice()) {
+            if let (Some(AAPL_RESOLVE_ID), Some(st)) =
+                (ctx.u32_at(data_off), ctx.u32_at(data_off.saturating_add(8)))
+            {
+                t.push_u(f.nt_status, st);
+            }
+        }
+        if next == 0 {
+            return;
+        }
+        let Some(rest) = ctx.get(next..) else { return };
+        ctx = rest;
     }
 }
 
@@ -549,4 +818,202 @@ fn olb16<'a>(msg: &'a [u8], body: &[u8], at: usize) -> Option<&'a [u8]> {
     let end = off.checked_add(len)?;
     // A buffer cut short by the capture keeps what is there.
     msg.get(off..end.min(msg.len()))
+}
+
+/// What [`Nbss::export`] works on.
+struct Ex<'a, 'b> {
+    h: &'a Header,
+    key: u32,
+    frame: u32,
+    visited: bool,
+    /// The tree id tshark knows for the message (0 when it has no tree).
+    tid: u32,
+    body: &'b [u8],
+    tail: &'b [u8],
+    saved: &'a mut Option<Saved>,
+    eo_hnd: &'a mut Option<Handle>,
+}
+
+/// Where a command carries its FileId and how tshark treats it
+/// (`dissect_smb2_fid` modes).
+enum FidMode {
+    Open,
+    Close,
+    Use,
+}
+
+fn fid_place(cmd: u16, resp: bool) -> Option<(usize, FidMode)> {
+    Some(match (cmd, resp) {
+        (5, true) => (64, FidMode::Open),
+        (6, false) => (8, FidMode::Close),
+        (7, false) | (10, false) | (11, _) | (14, false) | (15, false) | (18, _) => {
+            (8, FidMode::Use)
+        }
+        (8, false) | (9, false) | (17, false) => (16, FidMode::Use),
+        (16, false) => (24, FidMode::Use),
+        _ => return None,
+    })
+}
+
+impl Nbss {
+    /// The handle bookkeeping of `dissect_smb2_fid` and the READ / WRITE
+    /// data handed to the export (`feed_eo_smb2`).
+    fn export(&self, st: &mut State, x: Ex<'_, '_>) {
+        let Ex {
+            h,
+            key,
+            frame,
+            visited,
+            tid,
+            body,
+            tail,
+            saved,
+            eo_hnd,
+        } = x;
+        let resp = h.is_response();
+        let mut upd_hnd: Option<Handle> = None;
+        if let Some((at, mode)) = fid_place(h.cmd, resp) {
+            if let Some(b) = body.slice(at, 16) {
+                let mut hnd = [0u8; 16];
+                hnd.copy_from_slice(b);
+                match mode {
+                    FidMode::Open => {
+                        if !visited {
+                            st.handles.seen(&hnd, frame, true, false);
+                            let name = match saved.as_ref().map(|s| &s.extra) {
+                                Some(Extra::File(n)) => format!("File: {n}"),
+                                _ => "File: ".to_string(),
+                            };
+                            st.handles.name(&hnd, frame, name);
+                            let attr = body.u32_at(56).unwrap_or(0);
+                            if let Some(fi) =
+                                session(&mut st.sessions, h.sesid).and_then(|s| s.file(hnd))
+                            {
+                                fi.attr = attr;
+                                *eo_hnd = Some(hnd);
+                            }
+                            if saved.is_some() {
+                                upd_hnd = Some(hnd);
+                            }
+                        }
+                    }
+                    FidMode::Close => {
+                        if !visited {
+                            st.handles.seen(&hnd, frame, false, true);
+                        }
+                    }
+                    FidMode::Use => {
+                        if !visited {
+                            st.handles.seen(&hnd, frame, false, false);
+                        }
+                    }
+                }
+                if eo_hnd.is_none() && st.handles.fetch(&hnd, frame).is_some() {
+                    if saved.is_some() {
+                        upd_hnd = Some(hnd);
+                    }
+                    if let Some(sess) = session(&mut st.sessions, h.sesid) {
+                        if sess.file(hnd).is_some() {
+                            *eo_hnd = Some(hnd);
+                        }
+                    }
+                }
+            }
+        }
+        let mut upd_read: Option<(u64, u32)> = None;
+        if let Some(s) = saved.as_mut() {
+            if let Some(hnd) = upd_hnd {
+                s.hnd = hnd;
+            }
+            if h.cmd == 8 && !resp {
+                let len = body.u32_at(4).unwrap_or(0);
+                let off = body.u64_at(8).unwrap_or(0);
+                s.file_offset = off;
+                s.bytes_moved = len;
+                upd_read = Some((off, len));
+            }
+        }
+
+        // The data buffer: a WRITE request's or a READ response's, fed only
+        // when the message holds exactly that much after the fixed part.
+        let chunk = match (h.cmd, resp) {
+            (9, false) => {
+                let off = body.u16_at(2).map(usize::from);
+                let len = body.u32_at(4);
+                let fo = body.u64_at(8);
+                match (off, len, fo) {
+                    (Some(o), Some(l), Some(fo)) => Some((o, l, fo, 48usize)),
+                    _ => None,
+                }
+            }
+            (8, true) if h.status == 0 || body.u16_at(0) != Some(9) => {
+                let off = body.u8_at(2).map(usize::from);
+                let len = body.u32_at(4);
+                match (off, len, saved.as_ref()) {
+                    (Some(o), Some(l), Some(s)) => Some((o, l, s.file_offset, 16usize)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let mut moved: Option<(u64, u32)> = None;
+        if let (Some((off, len, file_offset, fixed)), Some(s), Some(hnd), Some(sink)) =
+            (chunk, saved.as_mut(), *eo_hnd, self.eo.as_ref())
+        {
+            let room = tail.len().saturating_sub(HEADER_LEN + fixed);
+            let data = usize::try_from(len)
+                .ok()
+                .and_then(|l| Some((l, off.checked_add(l)?)))
+                .and_then(|(l, end)| (room == l).then(|| tail.get(off..end)).flatten());
+            if let Some(data) = data {
+                let info = st
+                    .sessions
+                    .get(&h.sesid)
+                    .and_then(|ss| ss.files.get(&hnd))
+                    .copied()
+                    .unwrap_or_default();
+                let name = st.handles.fetch(&s.hnd, frame);
+                let filename = eo::smb2_filename(&s.hnd, &name);
+                st.exports.chunk(
+                    sink,
+                    &eo::Chunk {
+                        frame,
+                        key: eo::FileKey::V2(tid, s.hnd),
+                        filename: &filename,
+                        is_file: info.is_file(),
+                        offset: file_offset,
+                        data,
+                    },
+                );
+                if len < s.bytes_moved {
+                    s.file_offset = s.file_offset.saturating_add(u64::from(len));
+                    s.bytes_moved -= len;
+                    moved = Some((s.file_offset, s.bytes_moved));
+                }
+            }
+        }
+
+        // Keep what changed in the saved request.
+        if upd_hnd.is_none() && upd_read.is_none() && moved.is_none() {
+            return;
+        }
+        let Some(conv) = st.convs.get_mut(&key) else {
+            return;
+        };
+        let pending = h.is_async() && h.status == STATUS_PENDING;
+        let target = if resp && !pending {
+            conv.matched.get_mut(&h.msg_id)
+        } else {
+            conv.unmatched.get_mut(&h.msg_id)
+        };
+        if let Some(t) = target {
+            if let Some(hnd) = upd_hnd {
+                t.hnd = hnd;
+            }
+            if let Some((o, l)) = upd_read.or(moved) {
+                t.file_offset = o;
+                t.bytes_moved = l;
+            }
+        }
+    }
 }

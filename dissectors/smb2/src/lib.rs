@@ -4,15 +4,19 @@
 
 #![forbid(unsafe_code)]
 
+pub mod dcerpc;
 pub mod dissector;
+pub mod eo;
 pub mod fields;
 pub mod ntlmssp;
 pub mod parse;
+pub mod smb1;
 
 use std::rc::Rc;
 
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::Registry;
+use dorsal_engine::taps::SharedSink;
 
 pub use fields::Smb2Fields;
 
@@ -24,10 +28,30 @@ pub fn register_fields(reg: &mut Registry) -> Smb2Fields {
 /// TCP ports tshark 4.0 gives to NBSS by default.
 pub const TCP_PORTS: &[u32] = &[139, 445];
 
-/// Creates the NBSS dissector (which carries SMB2) and attaches it to `tcp.port`.
-pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors) {
-    let id = ds.register("nbss", Rc::new(dissector::Nbss::new(*f)));
+/// The DCE/RPC endpoint mapper's TCP port.
+pub const DCERPC_PORT: u32 = 135;
+
+/// Creates the NBSS dissector (which carries SMB2) and attaches it to
+/// `tcp.port`; `eo` receives the files of `--export-objects smb`.
+pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors, eo: Option<SharedSink>) {
+    let id = ds.register("nbss", Rc::new(dissector::Nbss::new(*f, eo)));
     for &p in TCP_PORTS {
         ds.add("tcp.port", p, id);
     }
+    let dce = ds.register(
+        "dcerpc",
+        Rc::new(dcerpc::DceRpc {
+            f: *f,
+            heuristic: false,
+        }),
+    );
+    ds.add("tcp.port", DCERPC_PORT, dce);
+    let heur = ds.register(
+        "dcerpc_tcp",
+        Rc::new(dcerpc::DceRpc {
+            f: *f,
+            heuristic: true,
+        }),
+    );
+    ds.add_heuristic("tcp.heur", heur);
 }

@@ -7,8 +7,17 @@ use crate::parse::{self, Le, NTLMSSP_NEGOTIATE_UNICODE};
 
 /// Dissects a security blob as packet-gssapi.c hands it on.
 pub fn security_blob(cx: &mut Cx<'_>, f: &Smb2Fields, blob: &[u8]) {
+    blob_fields(cx, f, blob, true);
+}
+
+/// A SPNEGO token as DCE/RPC hands it to SPNEGO directly: no GSS-API layer.
+pub fn spnego_token(cx: &mut Cx<'_>, f: &Smb2Fields, blob: &[u8]) {
+    blob_fields(cx, f, blob, false);
+}
+
+fn blob_fields(cx: &mut Cx<'_>, f: &Smb2Fields, blob: &[u8], gss_layer: bool) {
     let g = parse::gss(blob);
-    if g.gssapi {
+    if g.gssapi && gss_layer {
         cx.t.add_layer("gss-api");
         cx.t.push_proto(f.gssapi, blob);
         if let Some(oid) = &g.oid {
@@ -52,6 +61,12 @@ fn push_string(
 /// One NTLMSSP message (`dissect_ntlmssp`).
 pub fn message(cx: &mut Cx<'_>, f: &Smb2Fields, m: &[u8]) {
     cx.t.add_layer("ntlmssp");
+    message_fields(cx, f, m);
+}
+
+/// The fields of one NTLMSSP message, without a frame.protocols layer
+/// (DCE/RPC's auth verifier shows none).
+pub fn message_fields(cx: &mut Cx<'_>, f: &Smb2Fields, m: &[u8]) {
     cx.t.push_proto(f.ntlmssp, m);
     cx.t.push_str(f.ntlmssp_identifier, b"NTLMSSP");
     let Some(n) = parse::ntlmssp(m) else { return };

@@ -4,8 +4,9 @@
 //! tshark gives it, so nothing is held beyond the object being written.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fs;
-use std::io;
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -25,6 +26,13 @@ pub struct ExportObject<'a> {
 pub trait ObjectSink {
     /// `proto` is the export type (`http`, `smb`, ...).
     fn object(&mut self, proto: &str, obj: &ExportObject<'_>);
+
+    /// A piece of an object assembled from file ranges (SMB READ/WRITE
+    /// data). `key` tells the dissector's objects apart within the pass; the
+    /// first piece of a key makes the object (named from `obj`, in the order
+    /// tshark lists objects), and each piece's data lands at `offset`, later
+    /// pieces overwriting earlier ones. Nothing is kept in memory.
+    fn piece(&mut self, _proto: &str, _key: u64, _obj: &ExportObject<'_>, _offset: u64) {}
 }
 
 /// A sink shared by the dissectors of one pass.
@@ -36,12 +44,21 @@ pub const MAX_FILE_LEN: usize = 255;
 /// (`gui.max_export_objects`); the last name is then overwritten.
 pub const MAX_TRIES: u32 = 1000;
 
+/// Cap on objects assembled from pieces in one run.
+pub const MAX_PIECED: usize = 1 << 20;
+/// tshark keeps an assembled object in one buffer of at most 4 GiB.
+const MAX_PIECED_LEN: u64 = u32::MAX as u64;
+
 /// Writes the objects of one export type into a directory.
 pub struct ObjectWriter {
     proto: String,
     dir: PathBuf,
     /// tshark's clash counter, reset for each object.
     count: u32,
+    /// Files of the objects assembled from pieces, by key.
+    pieced: HashMap<u64, PathBuf>,
+    /// The file last written to by a piece, kept open.
+    open: Option<(u64, fs::File)>,
     /// The first write error, reported once at the end.
     pub error: Option<io::Error>,
 }
@@ -56,11 +73,57 @@ impl ObjectWriter {
             proto: proto.to_string(),
             dir: dir.to_path_buf(),
             count: 0,
+            pieced: HashMap::new(),
+            open: None,
             error: None,
         })
     }
 
+    fn note(&mut self, r: io::Result<()>) {
+        if let Err(e) = r {
+            if self.error.is_none() {
+                self.error = Some(e);
+            }
+        }
+    }
+
     fn write(&mut self, obj: &ExportObject<'_>) -> io::Result<()> {
+        let path = self.free_path(obj);
+        fs::write(&path, obj.data)
+    }
+
+    fn write_piece(&mut self, key: u64, obj: &ExportObject<'_>, offset: u64) -> io::Result<()> {
+        if !self.pieced.contains_key(&key) {
+            if self.pieced.len() >= MAX_PIECED {
+                return Ok(());
+            }
+            let path = self.free_path(obj);
+            let file = fs::File::create(&path)?;
+            self.pieced.insert(key, path);
+            self.open = Some((key, file));
+        }
+        let len = obj.data.len() as u64;
+        let end = offset.saturating_add(len);
+        if len == 0 || end > MAX_PIECED_LEN {
+            return Ok(());
+        }
+        if self.open.as_ref().map(|(k, _)| *k) != Some(key) {
+            self.open = None;
+            let Some(path) = self.pieced.get(&key) else {
+                return Ok(());
+            };
+            let file = fs::OpenOptions::new().write(true).open(path)?;
+            self.open = Some((key, file));
+        }
+        if let Some((_, file)) = self.open.as_mut() {
+            file.seek(SeekFrom::Start(offset))?;
+            file.write_all(obj.data)?;
+        }
+        Ok(())
+    }
+
+    /// The first name of the object's that is free in the directory.
+    fn free_path(&mut self, obj: &ExportObject<'_>) -> PathBuf {
         let base: Vec<u8> = match obj.filename {
             Some(f) => f.to_vec(),
             None => {
@@ -86,7 +149,7 @@ impl ObjectWriter {
                 break;
             }
         }
-        fs::write(&path, obj.data)
+        path
     }
 }
 
@@ -95,11 +158,16 @@ impl ObjectSink for ObjectWriter {
         if proto != self.proto {
             return;
         }
-        if let Err(e) = self.write(obj) {
-            if self.error.is_none() {
-                self.error = Some(e);
-            }
+        let r = self.write(obj);
+        self.note(r);
+    }
+
+    fn piece(&mut self, proto: &str, key: u64, obj: &ExportObject<'_>, offset: u64) {
+        if proto != self.proto {
+            return;
         }
+        let r = self.write_piece(key, obj, offset);
+        self.note(r);
     }
 }
 
@@ -215,6 +283,29 @@ mod tests {
             names,
             vec!["a(1).txt", "a.txt", "b.txt", "object7.text%2fhtml"]
         );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn pieces_land_at_their_offsets() {
+        let dir = std::env::temp_dir().join(format!("dorsal-eo-p-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut w = ObjectWriter::new("smb", &dir).expect("dir");
+        let obj = |data: &'static [u8]| ExportObject {
+            frame: 1,
+            hostname: None,
+            content_type: None,
+            filename: Some(b"\\f.txt"),
+            data,
+        };
+        w.piece("smb", 1, &obj(b"cd"), 2);
+        w.piece("smb", 2, &obj(b""), 0);
+        w.piece("smb", 1, &obj(b"ab"), 0);
+        w.piece("smb", 1, &obj(b"X"), 1);
+        w.piece("http", 3, &obj(b"no"), 0);
+        assert_eq!(fs::read(dir.join("%5cf.txt")).expect("f"), b"aXcd");
+        assert_eq!(fs::read(dir.join("%5cf(1).txt")).expect("f1"), b"");
+        assert_eq!(fs::read_dir(&dir).expect("read").count(), 2);
         let _ = fs::remove_dir_all(&dir);
     }
 }
