@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod hello;
+mod quic;
 mod x509;
 
 use std::cell::RefCell;
@@ -104,6 +105,11 @@ pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
     }
     let heur = ds.register("tls_tcp", Rc::new(Tls::new(*f, true)));
     ds.add_heuristic("tcp.heur", heur);
+    // tshark 4.0.17 decodes UDP 443 as QUIC and tries QUIC's heuristic on other ports.
+    let q = ds.register("quic", Rc::new(quic::Quic::new(*f, false)));
+    ds.add("udp.port", 443, q);
+    let qh = ds.register("quic_udp", Rc::new(quic::Quic::new(*f, true)));
+    ds.add_heuristic("udp.heur", qh);
 }
 
 /// The ports tshark 4.0.17 hands to TLS by default (checked with `-G decodes`).
