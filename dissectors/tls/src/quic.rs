@@ -248,21 +248,51 @@ struct Crypto {
     next: u64,
     pending: BTreeMap<u64, Vec<u8>>,
     pending_bytes: usize,
+    /// End of the out-of-order span waiting for its gap to close.
+    gap_end: Option<u64>,
     largest_pn: Option<u64>,
 }
 
 impl Crypto {
-    fn add(&mut self, off: u64, data: &[u8]) {
+    /// One CRYPTO frame, as packet-quic.c's desegment_quic_crypto sees it:
+    /// bytes already handed on are dropped; in-order bytes go to TLS at
+    /// once; after a gap, everything waits until the gap closes and the
+    /// whole span goes to TLS together.
+    fn frame(&mut self, off: u64, data: &[u8], out: &mut Vec<u8>) {
         let end = off.saturating_add(data.len() as u64);
-        if end <= self.next || self.pending_bytes + data.len() > PENDING_CAP {
+        if end <= self.next {
             return;
         }
+        let skip = usize::try_from(self.next.saturating_sub(off)).unwrap_or(usize::MAX);
+        let Some(data) = data.get(skip..) else { return };
+        let off = off.max(self.next);
+        if self.gap_end.is_none() && off == self.next {
+            out.extend_from_slice(data);
+            self.next = end;
+            return;
+        }
+        if self.pending_bytes + data.len() > PENDING_CAP {
+            return;
+        }
+        self.gap_end = Some(self.gap_end.map_or(end, |e| e.max(end)));
         let keep = self.pending.get(&off).is_none_or(|v| v.len() < data.len());
         if keep {
             if let Some(old) = self.pending.insert(off, data.to_vec()) {
                 self.pending_bytes -= old.len();
             }
             self.pending_bytes += data.len();
+        }
+        // Is everything from `next` to the end of the span here?
+        let mut reach = self.next;
+        for (&o, v) in &self.pending {
+            if o > reach {
+                break;
+            }
+            reach = reach.max(o.saturating_add(v.len() as u64));
+        }
+        if self.gap_end.is_some_and(|e| reach >= e) {
+            self.gap_end = None;
+            self.take(out);
         }
     }
 
@@ -406,17 +436,30 @@ impl Quic {
         }
         if plain.is_none() && h.dcid != conn.odcid.as_slice() {
             if let Some(k) = initial_keys(h.version, h.dcid, false) {
-                if let Some(p) = unprotect(pkt, h, &k, None) {
-                    *conn = Conn {
-                        version: h.version,
-                        odcid: h.dcid.to_vec(),
-                        client: Some(k),
-                        server: initial_keys(h.version, h.dcid, true),
-                        client_end: me,
-                        ..Conn::default()
-                    };
-                    conn.tls.version = TLS13;
-                    plain = Some(p);
+                let p = unprotect(pkt, h, &k, None);
+                // Keys are taken from a client Initial that verifies, or,
+                // when nothing is known yet, from the first one seen even if
+                // it cannot be verified (a capture cut by the snaplen).
+                if p.is_some() || conn.client.is_none() {
+                    // A Retry or Version Negotiation makes the client start
+                    // again with new keys; tshark keeps the connection and
+                    // its CRYPTO offsets, so the repeated ClientHello is a
+                    // retransmission. A new connection on the same ports
+                    // (the server already answered) starts afresh.
+                    let server_seen = conn.crypto.get(1).is_some_and(|c| c.largest_pn.is_some());
+                    if server_seen || conn.client.is_none() {
+                        *conn = Conn::default();
+                        conn.tls.version = TLS13;
+                    }
+                    conn.version = h.version;
+                    conn.odcid = h.dcid.to_vec();
+                    conn.client = Some(k);
+                    conn.server = initial_keys(h.version, h.dcid, true);
+                    conn.client_end = me;
+                    if let Some(c) = conn.crypto.get_mut(0) {
+                        c.largest_pn = None;
+                    }
+                    plain = p;
                     from_server = false;
                 }
             }
@@ -427,9 +470,8 @@ impl Quic {
             return;
         };
         crypto.largest_pn = Some(crypto.largest_pn.map_or(pn, |l| l.max(pn)));
-        walk_frames(&frames, crypto);
         let mut out = Vec::new();
-        crypto.take(&mut out);
+        walk_frames(&frames, crypto, &mut out);
         if out.is_empty() {
             return;
         }
@@ -451,7 +493,7 @@ impl Quic {
 }
 
 /// Collects the CRYPTO frames of a decrypted Initial payload.
-fn walk_frames(d: &[u8], crypto: &mut Crypto) {
+fn walk_frames(d: &[u8], crypto: &mut Crypto, out: &mut Vec<u8>) {
     let mut off = 0usize;
     for _ in 0..FRAMES_CAP {
         if off >= d.len() {
@@ -481,7 +523,7 @@ fn walk_frames(d: &[u8], crypto: &mut Crypto) {
                 let l = usize::try_from(varint(d, &mut off)?).ok()?;
                 let data = d.get(off..off.checked_add(l)?)?;
                 off += l;
-                crypto.add(o, data);
+                crypto.frame(o, data, out);
                 Some(())
             })(),
             0x1c | 0x1d => (|| {
