@@ -12,8 +12,8 @@
 //! Connection ID; a Retry or a fresh connection on the same ports shows as a
 //! client Initial that verifies under a new ID, which restarts the state.
 
-use std::collections::{BTreeMap, HashMap};
 use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use aes::cipher::{BlockEncrypt, KeyInit};
 use aes_gcm::aead::AeadInPlace;
@@ -362,7 +362,9 @@ fn looks_like_initial(d: &[u8]) -> bool {
         Some(h) => {
             h.first & 0x40 != 0
                 && (h.version == 0 || version_params(h.version).is_some())
-                && (h.version == 0 || is_initial(h.version, h.first) || is_retry(h.version, h.first))
+                && (h.version == 0
+                    || is_initial(h.version, h.first)
+                    || is_retry(h.version, h.first))
         }
         None => false,
     }
@@ -373,10 +375,12 @@ impl Dissector for Quic {
         let key = conn_key(cx);
         let mut conns = self.conns.borrow_mut();
         let known = conns.contains_key(&key);
-        if !known && !looks_like_initial(data) {
+        // On its port QUIC takes any long-header packet, even of a version
+        // it has no keys for; the heuristic wants one it knows.
+        let port_ok = !self.heuristic && data.first().is_some_and(|b| b & 0xc0 == 0xc0);
+        if !known && !port_ok && !looks_like_initial(data) {
             return Outcome::Rejected;
         }
-        let _ = self.heuristic;
         if conns.len() >= CONNS_CAP && !known {
             conns.clear();
         }
@@ -388,12 +392,16 @@ impl Dissector for Quic {
         for _ in 0..COALESCED_CAP {
             let Some(rest) = data.get(off..) else { break };
             let Some(h) = parse_long(rest) else { break };
-            if h.end == 0 || h.end > rest.len() {
+            if h.end == 0 {
                 break;
             }
             let end = h.end;
             if h.version != 0 && is_initial(h.version, h.first) {
+                // A packet cut by the snaplen still gives its keys.
                 self.initial(cx, conn, rest, &h, me, &mut tls_started);
+            }
+            if end > rest.len() {
+                break;
             }
             off += end;
         }
@@ -415,19 +423,29 @@ impl Quic {
         // first, then a (new) client Initial under its own DCID.
         let mut plain = None;
         let mut from_server = false;
-        let side_of = |conn: &Conn| {
-            if conn.client.is_some() {
-                usize::from(conn.client_end != me)
-            } else {
-                0
+        let side_of = |conn: &Conn| usize::from(conn.client_end != me);
+        if version_params(h.version).is_none() {
+            // tshark sets the connection up from the first Initial even when
+            // it cannot derive keys for its version: a Version Negotiation
+            // then leaves the client's retried Initial undecrypted.
+            if conn.odcid.is_empty() {
+                conn.version = h.version;
+                conn.odcid = h.dcid.to_vec();
+                conn.client_end = me;
             }
+            return;
+        }
+        let known_keys = if conn.odcid.is_empty() {
+            None
+        } else if conn.client_end == me {
+            conn.client.clone().filter(|_| conn.version == h.version)
+        } else if conn.version == h.version {
+            conn.server.clone()
+        } else {
+            initial_keys(h.version, &conn.odcid, true)
         };
-        if conn.version == h.version {
-            if let Some(k) = if conn.client_end == me {
-                conn.client.clone()
-            } else {
-                conn.server.clone()
-            } {
+        {
+            if let Some(k) = known_keys {
                 let s = side_of(conn);
                 let largest = conn.crypto.get(s).and_then(|c| c.largest_pn);
                 plain = unprotect(pkt, h, &k, largest);
@@ -440,14 +458,14 @@ impl Quic {
                 // Keys are taken from a client Initial that verifies, or,
                 // when nothing is known yet, from the first one seen even if
                 // it cannot be verified (a capture cut by the snaplen).
-                if p.is_some() || conn.client.is_none() {
+                if p.is_some() || conn.odcid.is_empty() {
                     // A Retry or Version Negotiation makes the client start
                     // again with new keys; tshark keeps the connection and
                     // its CRYPTO offsets, so the repeated ClientHello is a
                     // retransmission. A new connection on the same ports
                     // (the server already answered) starts afresh.
                     let server_seen = conn.crypto.get(1).is_some_and(|c| c.largest_pn.is_some());
-                    if server_seen || conn.client.is_none() {
+                    if server_seen || conn.odcid.is_empty() {
                         *conn = Conn::default();
                         conn.tls.version = TLS13;
                     }
