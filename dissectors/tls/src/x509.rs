@@ -423,6 +423,8 @@ fn push_string(t: &mut FieldTable, field: dorsal_engine::fields::FieldId, tag: u
         return;
     }
     let s = decode_string(tag, b);
+    // Wireshark keeps string values as C strings: they end at a NUL.
+    let s = s.split('\0').next().unwrap_or_default();
     t.push_str(field, s.as_bytes());
 }
 
