@@ -230,6 +230,8 @@ impl Dissector for Tcp {
             _ => convs.start(key, new_conv),
         };
         let index = conv.index;
+        let syn_again =
+            syn_only && !is_new && conv.flows.get(fi).and_then(|fl| fl.base_seq) == Some(raw_seq);
         let completeness = update_completeness(conv, is_new, flags, data.len() > hlen);
         cx.t.push_u(f.stream, index);
         cx.t.push_u(f.completeness, completeness);
@@ -310,6 +312,9 @@ impl Dissector for Tcp {
         } else {
             let [a, b] = &mut conv.seq;
             let (fa, ra) = if fi == 0 { (a, &*b) } else { (b, &*a) };
+            if syn_again {
+                fa.syn_again();
+            }
             SeqAnalysis::segment(
                 fa,
                 ra,

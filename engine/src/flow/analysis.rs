@@ -30,6 +30,8 @@ pub struct SeqAnalysis {
     nextseq_time: Timestamp,
     /// Last acknowledgement number this direction sent.
     lastack: u32,
+    /// End of the contiguous data seen (Wireshark's maxseqtobeacked); 0 unknown.
+    maxseqtobeacked: u32,
 }
 
 /// Flag bits of the TCP header that matter here.
@@ -87,8 +89,18 @@ impl SeqAnalysis {
             fwd.nextseq = next;
             fwd.nextseq_time = now;
         }
+        if seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0 {
+            fwd.maxseqtobeacked = fwd.nextseq;
+        }
         fwd.lastack = ack;
         out
+    }
+
+    /// A SYN repeating the known initial sequence number: Wireshark puts
+    /// `nextseq` back to the end of the contiguous data, since a RST may
+    /// have carried an unrelated sequence number (its issue 17616).
+    pub fn syn_again(&mut self) {
+        self.nextseq = self.maxseqtobeacked;
     }
 }
 
@@ -130,5 +142,18 @@ mod tests {
         SeqAnalysis::segment(&mut a, &b, 1, 1, 100, 0x18, ts(0), None);
         let f = SeqAnalysis::segment(&mut a, &b, 100, 1, 1, 0x10, ts(9000), None);
         assert!(f.keep_alive && !f.is_error());
+    }
+
+    #[test]
+    fn syn_again_forgets_a_rst_sequence_jump() {
+        let (mut a, b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        SeqAnalysis::segment(&mut a, &b, 0, 0, 0, 0x02, ts(0), None);
+        // A RST far ahead of the stream moves nextseq.
+        SeqAnalysis::segment(&mut a, &b, 860_578_524, 0, 0, 0x04, ts(1), None);
+        a.syn_again();
+        let f = SeqAnalysis::segment(&mut a, &b, 0, 0, 0, 0x02, ts(2), None);
+        assert!(f.retransmission);
+        let f = SeqAnalysis::segment(&mut a, &b, 1, 1, 517, 0x18, ts(3), None);
+        assert!(!f.is_error());
     }
 }
