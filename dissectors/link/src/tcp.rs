@@ -315,11 +315,13 @@ impl Dissector for Tcp {
             if syn_again {
                 fa.syn_again();
             }
+            // Wireshark analyses raw sequence numbers: a base reset by a
+            // SYN-ACK (port reuse) does not reset what was seen before it.
             SeqAnalysis::segment(
                 fa,
                 ra,
-                seq,
-                ack,
+                raw_seq,
+                raw_ack,
                 u32::try_from(seglen).unwrap_or(u32::MAX),
                 flags,
                 ts,
