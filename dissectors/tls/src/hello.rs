@@ -9,7 +9,7 @@ use dorsal_engine::fields::FieldId;
 use dorsal_engine::table::FieldTable;
 use md5::{Digest, Md5};
 
-use crate::{be16, x509, Fields, Res, Trunc, TLS12, TLS13};
+use crate::{be16, be24, x509, Fields, Res, Trunc, TLS12, TLS13};
 
 /// Which message the extensions belong to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -492,6 +492,41 @@ impl Hs<'_> {
             if self.version == TLS13 {
                 off = self.extensions(off, next, Msg::Certificate, None)?;
             }
+        }
+        Ok(())
+    }
+
+    /// ssl_dissect_hnd_cert_status: an OCSP response (type 1) or a list of
+    /// them (ocsp_multi, type 2); only the names inside are of interest.
+    pub fn cert_status(&mut self, start: usize, end: usize) -> Res<()> {
+        if !self.f.x509.any_wanted(self.t) {
+            return Ok(());
+        }
+        let kind = u8at(self.buf, start)?;
+        let mut off = start + 1;
+        let one = |h: &mut Self, off: usize, next: usize| -> Res<usize> {
+            let len = be24(h.buf, off).ok_or(Trunc)? as usize;
+            let body = off + 3;
+            let stop = (body + len).min(next);
+            let der = h.buf.get(body..).unwrap_or(&[]);
+            x509::ocsp_response(&h.f.x509, h.t, der, stop.saturating_sub(body))?;
+            Ok(body + len)
+        };
+        match kind {
+            1 => {
+                one(self, off, end)?;
+            }
+            2 => {
+                let list = be24(self.buf, off).ok_or(Trunc)? as usize;
+                off += 3;
+                let next = (off + list).min(end);
+                let mut guard = 0u32;
+                while off + 3 <= next && guard < 256 {
+                    guard += 1;
+                    off = one(self, off, next)?;
+                }
+            }
+            _ => {}
         }
         Ok(())
     }

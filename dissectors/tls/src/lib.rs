@@ -724,6 +724,7 @@ impl Run<'_, '_> {
             2 => h.server_hello(start, end, hrr),
             11 => h.certificate(start, end),
             13 => h.certificate_request(start, end),
+            22 => h.cert_status(start, end),
             _ => Ok(()),
         }
     }

@@ -167,6 +167,27 @@ pub fn distinguished_name(
     }
 }
 
+/// Pushes the names inside one DER OCSPResponse (a CertificateStatus
+/// message): the responder's name when given by name, then the
+/// certificates that come with the BasicOCSPResponse.
+pub fn ocsp_response(
+    f: &X509Fields,
+    t: &mut FieldTable,
+    buf: &[u8],
+    limit: usize,
+) -> Result<(), Trunc> {
+    let mut w = Walker {
+        buf,
+        f,
+        t,
+        items: 0,
+    };
+    match w.ocsp_response(limit) {
+        Err(Stop::Trunc) => Err(Trunc),
+        _ => Ok(()),
+    }
+}
+
 impl Walker<'_, '_> {
     fn children(&mut self, parent: Tlv) -> W<Vec<Tlv>> {
         let mut out = Vec::new();
@@ -181,6 +202,58 @@ impl Walker<'_, '_> {
             out.push(c);
         }
         Ok(out)
+    }
+
+    fn ocsp_response(&mut self, limit: usize) -> W<()> {
+        let resp = tlv(self.buf, 0, limit)?;
+        if resp.tag != 0x30 {
+            return Err(Stop::Malformed);
+        }
+        // responseStatus, responseBytes [0] EXPLICIT SEQUENCE { type, OCTET STRING }.
+        let Some(rb) = self.children(resp)?.into_iter().find(|c| c.tag == 0xa0) else {
+            return Ok(());
+        };
+        let rb = tlv(self.buf, rb.start, rb.end)?;
+        let Some(octets) = self.children(rb)?.into_iter().find(|c| c.tag == 0x04) else {
+            return Ok(());
+        };
+        let basic = tlv(self.buf, octets.start, octets.end)?;
+        if basic.tag != 0x30 {
+            return Err(Stop::Malformed);
+        }
+        let parts = self.children(basic)?;
+        // tbsResponseData: [0] version, responderID byName [1] Name | byKey [2].
+        if let Some(tbs) = parts.first().copied().filter(|p| p.tag == 0x30) {
+            let byname = self.children(tbs)?.into_iter().find(|c| c.tag == 0xa1);
+            if let Some(rid) = byname {
+                let name = tlv(self.buf, rid.start, rid.end)?;
+                if name.tag == 0x30 {
+                    self.name(name, 0)?;
+                }
+            }
+        }
+        // certs [0] EXPLICIT SEQUENCE OF Certificate.
+        if let Some(certs) = parts.iter().skip(1).find(|c| c.tag == 0xa0).copied() {
+            let seq = tlv(self.buf, certs.start, certs.end)?;
+            let mut pos = seq.start;
+            let mut guard = 0u32;
+            while pos < seq.end && guard < 256 {
+                guard += 1;
+                let c = tlv(self.buf, pos, seq.end)?;
+                let sub = self.buf.get(pos..).ok_or(Stop::Trunc)?;
+                let mut w = Walker {
+                    buf: sub,
+                    f: self.f,
+                    t: &mut *self.t,
+                    items: self.items,
+                };
+                let r = w.certificate(c.end - pos);
+                self.items = w.items;
+                r?;
+                pos = c.end;
+            }
+        }
+        Ok(())
     }
 
     fn certificate(&mut self, limit: usize) -> W<()> {
