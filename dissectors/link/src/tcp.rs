@@ -321,11 +321,13 @@ impl Dissector for Tcp {
         } else {
             let [a, b] = &mut conv.seq;
             let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
+            // Wireshark analyses raw sequence numbers: a base reset by a
+            // SYN-ACK (port reuse) does not reset what was seen before it.
             SeqAnalysis::segment(
                 fa,
                 ra,
-                seq,
-                ack,
+                raw_seq,
+                raw_ack,
                 u32::try_from(seglen).unwrap_or(u32::MAX),
                 flags,
                 ts,

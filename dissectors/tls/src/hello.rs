@@ -9,7 +9,7 @@ use dorsal_engine::fields::FieldId;
 use dorsal_engine::table::FieldTable;
 use md5::{Digest, Md5};
 
-use crate::{be16, x509, Fields, Res, Trunc, TLS12, TLS13};
+use crate::{be16, be24, x509, Fields, Res, Trunc, TLS12, TLS13};
 
 /// Which message the extensions belong to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,8 @@ pub struct Hs<'a> {
     pub buf: &'a [u8],
     /// The session's version after this message's ServerHello scan.
     pub version: u16,
+    /// The TLS 1.3 draft number in force (0: final or not 1.3).
+    pub draft: u8,
 }
 
 fn md5_hex(s: &str) -> String {
@@ -124,11 +126,20 @@ impl Hs<'_> {
     }
 
     /// Random and session id, shared by both hellos.
-    fn hello_common(&mut self, mut off: usize) -> Res<usize> {
+    /// True for a TLS 1.3 draft before -22: no session id nor compression
+    /// method in the ServerHello.
+    fn early_draft(&self) -> bool {
+        self.version == TLS13 && self.draft > 0 && self.draft < 22
+    }
+
+    fn hello_common(&mut self, mut off: usize, from_server: bool) -> Res<usize> {
         let f = self.f.tls;
         let random = need(self.buf, off, 32)?;
         self.t.push_bytes(f.random, random);
         off += 32;
+        if from_server && self.early_draft() {
+            return Ok(off);
+        }
         let sid_len = usize::from(u8at(self.buf, off)?);
         self.t.push_u(f.session_id_length, sid_len as u64);
         off += 1;
@@ -145,7 +156,7 @@ impl Hs<'_> {
         let v = u16at(self.buf, start)?;
         self.t.push_u(f.version, v);
         let mut ja3 = format!("{v},");
-        let mut off = self.hello_common(start + 2)?;
+        let mut off = self.hello_common(start + 2, false)?;
         let Some(cs_len) = self.vector(off, end, 2, f.cipher_suites_length)? else {
             return Ok(());
         };
@@ -195,14 +206,16 @@ impl Hs<'_> {
         let v = u16at(self.buf, start)?;
         self.t.push_u(f.version, v);
         let mut ja3 = format!("{v}");
-        let mut off = self.hello_common(start + 2)?;
+        let mut off = self.hello_common(start + 2, true)?;
         let cs = u16at(self.buf, off)?;
         self.t.push_u(f.ciphersuite, cs);
         off += 2;
         let _ = write!(ja3, ",{cs},");
-        let cm = u8at(self.buf, off)?;
-        self.t.push_u(f.comp_method, cm);
-        off += 1;
+        if !self.early_draft() {
+            let cm = u8at(self.buf, off)?;
+            self.t.push_u(f.comp_method, cm);
+            off += 1;
+        }
         if off < end {
             let msg = if hrr {
                 Msg::HelloRetryRequest
@@ -479,6 +492,41 @@ impl Hs<'_> {
             if self.version == TLS13 {
                 off = self.extensions(off, next, Msg::Certificate, None)?;
             }
+        }
+        Ok(())
+    }
+
+    /// ssl_dissect_hnd_cert_status: an OCSP response (type 1) or a list of
+    /// them (ocsp_multi, type 2); only the names inside are of interest.
+    pub fn cert_status(&mut self, start: usize, end: usize) -> Res<()> {
+        if !self.f.x509.any_wanted(self.t) {
+            return Ok(());
+        }
+        let kind = u8at(self.buf, start)?;
+        let mut off = start + 1;
+        let one = |h: &mut Self, off: usize, next: usize| -> Res<usize> {
+            let len = be24(h.buf, off).ok_or(Trunc)? as usize;
+            let body = off + 3;
+            let stop = (body + len).min(next);
+            let der = h.buf.get(body..).unwrap_or(&[]);
+            x509::ocsp_response(&h.f.x509, h.t, der, stop.saturating_sub(body))?;
+            Ok(body + len)
+        };
+        match kind {
+            1 => {
+                one(self, off, end)?;
+            }
+            2 => {
+                let list = be24(self.buf, off).ok_or(Trunc)? as usize;
+                off += 3;
+                let next = (off + list).min(end);
+                let mut guard = 0u32;
+                while off + 3 <= next && guard < 256 {
+                    guard += 1;
+                    off = one(self, off, next)?;
+                }
+            }
+            _ => {}
         }
         Ok(())
     }

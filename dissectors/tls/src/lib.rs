@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod hello;
+mod quic;
 mod x509;
 
 use std::cell::RefCell;
@@ -104,6 +105,11 @@ pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
     }
     let heur = ds.register("tls_tcp", Rc::new(Tls::new(*f, true)));
     ds.add_heuristic("tcp.heur", heur);
+    // tshark 4.0.17 decodes UDP 443 as QUIC and tries QUIC's heuristic on other ports.
+    let q = ds.register("quic", Rc::new(quic::Quic::new(*f, false)));
+    ds.add("udp.port", 443, q);
+    let qh = ds.register("quic_udp", Rc::new(quic::Quic::new(*f, true)));
+    ds.add_heuristic("udp.heur", qh);
 }
 
 /// The ports tshark 4.0.17 hands to TLS by default (checked with `-G decodes`).
@@ -186,6 +192,8 @@ const HS_FRAG_CAP: usize = 1 << 20;
 struct Session {
     /// 0 while unknown.
     version: u16,
+    /// TLS 1.3 draft number from the ServerHello's version (0: none).
+    tls13_draft: u8,
     /// Direction (as TCP numbers them) of the client, once a ClientHello was seen.
     client_dir: Option<u8>,
     /// Frame of the first ChangeCipherSpec, by "is from server".
@@ -482,8 +490,11 @@ impl Run<'_, '_> {
         } else {
             effective = self.sess.version;
         }
-        let body = data.get(body_start..).unwrap_or(&[]);
-        let body = body.get(..len).unwrap_or(body);
+        // Wireshark's handshake parsers read from the whole segment's tvb,
+        // so a bogus inner length may reach past the record (seen with
+        // TLS 1.3 draft ServerHellos): keep what follows for them.
+        let after = data.get(body_start..).unwrap_or(&[]);
+        let body = after.get(..len).unwrap_or(after);
         let r = match ct {
             CT_CCS => {
                 self.cx
@@ -520,7 +531,7 @@ impl Run<'_, '_> {
                     Ok(())
                 }
             }
-            CT_HANDSHAKE => self.handshake(body, len, effective),
+            CT_HANDSHAKE => self.handshake(after, len, effective),
             CT_APP_DATA => {
                 if body.len() < len {
                     Err(Trunc)
@@ -544,20 +555,28 @@ impl Run<'_, '_> {
             return;
         }
         let mut version = version;
-        if hs_type == 2
-            && ct == CT_HANDSHAKE
-            && (tls13_draft(version) != 0 || version == 0xfb17 || version == 0xfb1a)
-        {
-            version = TLS13;
+        let mut draft = 0;
+        if hs_type == 2 && ct == CT_HANDSHAKE {
+            draft = tls13_draft(version);
+            if version == 0xfb17 || version == 0xfb1a {
+                // Facebook fizz's unofficial drafts.
+                draft = (version & 0xff) as u8;
+            }
+            if draft != 0 {
+                version = TLS13;
+            }
         }
         if matches!(version, SSLV3 | TLS10 | TLS11 | TLS12 | TLS13 | GMTLS) {
             self.sess.version = version;
+            self.sess.tls13_draft = draft;
         }
     }
 
     /// dissect_tls_handshake: reassembly across records, then each message.
     fn handshake(&mut self, body: &[u8], len: usize, version: u16) -> Res<()> {
         let f = self.f.tls;
+        // `body` may run past the record; `rec` is the record's own bytes.
+        let rec = body.get(..len).unwrap_or(body);
         let side = usize::from(self.ctx.from_server);
         let mut off = 0usize;
         let mut is_first = true;
@@ -568,7 +587,7 @@ impl Run<'_, '_> {
             let mut msg_len = 0usize;
             let mut head = [0u8; 4];
             let mut have = 0usize;
-            for &b in frag.buf.iter().chain(body.iter()).take(4) {
+            for &b in frag.buf.iter().chain(rec.iter()).take(4) {
                 if let Some(h) = head.get_mut(have) {
                     *h = b;
                 }
@@ -582,12 +601,11 @@ impl Run<'_, '_> {
                 msg_len = 4 + be24(&head, 1).unwrap_or(0) as usize;
                 subset = subset.min(msg_len.saturating_sub(frags_len));
             }
-            if body.len() >= subset {
+            if rec.len() >= subset {
                 let is_last = msg_len != 0 && frags_len + subset == msg_len;
                 let mut frag = frag;
                 if frag.buf.len() + subset <= HS_FRAG_CAP {
-                    frag.buf
-                        .extend_from_slice(body.get(..subset).unwrap_or(body));
+                    frag.buf.extend_from_slice(rec.get(..subset).unwrap_or(rec));
                 }
                 handled_frag = true;
                 self.cx
@@ -623,7 +641,7 @@ impl Run<'_, '_> {
                 0
             };
             if msg_len == 0 || subset < msg_len {
-                let tail = body.get(off..).ok_or(Trunc)?;
+                let tail = rec.get(off..).ok_or(Trunc)?;
                 if tail.is_empty() {
                     return Err(Trunc);
                 }
@@ -696,6 +714,7 @@ impl Run<'_, '_> {
             t: &mut *self.cx.t,
             buf,
             version: self.sess.version,
+            draft: self.sess.tls13_draft,
         };
         match t {
             1 => {
@@ -705,6 +724,7 @@ impl Run<'_, '_> {
             2 => h.server_hello(start, end, hrr),
             11 => h.certificate(start, end),
             13 => h.certificate_request(start, end),
+            22 => h.cert_status(start, end),
             _ => Ok(()),
         }
     }

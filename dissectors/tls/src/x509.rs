@@ -167,6 +167,27 @@ pub fn distinguished_name(
     }
 }
 
+/// Pushes the names inside one DER OCSPResponse (a CertificateStatus
+/// message): the responder's name when given by name, then the
+/// certificates that come with the BasicOCSPResponse.
+pub fn ocsp_response(
+    f: &X509Fields,
+    t: &mut FieldTable,
+    buf: &[u8],
+    limit: usize,
+) -> Result<(), Trunc> {
+    let mut w = Walker {
+        buf,
+        f,
+        t,
+        items: 0,
+    };
+    match w.ocsp_response(limit) {
+        Err(Stop::Trunc) => Err(Trunc),
+        _ => Ok(()),
+    }
+}
+
 impl Walker<'_, '_> {
     fn children(&mut self, parent: Tlv) -> W<Vec<Tlv>> {
         let mut out = Vec::new();
@@ -181,6 +202,58 @@ impl Walker<'_, '_> {
             out.push(c);
         }
         Ok(out)
+    }
+
+    fn ocsp_response(&mut self, limit: usize) -> W<()> {
+        let resp = tlv(self.buf, 0, limit)?;
+        if resp.tag != 0x30 {
+            return Err(Stop::Malformed);
+        }
+        // responseStatus, responseBytes [0] EXPLICIT SEQUENCE { type, OCTET STRING }.
+        let Some(rb) = self.children(resp)?.into_iter().find(|c| c.tag == 0xa0) else {
+            return Ok(());
+        };
+        let rb = tlv(self.buf, rb.start, rb.end)?;
+        let Some(octets) = self.children(rb)?.into_iter().find(|c| c.tag == 0x04) else {
+            return Ok(());
+        };
+        let basic = tlv(self.buf, octets.start, octets.end)?;
+        if basic.tag != 0x30 {
+            return Err(Stop::Malformed);
+        }
+        let parts = self.children(basic)?;
+        // tbsResponseData: [0] version, responderID byName [1] Name | byKey [2].
+        if let Some(tbs) = parts.first().copied().filter(|p| p.tag == 0x30) {
+            let byname = self.children(tbs)?.into_iter().find(|c| c.tag == 0xa1);
+            if let Some(rid) = byname {
+                let name = tlv(self.buf, rid.start, rid.end)?;
+                if name.tag == 0x30 {
+                    self.name(name, 0)?;
+                }
+            }
+        }
+        // certs [0] EXPLICIT SEQUENCE OF Certificate.
+        if let Some(certs) = parts.iter().skip(1).find(|c| c.tag == 0xa0).copied() {
+            let seq = tlv(self.buf, certs.start, certs.end)?;
+            let mut pos = seq.start;
+            let mut guard = 0u32;
+            while pos < seq.end && guard < 256 {
+                guard += 1;
+                let c = tlv(self.buf, pos, seq.end)?;
+                let sub = self.buf.get(pos..).ok_or(Stop::Trunc)?;
+                let mut w = Walker {
+                    buf: sub,
+                    f: self.f,
+                    t: &mut *self.t,
+                    items: self.items,
+                };
+                let r = w.certificate(c.end - pos);
+                self.items = w.items;
+                r?;
+                pos = c.end;
+            }
+        }
+        Ok(())
     }
 
     fn certificate(&mut self, limit: usize) -> W<()> {
@@ -413,6 +486,21 @@ fn attribute_syntax(oid: &[u8]) -> Syntax {
         [0x55, 0x04, 7 | 8 | 9 | 10 | 11 | 17 | 18 | 19, 0x01] => Syntax::DirectoryString,
         // 2.16.840.1.101.2.2.1.45 releaseAuthorityName
         [0x60, 0x86, 0x48, 0x01, 0x65, 0x02, 0x02, 0x01, 0x2d] => Syntax::DirectoryString,
+        // 1.3.6.1.4.1.311.60.2.1.{1,2,3} jurisdictionOfIncorporation{Locality,StateOrProvince,Country}Name
+        [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3c, 0x02, 0x01, 1 | 2] => {
+            Syntax::DirectoryString
+        }
+        [0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3c, 0x02, 0x01, 3] => Syntax::Country,
+        // 1.2.840.113549.1.9.{7,8,13} pkcs-9 challengePassword, unstructuredAddress, signingDescription
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 7 | 8 | 13] => Syntax::DirectoryString,
+        // 1.3.6.1.5.5.7.9.2 placeOfBirth; .3-.5 gender, countryOfCitizenship/Residence
+        [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x09, 2] => Syntax::DirectoryString,
+        [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x09, 3..=5] => Syntax::Printable,
+        // 2.16.840.1.113730.3.1.{1,2,3,4,39,241} Netscape inetOrgPerson attributes
+        [0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x42, 0x03, 0x01, 1..=4 | 39]
+        | [0x60, 0x86, 0x48, 0x01, 0x86, 0xf8, 0x42, 0x03, 0x01, 0x81, 0x71] => {
+            Syntax::DirectoryString
+        }
         _ => Syntax::Other,
     }
 }
@@ -423,6 +511,8 @@ fn push_string(t: &mut FieldTable, field: dorsal_engine::fields::FieldId, tag: u
         return;
     }
     let s = decode_string(tag, b);
+    // Wireshark keeps string values as C strings: they end at a NUL.
+    let s = s.split('\0').next().unwrap_or_default();
     t.push_str(field, s.as_bytes());
 }
 

@@ -155,4 +155,17 @@ mod tests {
         let f = SeqAnalysis::segment(&mut a, &mut b, 100, 1, 1, 0x10, ts(9000), None);
         assert!(f.keep_alive && !f.is_error());
     }
+
+    #[test]
+    fn a_repeated_syn_forgets_a_rst_sequence_jump() {
+        let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        SeqAnalysis::segment(&mut a, &mut b, 0, 0, 0, 0x02, ts(0), None);
+        // A RST far ahead of the stream moves nextseq.
+        SeqAnalysis::segment(&mut a, &mut b, 860_578_524, 0, 0, 0x04, ts(1), None);
+        a.restore_on_syn();
+        let f = SeqAnalysis::segment(&mut a, &mut b, 0, 0, 0, 0x02, ts(2), None);
+        assert!(f.retransmission);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 517, 0x18, ts(3), None);
+        assert!(!f.is_error());
+    }
 }
