@@ -116,7 +116,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         dorsal_link::register_dissectors(&dissector_fields.link, &mut ds);
         dorsal_dns::register_dissectors(&dissector_fields.dns, &mut ds);
         // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
-        dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds);
+        dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds, eo.clone());
         dorsal_smb2::register_dissectors(&dissector_fields.smb2, &mut ds);
         dorsal_tls::register_dissectors(&dissector_fields.tls, &mut ds);
         dorsal_http::register_dissectors(&dissector_fields.http, &mut ds, eo);
@@ -203,6 +203,14 @@ impl ObjectSink for Fanout {
         for w in &self.0 {
             if let Ok(mut w) = w.try_borrow_mut() {
                 w.object(proto, obj);
+            }
+        }
+    }
+
+    fn append(&mut self, proto: &str, key: u64, obj: &dorsal_engine::taps::ExportObject<'_>) {
+        for w in &self.0 {
+            if let Ok(mut w) = w.try_borrow_mut() {
+                w.append(proto, key, obj);
             }
         }
     }
@@ -312,7 +320,7 @@ fn add_stat(taps: &mut Taps, z: &str, reg: &Registry) -> Result<(), u8> {
 }
 
 /// Export types dorsal writes.
-const EXPORTS: &[&str] = &["http"];
+const EXPORTS: &[&str] = &["ftp-data", "http"];
 
 fn check_export(x: &str) -> Result<(String, String), u8> {
     let Some((proto, dir)) = x.split_once(',') else {

@@ -2,10 +2,13 @@
 //! [`ExportObject`] to the [`ObjectSink`] it was built with; the
 //! [`ObjectWriter`] writes each one to the directory at once, under the name
 //! tshark gives it, so nothing is held beyond the object being written.
+//! Objects that grow frame by frame (FTP-DATA) are published piece by piece
+//! with [`ObjectSink::append`] and appended to their file.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -25,6 +28,16 @@ pub struct ExportObject<'a> {
 pub trait ObjectSink {
     /// `proto` is the export type (`http`, `smb`, ...).
     fn object(&mut self, proto: &str, obj: &ExportObject<'_>);
+
+    /// A piece of an object that grows over several frames (an FTP data
+    /// transfer): the first piece with a given `key` starts an object, as
+    /// [`ObjectSink::object`] does, and later pieces with the same key are
+    /// appended to it. tshark's entry keeps the name and frame of its first
+    /// piece.
+    fn append(&mut self, proto: &str, key: u64, obj: &ExportObject<'_>) {
+        let _ = key;
+        self.object(proto, obj);
+    }
 }
 
 /// A sink shared by the dissectors of one pass.
@@ -35,6 +48,9 @@ pub const MAX_FILE_LEN: usize = 255;
 /// Tries per object before tshark gives up finding a free name
 /// (`gui.max_export_objects`); the last name is then overwritten.
 pub const MAX_TRIES: u32 = 1000;
+/// Growing objects remembered by key; past this, a new key starts a fresh
+/// object that cannot be appended to.
+const MAX_OPEN: usize = 1 << 16;
 
 /// Writes the objects of one export type into a directory.
 pub struct ObjectWriter {
@@ -44,6 +60,10 @@ pub struct ObjectWriter {
     count: u32,
     /// The first write error, reported once at the end.
     pub error: Option<io::Error>,
+    /// Where each growing object (by key) was written.
+    growing: HashMap<u64, PathBuf>,
+    /// The file last appended to, kept open for the next piece.
+    last: Option<(u64, fs::File)>,
 }
 
 impl ObjectWriter {
@@ -57,10 +77,13 @@ impl ObjectWriter {
             dir: dir.to_path_buf(),
             count: 0,
             error: None,
+            growing: HashMap::new(),
+            last: None,
         })
     }
 
-    fn write(&mut self, obj: &ExportObject<'_>) -> io::Result<()> {
+    /// Writes a new object under a free name; returns the path used.
+    fn write(&mut self, obj: &ExportObject<'_>) -> io::Result<PathBuf> {
         let base: Vec<u8> = match obj.filename {
             Some(f) => f.to_vec(),
             None => {
@@ -86,7 +109,35 @@ impl ObjectWriter {
                 break;
             }
         }
-        fs::write(&path, obj.data)
+        fs::write(&path, obj.data)?;
+        Ok(path)
+    }
+
+    fn append_piece(&mut self, key: u64, obj: &ExportObject<'_>) -> io::Result<()> {
+        if let Some((k, file)) = &mut self.last {
+            if *k == key {
+                return file.write_all(obj.data);
+            }
+        }
+        if let Some(path) = self.growing.get(&key) {
+            let mut file = fs::OpenOptions::new().append(true).open(path)?;
+            file.write_all(obj.data)?;
+            self.last = Some((key, file));
+            return Ok(());
+        }
+        let path = self.write(obj)?;
+        if self.growing.len() < MAX_OPEN {
+            self.growing.insert(key, path);
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, r: io::Result<()>) {
+        if let Err(e) = r {
+            if self.error.is_none() {
+                self.error = Some(e);
+            }
+        }
     }
 }
 
@@ -95,11 +146,16 @@ impl ObjectSink for ObjectWriter {
         if proto != self.proto {
             return;
         }
-        if let Err(e) = self.write(obj) {
-            if self.error.is_none() {
-                self.error = Some(e);
-            }
+        let r = self.write(obj).map(drop);
+        self.record(r);
+    }
+
+    fn append(&mut self, proto: &str, key: u64, obj: &ExportObject<'_>) {
+        if proto != self.proto {
+            return;
         }
+        let r = self.append_piece(key, obj);
+        self.record(r);
     }
 }
 
@@ -215,6 +271,30 @@ mod tests {
             names,
             vec!["a(1).txt", "a.txt", "b.txt", "object7.text%2fhtml"]
         );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn pieces_with_one_key_grow_one_file() {
+        let dir = std::env::temp_dir().join(format!("dorsal-eo-grow-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut w = ObjectWriter::new("ftp-data", &dir).expect("dir");
+        let piece = |name: &'static [u8], data: &'static [u8]| ExportObject {
+            frame: 1,
+            hostname: None,
+            content_type: Some(b"FTP file"),
+            filename: Some(name),
+            data,
+        };
+        w.append("ftp-data", 5, &piece(b"f.txt", b"ab"));
+        w.append("ftp-data", 9, &piece(b"f.txt", b"xy"));
+        w.append("ftp-data", 5, &piece(b"f.txt", b"cd"));
+        w.append("ftp-data", 9, &piece(b"f.txt", b"z"));
+        w.append("http", 5, &piece(b"other", b"-"));
+        assert!(w.error.is_none());
+        assert_eq!(fs::read(dir.join("f.txt")).expect("f"), b"abcd");
+        assert_eq!(fs::read(dir.join("f(1).txt")).expect("f1"), b"xyz");
+        assert!(!dir.join("other").exists());
         let _ = fs::remove_dir_all(&dir);
     }
 }
