@@ -226,23 +226,23 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// Strings print with C escapes for control characters and backslashes;
-/// invalid UTF-8 becomes U+FFFD, as Wireshark's string decoding does.
+/// Strings print as tshark's `print_escaped_csv` prints them: only
+/// backspace, form feed, newline, carriage return and tab become C escapes;
+/// other bytes (backslashes, other controls) pass through, but a NUL is
+/// `\0` (the display form of the string escapes it first). Invalid UTF-8
+/// becomes U+FFFD, as the string decoding of Wireshark
+/// does.
 pub fn push_escaped(out: &mut String, bytes: &[u8]) {
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
-                '\x07' => out.push_str("\\a"),
+                // ws_escape_null, in the string's display form.
+                '\0' => out.push_str("\\0"),
                 '\x08' => out.push_str("\\b"),
                 '\x0c' => out.push_str("\\f"),
                 '\n' => out.push_str("\\n"),
                 '\r' => out.push_str("\\r"),
                 '\t' => out.push_str("\\t"),
-                '\x0b' => out.push_str("\\v"),
-                '\\' => out.push_str("\\\\"),
-                c if (c as u32) < 0x20 || c == '\x7f' => {
-                    let _ = write!(out, "\\x{:02x}", c as u32);
-                }
                 c => out.push(c),
             }
         }
@@ -303,8 +303,8 @@ mod tests {
     #[test]
     fn strings_escape_controls_and_replace_invalid_utf8() {
         let mut s = String::new();
-        push_escaped(&mut s, b"GET / HTTP/1.1\r\n\x01a\\\xff");
-        assert_eq!(s, "GET / HTTP/1.1\\r\\n\\x01a\\\\\u{FFFD}");
+        push_escaped(&mut s, b"GET / HTTP/1.1\r\n\x01a\\\x07\xff\x08\x0c\t");
+        assert_eq!(s, "GET / HTTP/1.1\\r\\n\x01a\\\x07\u{FFFD}\\b\\f\\t");
     }
 
     #[test]
