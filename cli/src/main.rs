@@ -17,6 +17,7 @@ use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink};
 use dorsal_engine::run::{run_with_taps, RunError, RunOptions};
+use dorsal_engine::taps::credentials_csv::CredentialsCsv;
 use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink, TapError, Taps};
 
 const PROG: &str = "dorsal";
@@ -58,6 +59,17 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     let mut exports = Vec::new();
     for x in &a.export_objects {
         exports.push(check_export(x)?);
+    }
+    if let Some(file) = &a.export_credentials {
+        match CredentialsCsv::create(std::path::Path::new(file), &reg) {
+            Ok(tap) => taps.add(Box::new(tap), None),
+            Err(e) => {
+                error(&format!(
+                    "The credentials file \"{file}\" could not be created: {e}"
+                ));
+                return Err(2);
+            }
+        }
     }
 
     let compile = |text: &Option<String>| -> Result<Option<Filter>, u8> {
@@ -133,7 +145,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         _ if a.quiet => Box::new(NullSink),
         // tshark prints its one-line summaries beside the export; dorsal
         // does not print those yet.
-        OutputFormat::Text if !exports.is_empty() => Box::new(NullSink),
+        OutputFormat::Text if !exports.is_empty() || a.export_credentials.is_some() => {
+            Box::new(NullSink)
+        }
         OutputFormat::Fields => Box::new(FieldsPrinter::new(
             &reg,
             field_ids,
@@ -424,6 +438,8 @@ Output:
   -z <statistics>          io,phs | conv,TYPE | endpoints,TYPE | credentials
   --export-objects <protocol>,<destdir>
                            save exported objects for a protocol to a directory
+  --export-credentials <file.csv>
+                           write the credentials seen (FTP, HTTP basic) as CSV
 Miscellaneous:
   -h                       display this help and exit
   -v                       display version info and exit

@@ -21,6 +21,7 @@ use crate::fields::{FieldId, Registry};
 use crate::table::FieldTable;
 
 pub mod conv;
+pub mod credentials_csv;
 pub mod export;
 pub mod manuf;
 pub mod phs;
