@@ -31,6 +31,8 @@ pub struct Args {
     pub quiet: bool,
     pub stats: Vec<String>,
     pub export_objects: Vec<String>,
+    /// `--export-credentials FILE.csv` (dorsal's own; the last one wins).
+    pub export_credentials: Option<String>,
     pub help: bool,
     pub version: bool,
 }
@@ -73,6 +75,7 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
         quiet: false,
         stats: Vec::new(),
         export_objects: Vec::new(),
+        export_credentials: None,
         help: false,
         version: false,
     };
@@ -88,20 +91,21 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (long, None),
             };
-            match name {
-                "export-objects" => {
-                    let v = match inline {
-                        Some(v) => v,
-                        None => {
-                            let v = argv.get(i).cloned().ok_or_else(|| {
-                                usage_error("option '--export-objects' requires an argument")
-                            })?;
-                            i += 1;
-                            v
-                        }
-                    };
-                    a.export_objects.push(v);
+            let value = |i: &mut usize| -> Result<String, ArgError> {
+                match inline.clone() {
+                    Some(v) => Ok(v),
+                    None => {
+                        let v = argv.get(*i).cloned().ok_or_else(|| {
+                            usage_error(&format!("option '--{name}' requires an argument"))
+                        })?;
+                        *i += 1;
+                        Ok(v)
+                    }
                 }
+            };
+            match name {
+                "export-objects" => a.export_objects.push(value(&mut i)?),
+                "export-credentials" => a.export_credentials = Some(value(&mut i)?),
                 "help" => a.help = true,
                 "version" => a.version = true,
                 _ => return Err(usage_error(&format!("unrecognized option: {name}"))),

@@ -17,6 +17,7 @@ use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink};
 use dorsal_engine::run::{run_with_taps, RunError, RunOptions};
+use dorsal_engine::taps::credentials_csv::CredentialsCsv;
 use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink, TapError, Taps};
 
 const PROG: &str = "dorsal";
@@ -58,6 +59,17 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     let mut exports = Vec::new();
     for x in &a.export_objects {
         exports.push(check_export(x)?);
+    }
+    if let Some(file) = &a.export_credentials {
+        match CredentialsCsv::create(std::path::Path::new(file), &reg) {
+            Ok(tap) => taps.add(Box::new(tap), None),
+            Err(e) => {
+                error(&format!(
+                    "The credentials file \"{file}\" could not be created: {e}"
+                ));
+                return Err(2);
+            }
+        }
     }
 
     let compile = |text: &Option<String>| -> Result<Option<Filter>, u8> {
@@ -116,7 +128,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         dorsal_link::register_dissectors(&dissector_fields.link, &mut ds);
         dorsal_dns::register_dissectors(&dissector_fields.dns, &mut ds);
         // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
-        dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds);
+        dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds, eo.clone());
         dorsal_smb2::register_dissectors(&dissector_fields.smb2, &mut ds, eo.clone());
         dorsal_tls::register_dissectors(&dissector_fields.tls, &mut ds);
         dorsal_http::register_dissectors(&dissector_fields.http, &mut ds, eo);
@@ -133,7 +145,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         _ if a.quiet => Box::new(NullSink),
         // tshark prints its one-line summaries beside the export; dorsal
         // does not print those yet.
-        OutputFormat::Text if !exports.is_empty() => Box::new(NullSink),
+        OutputFormat::Text if !exports.is_empty() || a.export_credentials.is_some() => {
+            Box::new(NullSink)
+        }
         OutputFormat::Fields => Box::new(FieldsPrinter::new(
             &reg,
             field_ids,
@@ -217,6 +231,14 @@ impl ObjectSink for Fanout {
         for w in &self.0 {
             if let Ok(mut w) = w.try_borrow_mut() {
                 w.piece(proto, key, obj, offset);
+            }
+        }
+    }
+
+    fn append(&mut self, proto: &str, key: u64, obj: &dorsal_engine::taps::ExportObject<'_>) {
+        for w in &self.0 {
+            if let Ok(mut w) = w.try_borrow_mut() {
+                w.append(proto, key, obj);
             }
         }
     }
@@ -326,7 +348,7 @@ fn add_stat(taps: &mut Taps, z: &str, reg: &Registry) -> Result<(), u8> {
 }
 
 /// Export types dorsal writes.
-const EXPORTS: &[&str] = &["http", "smb"];
+const EXPORTS: &[&str] = &["ftp-data", "http", "smb"];
 
 fn check_export(x: &str) -> Result<(String, String), u8> {
     let Some((proto, dir)) = x.split_once(',') else {
@@ -430,6 +452,8 @@ Output:
   -z <statistics>          io,phs | conv,TYPE | endpoints,TYPE | credentials
   --export-objects <protocol>,<destdir>
                            save exported objects for a protocol to a directory
+  --export-credentials <file.csv>
+                           write the credentials seen (FTP, HTTP basic) as CSV
 Miscellaneous:
   -h                       display this help and exit
   -v                       display version info and exit

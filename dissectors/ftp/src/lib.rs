@@ -24,6 +24,7 @@ use std::rc::Rc;
 use dorsal_engine::dissect::{Address, Cx, Dissector, Dissectors, Outcome};
 use dorsal_engine::fields::Registry;
 use dorsal_engine::table::Value;
+use dorsal_engine::taps::{ExportObject, SharedSink};
 
 pub use fields::FtpFields;
 pub use state::{Credential, State};
@@ -41,9 +42,14 @@ pub fn register_fields(reg: &mut Registry) -> FtpFields {
 
 /// Creates the dissectors and attaches them: `ftp` on `tcp.port` 21,
 /// `ftp-data` on `tcp.port` 20 and as a `tcp.heur` heuristic that only
-/// accepts announced data connections. Returns the shared state (the
-/// credentials seen, for taps).
-pub fn register_dissectors(f: &FtpFields, ds: &mut Dissectors) -> Rc<RefCell<State>> {
+/// accepts announced data connections. With `eo`, the data of STOR and
+/// RETR transfers is published as `ftp-data` export objects. Returns the
+/// shared state (the credentials seen, for taps).
+pub fn register_dissectors(
+    f: &FtpFields,
+    ds: &mut Dissectors,
+    eo: Option<SharedSink>,
+) -> Rc<RefCell<State>> {
     let state = Rc::new(RefCell::new(State::default()));
     let ftp = ds.register(
         "ftp",
@@ -59,6 +65,7 @@ pub fn register_dissectors(f: &FtpFields, ds: &mut Dissectors) -> Rc<RefCell<Sta
             f: *f,
             state: state.clone(),
             heuristic: false,
+            eo: eo.clone(),
         }),
     );
     ds.add("tcp.port", u32::from(TCP_PORT_FTPDATA), data);
@@ -68,6 +75,7 @@ pub fn register_dissectors(f: &FtpFields, ds: &mut Dissectors) -> Rc<RefCell<Sta
             f: *f,
             state: state.clone(),
             heuristic: true,
+            eo,
         }),
     );
     ds.add_heuristic("tcp.heur", heur);
@@ -268,6 +276,7 @@ pub struct FtpData {
     f: FtpFields,
     state: Rc<RefCell<State>>,
     heuristic: bool,
+    eo: Option<SharedSink>,
 }
 
 impl Dissector for FtpData {
@@ -311,6 +320,13 @@ impl Dissector for FtpData {
                 let cwd = d.cwd.borrow().clone();
                 push_ascii(cx, f.data_current_working_directory, &cwd);
             }
+            if let (Some(eo), Some(cmd)) = (&self.eo, &d.command) {
+                // A truncated frame cannot be copied whole: tshark's
+                // tvb_memdup throws before the tap sees it.
+                if cx.reported <= data.len() {
+                    publish(eo, cx.frame.number, d.command_frame, cmd, data);
+                }
+            }
         }
         let is_text = data
             .iter()
@@ -320,6 +336,34 @@ impl Dissector for FtpData {
             cx.t.add_layer("data-text-lines");
         }
         Outcome::Done(data.len())
+    }
+}
+
+/// packet-ftp.c's `ftp_eo_packet`: only STOR and RETR transfers (the
+/// command's first four bytes, case-sensitive) are objects; every data
+/// segment answering one command is one piece of the object named after
+/// the command's argument (everything past its fifth byte, else
+/// `(MISSING)`), keyed by the command's frame.
+fn publish(eo: &SharedSink, frame: u32, command_frame: u32, command: &[u8], data: &[u8]) {
+    if command_frame == 0 || !(command.starts_with(b"STOR") || command.starts_with(b"RETR")) {
+        return;
+    }
+    let name: &[u8] = match command.get(5..) {
+        Some(n) if !n.is_empty() => n,
+        _ => b"(MISSING)",
+    };
+    if let Ok(mut sink) = eo.try_borrow_mut() {
+        sink.append(
+            "ftp-data",
+            u64::from(command_frame),
+            &ExportObject {
+                frame,
+                hostname: None,
+                content_type: Some(b"FTP file"),
+                filename: Some(name),
+                data,
+            },
+        );
     }
 }
 

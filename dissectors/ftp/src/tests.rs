@@ -40,7 +40,7 @@ impl Rig {
         let mut reg = Registry::new();
         let f = register_fields(&mut reg);
         let mut ds = Dissectors::new();
-        let state = register_dissectors(&f, &mut ds);
+        let state = register_dissectors(&f, &mut ds, None);
         Rig {
             reg,
             f,

@@ -33,6 +33,11 @@ pub trait ObjectSink {
     /// tshark lists objects), and each piece's data lands at `offset`, later
     /// pieces overwriting earlier ones. Nothing is kept in memory.
     fn piece(&mut self, _proto: &str, _key: u64, _obj: &ExportObject<'_>, _offset: u64) {}
+
+    /// A piece of an object that grows frame by frame (an FTP data
+    /// transfer): like [`ObjectSink::piece`], at the end of what the key
+    /// has so far. tshark's entry keeps the name and frame of its first piece.
+    fn append(&mut self, _proto: &str, _key: u64, _obj: &ExportObject<'_>) {}
 }
 
 /// A sink shared by the dissectors of one pass.
@@ -55,8 +60,9 @@ pub struct ObjectWriter {
     dir: PathBuf,
     /// tshark's clash counter, reset for each object.
     count: u32,
-    /// Files of the objects assembled from pieces, by key.
-    pieced: HashMap<u64, PathBuf>,
+    /// Files of the objects assembled from pieces, by key, with the end of
+    /// the data written so far.
+    pieced: HashMap<u64, (PathBuf, u64)>,
     /// The file last written to by a piece, kept open.
     open: Option<(u64, fs::File)>,
     /// The first write error, reported once at the end.
@@ -99,7 +105,7 @@ impl ObjectWriter {
             }
             let path = self.free_path(obj);
             let file = fs::File::create(&path)?;
-            self.pieced.insert(key, path);
+            self.pieced.insert(key, (path, 0));
             self.open = Some((key, file));
         }
         let len = obj.data.len() as u64;
@@ -109,7 +115,7 @@ impl ObjectWriter {
         }
         if self.open.as_ref().map(|(k, _)| *k) != Some(key) {
             self.open = None;
-            let Some(path) = self.pieced.get(&key) else {
+            let Some((path, _)) = self.pieced.get(&key) else {
                 return Ok(());
             };
             let file = fs::OpenOptions::new().write(true).open(path)?;
@@ -118,6 +124,9 @@ impl ObjectWriter {
         if let Some((_, file)) = self.open.as_mut() {
             file.seek(SeekFrom::Start(offset))?;
             file.write_all(obj.data)?;
+        }
+        if let Some((_, written)) = self.pieced.get_mut(&key) {
+            *written = (*written).max(end);
         }
         Ok(())
     }
@@ -168,6 +177,11 @@ impl ObjectSink for ObjectWriter {
         }
         let r = self.write_piece(key, obj, offset);
         self.note(r);
+    }
+
+    fn append(&mut self, proto: &str, key: u64, obj: &ExportObject<'_>) {
+        let at = self.pieced.get(&key).map_or(0, |(_, end)| *end);
+        self.piece(proto, key, obj, at);
     }
 }
 

@@ -22,6 +22,7 @@ use crate::table::FieldTable;
 
 pub mod conv;
 pub mod credentials;
+pub mod credentials_csv;
 pub mod export;
 pub mod manuf;
 pub mod phs;
