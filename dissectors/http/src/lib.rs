@@ -667,7 +667,9 @@ impl Http {
         if convs.get(&key).is_some_and(|c| c.http2) {
             return true;
         }
-        if !data.starts_with(PREFACE) {
+        // Not when the stream was upgraded from HTTP/1 (`startframe`).
+        let upgraded = convs.get(&key).is_some_and(|c| c.start_frame != 0);
+        if upgraded || !data.starts_with(PREFACE) {
             return false;
         }
         if convs.len() >= MAX_CONVS {
