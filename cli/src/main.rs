@@ -129,6 +129,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         dorsal_dns::register_dissectors(&dissector_fields.dns, &mut ds);
         // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
         dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds, eo.clone());
+        dorsal_http2::register_dissectors(&dissector_fields.http2, &mut ds);
         dorsal_smb2::register_dissectors(&dissector_fields.smb2, &mut ds, eo.clone());
         dorsal_tls::register_dissectors(&dissector_fields.tls, &mut ds);
         dorsal_http::register_dissectors(&dissector_fields.http, &mut ds, eo);
@@ -251,6 +252,7 @@ struct AllFields {
     tls: dorsal_tls::Fields,
     http: dorsal_http::HttpFields,
     ftp: dorsal_ftp::FtpFields,
+    http2: dorsal_http2::Http2Fields,
     smb2: dorsal_smb2::Smb2Fields,
 }
 
@@ -263,6 +265,7 @@ fn registry() -> (Registry, AllFields) {
         tls: dorsal_tls::register_fields(&mut reg),
         http: dorsal_http::register_fields(&mut reg),
         ftp: dorsal_ftp::register_fields(&mut reg),
+        http2: dorsal_http2::register_fields(&mut reg),
         smb2: dorsal_smb2::register_fields(&mut reg),
     };
     (reg, fields)

@@ -127,6 +127,9 @@ struct Conv {
     pairs_num: u32,
     /// Claimed by the heuristic: later payloads are HTTP too.
     heur: bool,
+    /// Claimed by HTTP/2's heuristic (the connection preface): every
+    /// payload goes to `http2` (`dissect_http_tcp`).
+    http2: bool,
     /// Where the chunk scan of a partial message stopped, by direction and
     /// first sequence number (Wireshark's `chunk_offsets_fwd/rev`).
     chunk_resume: HashMap<(u8, u32), usize>,
@@ -642,6 +645,16 @@ impl Dissector for Http {
             return self.on_stream(cx, data, key, 0, false);
         };
         let key = conv_key(cx);
+        if self.http2_claims(key, data) {
+            if data.starts_with(HTTP2_PREFACE) {
+                // tshark's HTTP export lists the connection preface itself
+                // as an object of the frame that carries it.
+                self.export_preface(cx.frame.number);
+            }
+            if let Some(out) = cx.call_by_name("http2.via_http", data) {
+                return out;
+            }
+        }
         if let Some(uri) = self.connect_tunnel(cx, key) {
             return self.payload_subdissector(cx, data, &uri);
         }
@@ -649,7 +662,46 @@ impl Dissector for Http {
     }
 }
 
+/// The HTTP/2 connection preface (RFC 9113, section 3.4).
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
 impl Http {
+    fn export_preface(&self, frame: u32) {
+        let Some(eo) = &self.eo else { return };
+        if let Ok(mut sink) = eo.try_borrow_mut() {
+            sink.object(
+                "http",
+                &ExportObject {
+                    frame,
+                    hostname: None,
+                    content_type: None,
+                    filename: None,
+                    data: HTTP2_PREFACE,
+                },
+            );
+        }
+    }
+
+    /// `dissect_http2_heur` on the `http` heuristic list: a conversation
+    /// whose payload starts with the HTTP/2 connection preface is HTTP/2
+    /// from then on, in both directions.
+    fn http2_claims(&self, key: ConvKey, data: &[u8]) -> bool {
+        let mut convs = self.convs.borrow_mut();
+        if convs.get(&key).is_some_and(|c| c.http2) {
+            return true;
+        }
+        // Not when the stream was upgraded from HTTP/1 (`startframe`).
+        let upgraded = convs.get(&key).is_some_and(|c| c.start_frame != 0);
+        if upgraded || !data.starts_with(HTTP2_PREFACE) {
+            return false;
+        }
+        if convs.len() >= MAX_CONVS {
+            convs.clear();
+        }
+        convs.entry(key).or_default().http2 = true;
+        true
+    }
+
     /// `dissect_http_tcp`: once a CONNECT got its 200, the stream is a
     /// tunnel; returns the CONNECT's URI (`host:port`).
     fn connect_tunnel(&self, cx: &Cx<'_>, key: ConvKey) -> Option<Vec<u8>> {

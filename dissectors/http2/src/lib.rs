@@ -1,0 +1,342 @@
+//! HTTP/2 over cleartext TCP with prior knowledge (h2c), after
+//! packet-http2.c of Wireshark 4.0: enough to carry DNS over HTTPS
+//! (`application/dns-message`) captured in the clear.
+//!
+//! Wireshark reaches HTTP/2 through HTTP: the `http` heuristic list holds
+//! `dissect_http2_heur`, which claims a conversation whose payload starts
+//! with the connection preface (`PRI * HTTP/2.0...`); afterwards
+//! `dissect_http_tcp` hands every payload of that conversation, both
+//! directions, straight to `http2`. The HTTP dissector calls
+//! [`Http2::claims`] to do the same.
+//!
+//! Frames are split as `tcp_dissect_pdus` does (a 9-byte header, then the
+//! 24-bit length); a frame that spans segments asks TCP for more. Header
+//! blocks are decoded with HPACK, one dynamic table per direction per
+//! connection. DATA frames are gathered per stream and direction until
+//! END_STREAM, then handed to the `media_type` dissector of the stream's
+//! `content-type` (only `application/dns-message` -> `dns` here).
+
+#![forbid(unsafe_code)]
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Outcome};
+use dorsal_engine::fields;
+use dorsal_engine::fields::Registry;
+
+/// `http2_type_vals`.
+pub const TYPES: &[(u64, &str)] = &[
+    (0, "DATA"),
+    (1, "HEADERS"),
+    (2, "PRIORITY"),
+    (3, "RST_STREAM"),
+    (4, "SETTINGS"),
+    (5, "PUSH_PROMISE"),
+    (6, "PING"),
+    (7, "GOAWAY"),
+    (8, "WINDOW_UPDATE"),
+    (9, "CONTINUATION"),
+    (10, "ALTSVC"),
+    (11, "BLOCKED"),
+    (12, "ORIGIN"),
+    (16, "PRIORITY_UPDATE"),
+];
+
+fields! {
+    pub struct Http2Fields {
+        http2: "http2", "HyperText Transfer Protocol 2", Protocol, None;
+        magic: "http2.magic", "Magic", String, None;
+        length: "http2.length", "Length", U24, Dec;
+        typ: "http2.type", "Type", U8, Dec, strings TYPES;
+        flags: "http2.flags", "Flags", U8, Hex;
+        streamid: "http2.streamid", "Stream Identifier", U32, Dec, mask 0x7fffffff;
+        header_name: "http2.header.name", "Name", String, None;
+        header_value: "http2.header.value", "Value", String, None;
+        headers_path: "http2.headers.path", ":path", String, None;
+        headers_method: "http2.headers.method", ":method", String, None;
+        headers_content_type: "http2.headers.content_type", "content-type", String, None;
+        data: "http2.data.data", "Data", Bytes, None;
+    }
+}
+
+/// The connection preface a client sends first.
+pub const MAGIC: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const HEADER_LEN: usize = 9;
+/// Caps on state: connections, streams per connection, a gathered body.
+const MAX_CONNS: usize = 4096;
+const MAX_STREAMS: usize = 1024;
+const MAX_BODY: usize = 1 << 20;
+/// Frames looked at in one call.
+const MAX_FRAMES: usize = 4096;
+
+const FLAG_END_STREAM: u8 = 0x01;
+const FLAG_PADDED: u8 = 0x08;
+const FLAG_PRIORITY: u8 = 0x20;
+
+#[derive(Default)]
+struct StreamDir {
+    content_type: Option<Vec<u8>>,
+    body: Vec<u8>,
+}
+
+struct Conn {
+    decoders: [hpack::Decoder<'static>; 2],
+    /// (stream id, direction) -> what that side said.
+    streams: HashMap<(u32, u8), StreamDir>,
+}
+
+impl Conn {
+    fn new() -> Self {
+        Conn {
+            decoders: [hpack::Decoder::new(), hpack::Decoder::new()],
+            streams: HashMap::new(),
+        }
+    }
+}
+
+type Seen = HashMap<(u32, u32, usize), Vec<(Vec<u8>, Vec<u8>)>>;
+
+pub struct Http2 {
+    f: Http2Fields,
+    /// Called by HTTP for a conversation it handed over: `http` is a layer
+    /// of `frame.protocols` too, when a frame gets dissected at all.
+    via_http: bool,
+    conns: Rc<RefCell<HashMap<u32, Conn>>>,
+    /// Frames already dissected: HPACK state must advance only once per
+    /// frame, so decoded headers are remembered for a second pass.
+    seen: Rc<RefCell<Seen>>,
+}
+
+/// Declares the fields of HTTP/2.
+pub fn register_fields(reg: &mut Registry) -> Http2Fields {
+    Http2Fields::register(reg)
+}
+
+/// Registers `http2` (called by name from HTTP, see the module doc).
+pub fn register_dissectors(f: &Http2Fields, ds: &mut Dissectors) {
+    let conns = Rc::new(RefCell::new(HashMap::new()));
+    let seen = Rc::new(RefCell::new(HashMap::new()));
+    for (name, via_http) in [("http2", false), ("http2.via_http", true)] {
+        ds.register(
+            name,
+            Rc::new(Http2 {
+                f: *f,
+                via_http,
+                conns: conns.clone(),
+                seen: seen.clone(),
+            }),
+        );
+    }
+}
+
+impl Dissector for Http2 {
+    fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+        let Some(tcp) = cx.tcp else {
+            return Outcome::Rejected;
+        };
+        {
+            let mut conns = self.conns.borrow_mut();
+            if !conns.contains_key(&tcp.stream) {
+                if !data.starts_with(MAGIC) {
+                    return Outcome::Rejected;
+                }
+                if conns.len() >= MAX_CONNS {
+                    conns.clear();
+                }
+                conns.insert(tcp.stream, Conn::new());
+            }
+        }
+        // A first frame still incomplete adds no layer: TCP calls again
+        // with the whole frame.
+        let first = frame_len(data);
+        if tcp.can_desegment && data.len() < first {
+            return Outcome::NeedMore {
+                offset: 0,
+                more: Some(first - data.len()),
+            };
+        }
+        if self.via_http {
+            cx.t.add_layer("http");
+        }
+        cx.t.add_layer("http2");
+        let mut off = 0usize;
+        for _ in 0..MAX_FRAMES {
+            let rest = data.get(off..).unwrap_or_default();
+            if rest.is_empty() {
+                break;
+            }
+            if rest.starts_with(MAGIC) {
+                let f = &self.f;
+                cx.t.push_proto(f.http2, rest.get(..MAGIC.len()).unwrap_or_default());
+                cx.t.push_str(f.magic, b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n");
+                off = off.saturating_add(MAGIC.len());
+                continue;
+            }
+            let need = frame_len(rest);
+            if rest.len() < need {
+                if tcp.can_desegment {
+                    return Outcome::NeedMore {
+                        offset: off,
+                        more: Some(need - rest.len()),
+                    };
+                }
+                self.frame(cx, rest, tcp.stream, tcp.direction, off);
+                break;
+            }
+            let pdu = rest.get(..need).unwrap_or_default();
+            self.frame(cx, pdu, tcp.stream, tcp.direction, off);
+            off = off.saturating_add(need);
+        }
+        Outcome::Done(data.len())
+    }
+}
+
+/// `get_http2_message_len`: the preface, or a frame's header and payload.
+fn frame_len(b: &[u8]) -> usize {
+    if b.starts_with(MAGIC) {
+        return MAGIC.len();
+    }
+    match b.get(..3) {
+        Some(&[a, b, c]) => {
+            (usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c)).saturating_add(HEADER_LEN)
+        }
+        _ => HEADER_LEN,
+    }
+}
+
+fn be32(b: &[u8]) -> u32 {
+    match b {
+        &[a, b, c, d, ..] => u32::from_be_bytes([a, b, c, d]),
+        _ => 0,
+    }
+}
+
+impl Http2 {
+    /// One frame (possibly cut short).
+    fn frame(&self, cx: &mut Cx<'_>, pdu: &[u8], conn: u32, dir: u8, off: usize) {
+        let f = &self.f;
+        cx.t.push_proto(f.http2, pdu);
+        let Some(&[l0, l1, l2, typ, flags]) = pdu.get(..5) else {
+            return;
+        };
+        let len = u64::from(l0) << 16 | u64::from(l1) << 8 | u64::from(l2);
+        cx.t.push_u(f.length, len);
+        cx.t.push_u(f.typ, typ);
+        cx.t.push_u(f.flags, flags);
+        let Some(sid_raw) = pdu.get(5..9) else {
+            return;
+        };
+        let sid = be32(sid_raw) & 0x7fff_ffff;
+        cx.t.push_u(f.streamid, sid);
+        let mut payload = pdu.get(HEADER_LEN..).unwrap_or_default();
+        // Padding (DATA, HEADERS, PUSH_PROMISE).
+        if flags & FLAG_PADDED != 0 && matches!(typ, 0 | 1 | 5) {
+            let pad = usize::from(payload.first().copied().unwrap_or(0));
+            let body = payload.get(1..).unwrap_or_default();
+            payload = body
+                .get(..body.len().saturating_sub(pad))
+                .unwrap_or_default();
+        }
+        match typ {
+            0 => self.data(cx, payload, conn, dir, sid, flags),
+            1 => {
+                if flags & FLAG_PRIORITY != 0 {
+                    payload = payload.get(5..).unwrap_or_default();
+                }
+                self.headers(cx, payload, conn, dir, sid, off);
+            }
+            _ => {}
+        }
+    }
+
+    fn headers(&self, cx: &mut Cx<'_>, block: &[u8], conn: u32, dir: u8, sid: u32, off: usize) {
+        let f = &self.f;
+        let key = (cx.frame.number, sid, off);
+        let cached = self.seen.borrow().get(&key).cloned();
+        let list = match cached {
+            Some(l) => l,
+            None => {
+                let mut conns = self.conns.borrow_mut();
+                let Some(c) = conns.get_mut(&conn) else {
+                    return;
+                };
+                let Some(dec) = c.decoders.get_mut(usize::from(dir & 1)) else {
+                    return;
+                };
+                // hpack 0.3 is not hardened against hostile input: a panic
+                // inside it costs this header block, never the run.
+                let r =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dec.decode(block)));
+                let list = match r {
+                    Ok(Ok(l)) => l,
+                    _ => {
+                        *dec = hpack::Decoder::new();
+                        Vec::new()
+                    }
+                };
+                let mut seen = self.seen.borrow_mut();
+                if seen.len() >= MAX_CONNS * 16 {
+                    seen.clear();
+                }
+                seen.insert(key, list.clone());
+                if let Some((_, ct)) = list.iter().find(|(n, _)| n.as_slice() == b"content-type") {
+                    if c.streams.len() >= MAX_STREAMS {
+                        c.streams.clear();
+                    }
+                    c.streams.entry((sid, dir)).or_default().content_type = Some(ct.clone());
+                }
+                list
+            }
+        };
+        for (n, v) in &list {
+            cx.t.push_str(f.header_name, n);
+            cx.t.push_str(f.header_value, v);
+            match n.as_slice() {
+                b":path" => cx.t.push_str(f.headers_path, v),
+                b":method" => cx.t.push_str(f.headers_method, v),
+                b"content-type" => cx.t.push_str(f.headers_content_type, v),
+                _ => {}
+            }
+        }
+    }
+
+    fn data(&self, cx: &mut Cx<'_>, payload: &[u8], conn: u32, dir: u8, sid: u32, flags: u8) {
+        let f = &self.f;
+        if !payload.is_empty() {
+            cx.t.push_bytes(f.data, payload);
+        }
+        let body = {
+            let mut conns = self.conns.borrow_mut();
+            let Some(c) = conns.get_mut(&conn) else {
+                return;
+            };
+            if c.streams.len() >= MAX_STREAMS {
+                c.streams.clear();
+            }
+            let s = c.streams.entry((sid, dir)).or_default();
+            if s.body.len().saturating_add(payload.len()) <= MAX_BODY {
+                s.body.extend_from_slice(payload);
+            }
+            if flags & FLAG_END_STREAM == 0 {
+                return;
+            }
+            let body = std::mem::take(&mut s.body);
+            let ct = s.content_type.clone();
+            match ct {
+                Some(ct) => (ct, body),
+                None => return,
+            }
+        };
+        let (ct, body) = body;
+        let base = ct.split(|&c| c == b';').next().unwrap_or_default();
+        let base = base.trim_ascii();
+        if base.eq_ignore_ascii_case(b"application/dns-message") && !body.is_empty() {
+            // `dissect_dns_doh`: one bare message, no TCP length prefix.
+            let tcp = cx.tcp.take();
+            cx.call_by_name("dns", &body);
+            cx.tcp = tcp;
+        }
+    }
+}
