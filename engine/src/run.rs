@@ -91,7 +91,7 @@ pub fn run_with_taps(
     let result = if opts.two_pass {
         two_pass(opts, reg, build, &mut table, sink, taps)
     } else {
-        let mut notes = Notes::default();
+        let mut notes = Notes::discarding();
         let mut pass = Pass {
             reg,
             ds: build(),
