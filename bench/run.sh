@@ -3,14 +3,19 @@
 # dorsal and (when installed) tshark on the same command lines, several runs
 # each, and prints wall times, their ratio and peak memory.
 #
-#   bench/run.sh [REPEAT] [RUNS]
+#   bench/run.sh [REPEAT] [RUNS] [TSHARK_RUNS]
 #
 # REPEAT is how many times the generator writes its set of conversations
-# (34 frames each); RUNS how many times each command is timed (best kept).
+# (94 frames, about 40 kB each: HTTP pages and bulk downloads in MSS-sized
+# segments, DNS, a TLS ClientHello, FTP and SMB2; 27000 gives 1.1 GB and
+# 2.5M frames); RUNS how many times each dorsal command is timed, TSHARK_RUNS
+# each tshark one (best kept; tshark takes minutes on the full capture).
+# Prints a Markdown table, as pasted into bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REPEAT=${1:-60000}
+REPEAT=${1:-27000}
 RUNS=${2:-3}
+TSHARK_RUNS=${3:-1}
 OUT=target/bench
 mkdir -p "$OUT"
 
@@ -24,10 +29,13 @@ SIZE=$(stat -c %s "$CAP")
 FRAMES=$(./target/release/dorsal -r "$CAP" -T fields -e frame.number | tail -n 1)
 echo "capture: $CAP, $SIZE bytes, $FRAMES frames"
 
-# Best wall time (seconds) and peak RSS (kB) of RUNS runs of a command.
+# Best wall time (seconds) and peak RSS (kB) of N runs of a command; the
+# directory in $CLEAN (export objects) is emptied before each run.
 measure() {
+    local n=$1; shift
     local best="" mem=0
-    for _ in $(seq "$RUNS"); do
+    for _ in $(seq "$n"); do
+        if [ -n "${CLEAN:-}" ]; then rm -rf "$CLEAN"; fi
         /usr/bin/time -f "%e %M" -o "$OUT/time" "$@" >/dev/null 2>"$OUT/stderr" || true
         read -r secs kb < <(tail -n 1 "$OUT/time")
         if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
@@ -36,24 +44,34 @@ measure() {
     echo "$best $mem"
 }
 
-read -r floor _ < <(measure cat "$CAP")
+read -r floor _ < <(measure "$RUNS" cat "$CAP")
 echo "read floor (cat): ${floor}s"
-printf '%-62s %9s %9s %8s %9s %9s\n' "command line" "dorsal s" "tshark s" "ratio" "dorsal MB" "tshark MB"
+echo
+echo "| command line | dorsal s | tshark s | tshark/dorsal | dorsal/cat | dorsal MB | tshark MB |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 
+# run_case LABEL ARGS...: "@" in ARGS stands for a per-program scratch dir.
 run_case() {
     local label=$1; shift
-    read -r d dm < <(measure ./target/release/dorsal -r "$CAP" "$@")
-    if command -v tshark >/dev/null 2>&1; then
-        read -r t tm < <(measure tshark -r "$CAP" "$@")
+    local d dm t tm ratio
+    read -r d dm < <(CLEAN="$OUT/eo-dorsal" measure "$RUNS" \
+        ./target/release/dorsal -r "$CAP" "${@//@/$OUT/eo-dorsal}")
+    if command -v tshark >/dev/null 2>&1 && [ "$TSHARK_RUNS" -gt 0 ]; then
+        read -r t tm < <(CLEAN="$OUT/eo-tshark" measure "$TSHARK_RUNS" \
+            tshark -r "$CAP" "${@//@/$OUT/eo-tshark}")
         ratio=$(awk "BEGIN{ if ($d > 0) printf \"%.1fx\", $t / $d; else print \"-\" }")
     else
         t="-"; tm=0; ratio="-"
     fi
-    printf '%-62s %9s %9s %8s %9d %9d\n' "$label" "$d" "$t" "$ratio" $((dm / 1024)) $((tm / 1024))
+    floor_ratio=$(awk "BEGIN{ if ($floor > 0) printf \"%.1fx\", $d / $floor; else print \"-\" }")
+    printf '| `%s` | %s | %s | %s | %s | %d | %d |\n' "$label" "$d" "$t" "$ratio" "$floor_ratio" $((dm / 1024)) $((tm / 1024))
 }
 
 run_case "-T fields -e frame.number" -T fields -e frame.number
-run_case "L2-L4 row" -T fields -e frame.number -e eth.src -e ip.src -e ip.dst -e ip.proto -e tcp.srcport -e tcp.dstport -e tcp.stream -e tcp.seq -e udp.port
+run_case "L2-L4 row (10 eth/ip/tcp/udp fields)" -T fields -e frame.number -e eth.src -e ip.src -e ip.dst -e ip.proto -e tcp.srcport -e tcp.dstport -e tcp.stream -e tcp.seq -e udp.port
 run_case "-Y http.request -e http.host -e http.request.uri" -Y http.request -T fields -e http.host -e http.request.uri
 run_case "-Y dns.flags.response == 0 -e dns.qry.name" -Y "dns.flags.response == 0" -T fields -e dns.qry.name
 run_case "-Y tls.handshake.type == 1 -e tls...server_name" -Y "tls.handshake.type == 1" -T fields -e tls.handshake.extensions_server_name
+run_case "-q -z io,phs" -q -z io,phs
+run_case "--export-objects http,DIR -q" --export-objects "http,@" -q
+rm -rf "$OUT/eo-dorsal" "$OUT/eo-tshark"

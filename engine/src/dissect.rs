@@ -9,7 +9,7 @@
 //! IP, VLAN in VLAN); one that keeps state holds it in a `RefCell` and lets go
 //! of it before handing bytes on. Each worker thread builds its own set.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::rc::Rc;
 
 use crate::fields::{FieldId, Registry};
@@ -69,14 +69,26 @@ pub enum Address {
 #[derive(Default)]
 pub struct Notes {
     map: HashMap<(u32, FieldId), u64>,
+    /// Nothing will read the notes (one pass): drop them instead of
+    /// keeping one entry per reassembled segment for the whole capture.
+    discard: bool,
 }
 
 /// Cap on remembered facts; past it, later ones are dropped.
 const NOTES_CAP: usize = 4 << 20;
 
 impl Notes {
+    /// Notes that are never read back: dissectors only read them on a
+    /// frame's second visit (`-2`), which a single pass never makes.
+    pub fn discarding() -> Self {
+        Notes {
+            discard: true,
+            ..Notes::default()
+        }
+    }
+
     pub fn set(&mut self, frame: u32, field: FieldId, value: u64) {
-        if self.map.len() < NOTES_CAP {
+        if !self.discard && self.map.len() < NOTES_CAP {
             self.map.insert((frame, field), value);
         }
     }

@@ -30,7 +30,12 @@ pub fn write_value(out: &mut String, def: &FieldDef, value: &Value, table: &Fiel
         Value::Bytes(s) => push_hex(out, table.bytes(s)),
         Value::Ether(m) => write_ether(out, &m),
         Value::Ipv4(a) => {
-            let _ = write!(out, "{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+            for (i, b) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(out, u64::from(*b));
+            }
         }
         Value::Ipv6(a) => write_ipv6(out, &a),
     }
@@ -47,7 +52,27 @@ fn write_unsigned(out: &mut String, def: &FieldDef, v: u64) {
     } else if def.ftype == FieldType::Char {
         write_char(out, v);
     } else {
-        let _ = write!(out, "{v}");
+        push_decimal(out, v);
+    }
+}
+
+/// Decimal digits of `v`, without going through `core::fmt` (the fields
+/// printer's hottest path).
+pub fn push_decimal(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || at == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(at..).unwrap_or_default() {
+        out.push(char::from(d));
     }
 }
 
@@ -198,11 +223,17 @@ pub fn utc_date(ts: Timestamp) -> (i64, u32, u32) {
 }
 
 pub fn write_ether(out: &mut String, m: &[u8; 6]) {
-    let _ = write!(
-        out,
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        m[0], m[1], m[2], m[3], m[4], m[5]
-    );
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in m.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        for nibble in [b >> 4, b & 0xf] {
+            out.push(char::from(
+                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
+            ));
+        }
+    }
 }
 
 /// RFC 5952 text, with the embedded-IPv4 forms that Wireshark's inet_ntop prints.
@@ -283,6 +314,18 @@ fn push_char_escaped(out: &mut String, b: u8) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn decimal_and_ether_match_core_fmt() {
+        for v in [0u64, 7, 10, 99, 100, 65_535, 4_294_967_295, u64::MAX] {
+            let mut s = String::new();
+            super::push_decimal(&mut s, v);
+            assert_eq!(s, v.to_string());
+        }
+        let mut s = String::new();
+        super::write_ether(&mut s, &[0, 0x1a, 0xff, 0x0b, 0xc0, 0x09]);
+        assert_eq!(s, "00:1a:ff:0b:c0:09");
+    }
+
     use super::*;
     use crate::fields::FieldDef;
 

@@ -14,3 +14,11 @@ pub mod output;
 pub mod run;
 pub mod table;
 pub mod taps;
+
+/// Hash maps keyed by capture-derived values (conversations, frames,
+/// transactions), looked up once or more per frame: foldhash is several
+/// times cheaper than SipHash on small keys and still seeded per process.
+pub mod hash {
+    pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+    pub type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+}

@@ -47,6 +47,49 @@ impl Default for FieldsOptions {
     }
 }
 
+/// The values of one column for the current frame, kept in one buffer so
+/// that filling a row allocates nothing once the buffers have grown.
+#[derive(Clone, Default)]
+struct Cell {
+    buf: String,
+    /// End offset in `buf` of each value.
+    ends: Vec<usize>,
+}
+
+impl Cell {
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.ends.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The `i`th value.
+    fn get(&self, i: usize) -> &str {
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.buf.get(start..end).unwrap_or_default()
+    }
+
+    /// Values `from..to`, in order.
+    fn range(&self, from: usize, to: usize) -> impl Iterator<Item = &str> {
+        (from..to.min(self.len())).map(move |i| self.get(i))
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        self.range(0, self.len())
+    }
+}
+
 /// The requested columns and, per field id, the column it fills.
 struct Columns {
     ids: Vec<FieldId>,
@@ -67,13 +110,7 @@ impl Columns {
     }
 
     /// Collects every value of every column, in tree order, into `cells`.
-    fn fill(
-        &self,
-        reg: &Registry,
-        t: &FieldTable,
-        cells: &mut [Vec<String>],
-        scratch: &mut String,
-    ) {
+    fn fill(&self, reg: &Registry, t: &FieldTable, cells: &mut [Cell]) {
         for c in cells.iter_mut() {
             c.clear();
         }
@@ -81,10 +118,9 @@ impl Columns {
             let Some(Some(col)) = self.column_of.get(e.field.index()) else {
                 continue;
             };
-            scratch.clear();
-            write_value(scratch, reg.def(e.field), &e.value, t);
             if let Some(cell) = cells.get_mut(*col) {
-                cell.push(scratch.clone());
+                write_value(&mut cell.buf, reg.def(e.field), &e.value, t);
+                cell.ends.push(cell.buf.len());
             }
         }
         // A field named twice on the command line fills both columns.
@@ -112,9 +148,8 @@ pub struct FieldsPrinter<'r, W: Write> {
     out: W,
     cols: Columns,
     opts: FieldsOptions,
-    cells: Vec<Vec<String>>,
+    cells: Vec<Cell>,
     line: String,
-    scratch: String,
 }
 
 impl<'r, W: Write> FieldsPrinter<'r, W> {
@@ -125,9 +160,8 @@ impl<'r, W: Write> FieldsPrinter<'r, W> {
             out,
             cols: Columns::new(reg, ids),
             opts,
-            cells: vec![Vec::new(); n],
+            cells: vec![Cell::default(); n],
             line: String::new(),
-            scratch: String::new(),
         }
     }
 
@@ -156,25 +190,24 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
     }
 
     fn frame(&mut self, _frame: &Frame, t: &FieldTable) -> io::Result<()> {
-        self.cols
-            .fill(self.reg, t, &mut self.cells, &mut self.scratch);
+        self.cols.fill(self.reg, t, &mut self.cells);
         self.line.clear();
         for (i, cell) in self.cells.iter().enumerate() {
             if i > 0 {
                 self.line.push_str(&self.opts.separator);
             }
-            let chosen: &[String] = match self.opts.occurrence {
-                Occurrence::All => cell,
-                Occurrence::First => cell.get(..1).unwrap_or_default(),
-                Occurrence::Last => cell.get(cell.len().saturating_sub(1)..).unwrap_or_default(),
+            let (from, to) = match self.opts.occurrence {
+                Occurrence::All => (0, cell.len()),
+                Occurrence::First => (0, cell.len().min(1)),
+                Occurrence::Last => (cell.len().saturating_sub(1), cell.len()),
             };
-            if chosen.is_empty() {
+            if from >= to {
                 continue;
             }
             if let Some(q) = self.opts.quote {
                 self.line.push(q);
             }
-            for (j, v) in chosen.iter().enumerate() {
+            for (j, v) in cell.range(from, to).enumerate() {
                 if j > 0 {
                     self.line.push_str(&self.opts.aggregator);
                 }
@@ -199,8 +232,7 @@ pub struct JsonPrinter<'r, W: Write> {
     out: W,
     cols: Columns,
     ek: bool,
-    cells: Vec<Vec<String>>,
-    scratch: String,
+    cells: Vec<Cell>,
     buf: String,
     count: u64,
 }
@@ -213,8 +245,7 @@ impl<'r, W: Write> JsonPrinter<'r, W> {
             out,
             cols: Columns::new(reg, ids),
             ek,
-            cells: vec![Vec::new(); n],
-            scratch: String::new(),
+            cells: vec![Cell::default(); n],
             buf: String::new(),
             count: 0,
         }
@@ -251,8 +282,7 @@ impl<W: Write> Sink for JsonPrinter<'_, W> {
     }
 
     fn frame(&mut self, frame: &Frame, t: &FieldTable) -> io::Result<()> {
-        self.cols
-            .fill(self.reg, t, &mut self.cells, &mut self.scratch);
+        self.cols.fill(self.reg, t, &mut self.cells);
         let (y, m, d) = utc_date(frame.ts);
         let b = &mut self.buf;
         b.clear();

@@ -25,6 +25,9 @@ pub struct RunOptions {
     pub count: Option<u64>,
     /// Fields the printers and taps read.
     pub fields: Vec<FieldId>,
+    /// Dissectors have consumers besides the field table (exported
+    /// objects), so every frame must be dissected in full.
+    pub full_dissection: bool,
 }
 
 /// Why a run stopped early.
@@ -84,14 +87,25 @@ pub fn run_with_taps(
             *w = true;
         }
     }
+    // Only the frame dissector's own fields (not frame.protocols, which
+    // lists the layers below) asked for: the layers need not be dissected.
+    let frame_only = !opts.full_dissection
+        && taps.is_empty()
+        && reg.iter().all(|(id, def)| {
+            let abbrev = def.abbrev;
+            !wanted.get(id.index()).copied().unwrap_or(false)
+                || ((abbrev == "frame" || abbrev.starts_with("frame."))
+                    && abbrev != "frame.protocols")
+        });
     let mut table = FieldTable::new();
     table.set_wanted(wanted);
+    table.set_frame_only(frame_only);
 
     sink.begin().map_err(RunError::Output)?;
     let result = if opts.two_pass {
         two_pass(opts, reg, build, &mut table, sink, taps)
     } else {
-        let mut notes = Notes::default();
+        let mut notes = Notes::discarding();
         let mut pass = Pass {
             reg,
             ds: build(),

@@ -92,6 +92,9 @@ pub struct FieldTable {
     credentials: Vec<Credential>,
     /// Whether layers now added sit inside their caller's tree item.
     nested: bool,
+    /// Nothing beyond the frame dissector's own fields is wanted and no
+    /// dissection side effect (taps, exported objects) is needed.
+    frame_only: bool,
 }
 
 /// Cap on the layers and top-level tree items of one frame.
@@ -111,6 +114,17 @@ impl FieldTable {
 
     pub fn want_all(&mut self) {
         self.wanted.clear();
+        self.frame_only = false;
+    }
+
+    /// Lets the frame dissector stop before the link layer.
+    pub fn set_frame_only(&mut self, on: bool) {
+        self.frame_only = on;
+    }
+
+    #[inline]
+    pub fn frame_only(&self) -> bool {
+        self.frame_only
     }
 
     /// Whether anybody asked for this field (dissectors skip costly work otherwise).

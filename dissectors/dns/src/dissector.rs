@@ -1,8 +1,8 @@
 //! Turns a parsed DNS message into fields, in packet-dns.c's tree order, and
 //! pairs queries with responses.
 
+use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use dorsal_engine::table::{Timestamp, Value};

@@ -3,8 +3,8 @@
 //! directory, the user name and the current data conversation; the
 //! announced data conversations; and the credentials seen.
 
+use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use dorsal_engine::dissect::Address;

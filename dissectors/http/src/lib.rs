@@ -8,8 +8,9 @@
 
 mod body;
 
+use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use dorsal_engine::dissect::{Address, Cx, Dissector, Dissectors, Outcome};
@@ -170,7 +171,7 @@ fn conv_key(cx: &Cx<'_>) -> ConvKey {
 pub fn register_dissectors(f: &HttpFields, ds: &mut Dissectors, eo: Option<SharedSink>) {
     let http = Rc::new(Http {
         f: *f,
-        convs: RefCell::new(HashMap::new()),
+        convs: RefCell::new(HashMap::default()),
         eo,
     });
     let id = ds.register("http", http.clone());

@@ -1,7 +1,7 @@
 //! Conversation tables: a stable index per address and port pair, in order
 //! of first appearance, as `tcp.stream` and `udp.stream` number them.
 
-use std::collections::HashMap;
+use dorsal_engine::hash::HashMap;
 
 use dorsal_engine::dissect::Address;
 
@@ -34,7 +34,7 @@ pub struct Conversations<T> {
 impl<T> Default for Conversations<T> {
     fn default() -> Self {
         Conversations {
-            map: HashMap::new(),
+            map: HashMap::default(),
             next_index: 0,
         }
     }

@@ -70,6 +70,9 @@ impl Dissector for Frame {
         cx.t.push_bool(f.marked, false);
         cx.t.push_bool(f.ignored, false);
 
+        if cx.t.frame_only() {
+            return Outcome::Done(data.len());
+        }
         let link = cx.table("wtap_encap");
         if cx.call_table(link, fr.linktype, data).is_none() {
             cx.call_by_name("data", data);

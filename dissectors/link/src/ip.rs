@@ -1,8 +1,8 @@
 //! IPv4 (with fragment reassembly, as tshark does by default) and IPv6
 //! (with extension headers), handing their payload to the `ip.proto` table.
 
+use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use dorsal_engine::fields;

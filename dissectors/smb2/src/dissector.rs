@@ -2,8 +2,8 @@
 //! per-command fields, tree and file name tracking, and the security blob
 //! handed to GSS-API / SPNEGO / NTLMSSP.
 
+use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::table::{Timestamp, Value};

@@ -13,8 +13,8 @@ mod hello;
 mod quic;
 mod x509;
 
+use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Outcome};
@@ -216,7 +216,7 @@ impl Tls {
         Tls {
             f,
             heuristic,
-            sessions: RefCell::new(HashMap::new()),
+            sessions: RefCell::new(HashMap::default()),
         }
     }
 }

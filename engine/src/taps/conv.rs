@@ -7,7 +7,7 @@
 //! table: address pairs in tree order, and for TCP and UDP the ports and
 //! stream index with the network addresses of the header before them.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -494,7 +494,7 @@ impl Conversations {
             reader: Reader::new(kind, reg),
             filter,
             rows: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
 
@@ -621,7 +621,7 @@ impl Endpoints {
             reader: Reader::new(kind, reg),
             filter,
             rows: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
 
