@@ -156,6 +156,25 @@ pub fn dechunk(data: &[u8]) -> (Vec<u8>, usize) {
 /// Decodes a `gzip`/`deflate` body as Wireshark's `tvb_uncompress` does:
 /// zlib or gzip headers are recognised, raw deflate is tried last; what was
 /// decoded before an error is kept; nothing decoded is `None`.
+/// Brotli (`Content-Encoding: br`), capped like the other decoders; `None`
+/// when nothing decodes, so the body shows as data, as tshark shows it.
+pub fn unbrotli(data: &[u8]) -> Option<Vec<u8>> {
+    if data.is_empty() {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut limited = brotli_decompressor::Decompressor::new(data, 16384).take(MAX_DECODED as u64);
+    let mut buf = [0u8; 16384];
+    loop {
+        match limited.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
+            Err(_) => return None,
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 pub fn inflate(data: &[u8]) -> Option<Vec<u8>> {
     if data.is_empty() {
         return None;

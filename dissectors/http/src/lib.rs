@@ -1154,6 +1154,7 @@ impl Http {
                         let src = owned.as_deref().unwrap_or(raw);
                         let dec = match lower.as_slice() {
                             b"gzip" | b"deflate" | b"x-gzip" | b"x-deflate" => body::inflate(src),
+                            b"br" => body::unbrotli(src),
                             _ => None,
                         };
                         match dec {
