@@ -16,10 +16,12 @@ use nom::IResult;
 
 /// Longest name text kept, and most pointers followed in one name.
 pub const MAX_NAME: usize = 255;
-/// Most labels walked for one name. Text stops growing at [`MAX_NAME`], but
-/// pointers can send the walk through long label runs again and again; past
-/// this many steps the name is reported as too long (which is what Wireshark
-/// prints for such a name unless it also loops).
+/// Most labels walked for one name once a pointer was followed. Text stops
+/// growing at [`MAX_NAME`], but pointers can send the walk through long
+/// label runs again and again; past this many steps the name is reported as
+/// too long (which is what Wireshark prints for such a name unless it also
+/// loops). A name without pointers needs no cap: each label consumes bytes,
+/// and like Wireshark it ends where the message does.
 const MAX_STEPS: usize = 4096;
 /// Wireshark's `MIN_DNAME_LEN`.
 const MIN_NAME_WIRE: usize = 2;
@@ -301,7 +303,7 @@ fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
     let mut room: usize = MAX_NAME;
     let mut first = true;
     for step in 0.. {
-        if step >= MAX_STEPS {
+        if pointers > 0 && step >= MAX_STEPS {
             out.set(TOO_LONG);
             return Ok(wire.unwrap_or_else(|| off.saturating_sub(start)));
         }
