@@ -288,8 +288,7 @@ fn vlan(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
 
 fn sll(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     cx.t.add_layer("sll");
-    let entry = cx.t.push_proto(f.sll, data.get(..16).unwrap_or(data));
-    let _ = entry;
+    cx.t.push_proto(f.sll, data.get(..16).unwrap_or(data));
     let (Some(pkttype), Some(hatype), Some(halen), Some(proto)) =
         (be16(data, 0), be16(data, 2), be16(data, 4), be16(data, 14))
     else {

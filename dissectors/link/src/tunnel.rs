@@ -73,8 +73,7 @@ fn gre(f: &TunnelFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         cx.t.push_proto(f.gre, data);
         return Outcome::Done(data.len());
     };
-    let entry = cx.t.push_proto(f.gre, data.get(..4).unwrap_or(data));
-    let _ = entry;
+    cx.t.push_proto(f.gre, data.get(..4).unwrap_or(data));
     cx.t.push_u(f.gre_flags_and_version, fv);
     cx.t.push_u(f.gre_proto, proto);
     let is_ppp = fv & 0x7 == 1;
