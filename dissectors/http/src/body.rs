@@ -162,17 +162,23 @@ pub fn unbrotli(data: &[u8]) -> Option<Vec<u8>> {
     if data.is_empty() {
         return None;
     }
+    let (out, clean) = read_capped(brotli_decompressor::Decompressor::new(data, 16384));
+    (clean && !out.is_empty()).then_some(out)
+}
+
+/// Reads a decoder to its end or to [`MAX_DECODED`] bytes (the cap on
+/// decompression bombs); also says whether it ended without an error.
+fn read_capped(r: impl Read) -> (Vec<u8>, bool) {
     let mut out = Vec::new();
-    let mut limited = brotli_decompressor::Decompressor::new(data, 16384).take(MAX_DECODED as u64);
+    let mut limited = r.take(MAX_DECODED as u64);
     let mut buf = [0u8; 16384];
     loop {
         match limited.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => return (out, true),
             Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
-            Err(_) => return None,
+            Err(_) => return (out, false),
         }
     }
-    (!out.is_empty()).then_some(out)
 }
 
 pub fn inflate(data: &[u8]) -> Option<Vec<u8>> {
@@ -188,16 +194,8 @@ pub fn inflate(data: &[u8]) -> Option<Vec<u8>> {
         attempts.push(Box::new(flate2::read::DeflateDecoder::new(data)));
     }
     for r in attempts {
-        let mut out = Vec::new();
-        let mut limited = r.take(MAX_DECODED as u64);
-        let mut buf = [0u8; 16384];
-        loop {
-            match limited.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => out.extend_from_slice(buf.get(..n).unwrap_or_default()),
-                Err(_) => break,
-            }
-        }
+        // A stream cut short still yields what decoded before the damage.
+        let (out, _) = read_capped(r);
         if !out.is_empty() {
             return Some(out);
         }
