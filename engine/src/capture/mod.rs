@@ -1,14 +1,19 @@
 //! Capture input: pcap and pcapng, plain or compressed (gzip, zstd, lz4,
 //! recognised by their magic bytes), from a file or standard input, read as a
-//! stream with one reused record buffer so memory stays constant.
+//! stream through one buffer that records are handed out of in place, so
+//! memory stays constant.
 
+mod input;
 mod linktypes;
 mod pcap;
 mod pcapng;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
+use std::ops::Range;
+
+use input::Input;
 
 use crate::table::Timestamp;
 
@@ -59,58 +64,6 @@ impl fmt::Display for CaptureError {
 
 impl std::error::Error for CaptureError {}
 
-/// Reads exactly `buf.len()` bytes. Returns `Ok(false)` on a clean end of
-/// input before the first byte, `CutShort` on an end after it.
-pub(crate) fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<bool, CaptureError> {
-    let mut done = 0;
-    while done < buf.len() {
-        let rest = buf.get_mut(done..).unwrap_or_default();
-        match r.read(rest) {
-            Ok(0) => {
-                return if done == 0 {
-                    Ok(false)
-                } else {
-                    Err(CaptureError::CutShort)
-                }
-            }
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                return Err(CaptureError::CutShort)
-            }
-            Err(e) => return Err(truncated_stream_or(e)),
-        }
-    }
-    Ok(true)
-}
-
-/// Decompressors report a stream cut short as an I/O error of their own.
-fn truncated_stream_or(e: io::Error) -> CaptureError {
-    match e.kind() {
-        io::ErrorKind::UnexpectedEof => CaptureError::CutShort,
-        _ => CaptureError::Io(e),
-    }
-}
-
-/// Reads `len` bytes into `buf` (resized), where `len` was already checked
-/// against the reader's cap.
-pub(crate) fn read_into<R: Read + ?Sized>(
-    r: &mut R,
-    buf: &mut Vec<u8>,
-    len: usize,
-) -> Result<(), CaptureError> {
-    buf.clear();
-    buf.resize(len, 0);
-    if len == 0 {
-        return Ok(());
-    }
-    if read_full(r, buf)? {
-        Ok(())
-    } else {
-        Err(CaptureError::CutShort)
-    }
-}
-
 enum Format {
     Pcap(pcap::PcapReader),
     Pcapng(pcapng::PcapngReader),
@@ -118,15 +71,13 @@ enum Format {
 
 /// A capture being read, record by record.
 pub struct Capture {
-    input: Box<dyn Read + Send>,
+    input: Input,
     format: Format,
-    buf: Vec<u8>,
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 const LZ4_MAGIC: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
-const BUF_SIZE: usize = 1 << 20;
 
 impl Capture {
     /// Opens a file, or standard input for `-`.
@@ -151,81 +102,85 @@ impl Capture {
     }
 
     /// Reads a capture from any byte stream, decompressing it if needed.
-    pub fn from_reader(raw: Box<dyn Read + Send>) -> Result<Capture, CaptureError> {
-        let mut buffered = BufReader::with_capacity(BUF_SIZE, raw);
-        let head = peek(&mut buffered, 4)?;
-        let mut input: Box<dyn Read + Send> = if head.starts_with(GZIP_MAGIC) {
-            Box::new(BufReader::with_capacity(
-                BUF_SIZE,
-                flate2::bufread::MultiGzDecoder::new(buffered),
+    pub fn from_reader(mut raw: Box<dyn Read + Send>) -> Result<Capture, CaptureError> {
+        let head = read_head(&mut raw)?;
+        let raw = io::Cursor::new(head).chain(raw);
+        let stream: Box<dyn Read + Send> = if head.starts_with(GZIP_MAGIC) {
+            Box::new(flate2::bufread::MultiGzDecoder::new(
+                BufReader::with_capacity(1 << 16, raw),
             ))
         } else if head.starts_with(ZSTD_MAGIC) {
-            let d = zstd::stream::read::Decoder::with_buffer(buffered).map_err(CaptureError::Io)?;
-            Box::new(BufReader::with_capacity(BUF_SIZE, d))
+            Box::new(zstd::stream::read::Decoder::new(raw).map_err(CaptureError::Io)?)
         } else if head.starts_with(LZ4_MAGIC) {
-            Box::new(BufReader::with_capacity(
-                BUF_SIZE,
-                lz4_flex::frame::FrameDecoder::new(buffered),
-            ))
+            Box::new(lz4_flex::frame::FrameDecoder::new(raw))
         } else {
-            Box::new(buffered)
+            Box::new(raw)
         };
-        let mut magic = [0u8; 4];
-        if !read_full(&mut input, &mut magic).map_err(|e| match e {
-            CaptureError::CutShort => CaptureError::UnknownFormat,
-            e => e,
-        })? {
-            return Err(CaptureError::UnknownFormat);
-        }
-        let format = match u32::from_be_bytes(magic) {
+        let mut input = Input::new(stream);
+        let magic = match input.take(4) {
+            Ok(Some(r)) => be32(input.bytes(r)),
+            Ok(None) | Err(CaptureError::CutShort) => return Err(CaptureError::UnknownFormat),
+            Err(e) => return Err(e),
+        };
+        let format = match magic {
             pcapng::SHB_TYPE => Format::Pcapng(pcapng::PcapngReader::open(&mut input)?),
             m => match pcap::PcapReader::open(m, &mut input)? {
                 Some(r) => Format::Pcap(r),
                 None => return Err(CaptureError::UnknownFormat),
             },
         };
-        Ok(Capture {
-            input,
-            format,
-            buf: Vec::with_capacity(64 * 1024),
-        })
+        Ok(Capture { input, format })
     }
 
     /// The next record, `Ok(None)` at the end of the capture.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
         let meta = match &mut self.format {
-            Format::Pcap(r) => r.next(&mut self.input, &mut self.buf)?,
-            Format::Pcapng(r) => r.next(&mut self.input, &mut self.buf)?,
+            Format::Pcap(r) => r.next(&mut self.input)?,
+            Format::Pcapng(r) => r.next(&mut self.input)?,
         };
-        Ok(meta.map(move |m| Record {
+        Ok(meta.map(|m| Record {
             ts: m.ts,
             len: m.len,
             linktype: m.linktype,
             interface_id: m.interface_id,
-            data: self.buf.get(m.data_start..m.data_end).unwrap_or(&[]),
+            data: self.input.bytes(m.data),
         }))
     }
 }
 
 /// What a format reader found: the record's metadata and where its bytes sit
-/// in the shared buffer.
+/// in the input's buffer.
 pub(crate) struct RecordMeta {
     pub ts: Timestamp,
     pub len: u32,
     pub linktype: u32,
     pub interface_id: u32,
-    pub data_start: usize,
-    pub data_end: usize,
+    pub data: Range<usize>,
 }
 
-fn peek<R: BufRead>(r: &mut R, n: usize) -> Result<Vec<u8>, CaptureError> {
-    loop {
-        match r.fill_buf() {
-            Ok(b) => return Ok(b.get(..n.min(b.len())).unwrap_or_default().to_vec()),
+/// The first bytes of a stream (up to 4, fewer only at its end), enough to
+/// tell compressed input from a capture.
+fn read_head(r: &mut dyn Read) -> Result<[u8; 4], CaptureError> {
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while let Some(rest) = head.get_mut(got..).filter(|r| !r.is_empty()) {
+        match r.read(rest) {
+            Ok(0) => return Err(CaptureError::UnknownFormat),
+            Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(CaptureError::Io(e)),
         }
     }
+    Ok(head)
+}
+
+/// A big-endian u32 from the start of `b` (zero-padded when shorter).
+pub(crate) fn be32(b: &[u8]) -> u32 {
+    let mut w = [0u8; 4];
+    for (d, s) in w.iter_mut().zip(b) {
+        *d = *s;
+    }
+    u32::from_be_bytes(w)
 }
 
 /// The largest record wiretap accepts for a link type.

@@ -1,9 +1,8 @@
 //! Legacy pcap: microsecond and nanosecond, both byte orders, and the
 //! "modified" (Kuznetzov) variant whose records carry 8 more header bytes.
 
-use std::io::Read;
-
-use super::{max_snaplen_for, read_full, read_into, CaptureError, RecordMeta};
+use super::input::Input;
+use super::{max_snaplen_for, CaptureError, RecordMeta};
 use crate::table::Timestamp;
 
 #[derive(Clone, Copy)]
@@ -26,7 +25,7 @@ pub(crate) struct PcapReader {
 impl PcapReader {
     /// Reads the global header after the magic `magic` (read big-endian);
     /// `None` when the magic is not a pcap one.
-    pub fn open<R: Read + ?Sized>(magic: u32, r: &mut R) -> Result<Option<Self>, CaptureError> {
+    pub fn open(magic: u32, input: &mut Input) -> Result<Option<Self>, CaptureError> {
         let (big_endian, nanos, extra_header) = match magic {
             0xa1b2_c3d4 => (true, false, 0),
             0xd4c3_b2a1 => (false, false, 0),
@@ -36,11 +35,9 @@ impl PcapReader {
             0x34cd_b2a1 => (false, false, 8),
             _ => return Ok(None),
         };
-        let mut hdr = [0u8; 20];
-        if !read_full(r, &mut hdr)? {
-            return Err(CaptureError::CutShort);
-        }
-        let rd = |i: usize| field(&hdr, i, big_endian);
+        let hdr = input.take(20)?.ok_or(CaptureError::CutShort)?;
+        let hdr = input.bytes(hdr);
+        let rd = |i: usize| field(hdr, i, big_endian);
         let major = (rd(0) >> if big_endian { 16 } else { 0 }) & 0xffff;
         let minor = (rd(0) >> if big_endian { 0 } else { 16 }) & 0xffff;
         if major < 2 {
@@ -72,20 +69,12 @@ impl PcapReader {
         }))
     }
 
-    pub fn next<R: Read + ?Sized>(
-        &mut self,
-        r: &mut R,
-        buf: &mut Vec<u8>,
-    ) -> Result<Option<RecordMeta>, CaptureError> {
-        let mut hdr = [0u8; 24];
-        let hlen = 16 + self.extra_header;
-        let Some(hdr_slice) = hdr.get_mut(..hlen) else {
+    pub fn next(&mut self, input: &mut Input) -> Result<Option<RecordMeta>, CaptureError> {
+        let Some(hdr) = input.take(16 + self.extra_header)? else {
             return Ok(None);
         };
-        if !read_full(r, hdr_slice)? {
-            return Ok(None);
-        }
-        let rd = |i: usize| field(&hdr, i, self.big_endian);
+        let hdr = input.bytes(hdr);
+        let rd = |i: usize| field(hdr, i, self.big_endian);
         let secs = rd(0);
         let frac = rd(4);
         let (mut caplen, mut len) = (rd(8), rd(12));
@@ -100,7 +89,7 @@ impl PcapReader {
                 self.max_len
             )));
         }
-        read_into(r, buf, caplen as usize)?;
+        let data = input.take(caplen as usize)?.ok_or(CaptureError::CutShort)?;
         // Kept as written, even a second or more, in wiretap's signed 32-bit field.
         let nanos = if self.nanos {
             frac
@@ -115,8 +104,7 @@ impl PcapReader {
             len,
             linktype: self.linktype,
             interface_id: 0,
-            data_start: start,
-            data_end: buf.len(),
+            data: data.start.saturating_add(start).min(data.end)..data.end,
         }))
     }
 }

@@ -2,9 +2,10 @@
 //! type, time resolution and offset; enhanced, simple and obsolete packet
 //! blocks. Other blocks are skipped.
 
-use std::io::Read;
+use std::ops::Range;
 
-use super::{max_snaplen_for, read_full, read_into, CaptureError, RecordMeta};
+use super::input::Input;
+use super::{be32, max_snaplen_for, CaptureError, RecordMeta};
 use crate::table::Timestamp;
 
 pub(crate) const SHB_TYPE: u32 = 0x0a0d_0d0a;
@@ -36,18 +37,15 @@ pub(crate) struct PcapngReader {
 
 impl PcapngReader {
     /// Reads the first section header; the block type was already consumed.
-    pub fn open<R: Read + ?Sized>(r: &mut R) -> Result<Self, CaptureError> {
+    pub fn open(input: &mut Input) -> Result<Self, CaptureError> {
         let mut reader = PcapngReader {
             big_endian: false,
             interfaces: Vec::new(),
         };
-        let mut scratch = Vec::new();
-        reader
-            .read_shb_after_type(r, &mut scratch)
-            .map_err(|e| match e {
-                CaptureError::CutShort => CaptureError::UnknownFormat,
-                e => e,
-            })?;
+        reader.read_shb_after_type(input).map_err(|e| match e {
+            CaptureError::CutShort => CaptureError::UnknownFormat,
+            e => e,
+        })?;
         Ok(reader)
     }
 
@@ -76,27 +74,20 @@ impl PcapngReader {
     }
 
     /// Section header: length, byte-order magic, then the rest of the block.
-    fn read_shb_after_type<R: Read + ?Sized>(
-        &mut self,
-        r: &mut R,
-        buf: &mut Vec<u8>,
-    ) -> Result<(), CaptureError> {
-        let mut head = [0u8; 8];
-        if !read_full(r, &mut head)? {
-            return Err(CaptureError::CutShort);
-        }
-        let bom_bytes = [head[4], head[5], head[6], head[7]];
-        self.big_endian = if u32::from_be_bytes(bom_bytes) == BOM {
+    fn read_shb_after_type(&mut self, input: &mut Input) -> Result<(), CaptureError> {
+        let head = input.take(8)?.ok_or(CaptureError::CutShort)?;
+        let head = input.bytes(head);
+        let bom = be32(head.get(4..).unwrap_or_default());
+        self.big_endian = if bom == BOM {
             true
-        } else if u32::from_le_bytes(bom_bytes) == BOM {
+        } else if bom.swap_bytes() == BOM {
             false
         } else {
             return Err(CaptureError::Corrupt(format!(
-                "pcapng: unknown byte-order magic number 0x{:08x}",
-                u32::from_be_bytes(bom_bytes)
+                "pcapng: unknown byte-order magic number 0x{bom:08x}"
             )));
         };
-        let total = self.u32_at(&head, 0);
+        let total = self.u32_at(head, 0);
         if total < 28 || !total.is_multiple_of(4) {
             return Err(CaptureError::Corrupt(format!(
                 "pcapng: total block length {total} of an SHB is less than the minimum SHB size 28"
@@ -108,32 +99,27 @@ impl PcapngReader {
             )));
         }
         // Rest: version (4), section length (8), options, trailing length.
-        read_into(r, buf, (total - 12) as usize)?;
+        input
+            .take((total - 12) as usize)?
+            .ok_or(CaptureError::CutShort)?;
         self.interfaces.clear();
         Ok(())
     }
 
-    pub fn next<R: Read + ?Sized>(
-        &mut self,
-        r: &mut R,
-        buf: &mut Vec<u8>,
-    ) -> Result<Option<RecordMeta>, CaptureError> {
+    pub fn next(&mut self, input: &mut Input) -> Result<Option<RecordMeta>, CaptureError> {
         // Skip blocks until a packet block; each iteration consumes one block.
         loop {
-            let mut ty = [0u8; 4];
-            if !read_full(r, &mut ty)? {
+            let Some(ty) = input.take(4)? else {
                 return Ok(None);
-            }
-            if u32::from_be_bytes(ty) == SHB_TYPE {
-                self.read_shb_after_type(r, buf)?;
+            };
+            let ty = input.bytes(ty);
+            if be32(ty) == SHB_TYPE {
+                self.read_shb_after_type(input)?;
                 continue;
             }
-            let block_type = self.u32_at(&ty, 0);
-            let mut len_bytes = [0u8; 4];
-            if !read_full(r, &mut len_bytes)? {
-                return Err(CaptureError::CutShort);
-            }
-            let total = self.u32_at(&len_bytes, 0);
+            let block_type = self.u32_at(ty, 0);
+            let len_bytes = input.take(4)?.ok_or(CaptureError::CutShort)?;
+            let total = self.u32_at(input.bytes(len_bytes), 0);
             if total < 12 {
                 return Err(CaptureError::Corrupt(format!(
                     "pcapng: total block length {total} of block is less than the minimum block size 12"
@@ -145,14 +131,30 @@ impl PcapngReader {
                 )));
             }
             // Body and trailing length; lengths not a multiple of 4 are read as written.
-            read_into(r, buf, (total - 8) as usize)?;
+            let block = input
+                .take((total - 8) as usize)?
+                .ok_or(CaptureError::CutShort)?;
+            let buf = input.bytes(block.clone());
             let body_len = buf.len().saturating_sub(4);
+            let at = |r: Range<usize>| r.start + block.start..r.end + block.start;
             match block_type {
                 IDB_TYPE => self.read_idb(buf.get(..body_len).unwrap_or_default())?,
                 EPB_TYPE | OPB_TYPE => {
-                    return self.packet_block(block_type, buf, body_len).map(Some)
+                    return self.packet_block(block_type, buf, body_len).map(|m| {
+                        Some(RecordMeta {
+                            data: at(m.data),
+                            ..m
+                        })
+                    })
                 }
-                SPB_TYPE => return self.simple_block(buf, body_len).map(Some),
+                SPB_TYPE => {
+                    return self.simple_block(buf, body_len).map(|m| {
+                        Some(RecordMeta {
+                            data: at(m.data),
+                            ..m
+                        })
+                    })
+                }
                 _ => {}
             }
         }
@@ -260,8 +262,7 @@ impl PcapngReader {
             len,
             linktype: iface.linktype,
             interface_id,
-            data_start: 20 + skip,
-            data_end,
+            data: (20 + skip).min(data_end)..data_end,
         })
     }
 
@@ -278,8 +279,7 @@ impl PcapngReader {
             len,
             linktype: iface.linktype,
             interface_id: 0,
-            data_start: 4,
-            data_end: 4 + caplen,
+            data: 4..4 + caplen,
         })
     }
 }
