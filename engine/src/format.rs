@@ -281,16 +281,26 @@ fn memchr_nul(bytes: &[u8]) -> usize {
 /// feed, newline, carriage return and tab become C escapes; every other
 /// byte (backslash, other controls, DEL) is written as it is.
 pub fn push_csv_escaped(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
+    // Runs without a control character are copied whole; the escaped
+    // characters are ASCII, so splitting at them keeps UTF-8 intact.
+    let mut rest = s;
+    while let Some(at) = rest
+        .bytes()
+        .position(|b| matches!(b, 0x08..=0x0a | 0x0c | 0x0d))
+    {
+        let (run, tail) = rest.split_at(at);
+        out.push_str(run);
+        let mut chars = tail.chars();
+        out.push_str(match chars.next() {
+            Some('\x08') => "\\b",
+            Some('\x0c') => "\\f",
+            Some('\n') => "\\n",
+            Some('\r') => "\\r",
+            _ => "\\t",
+        });
+        rest = chars.as_str();
     }
+    out.push_str(rest);
 }
 
 /// FT_CHAR: a C character literal body (`char_to_repr`).
