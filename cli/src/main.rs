@@ -16,7 +16,7 @@ use dorsal_engine::dfilter::{Filter, FilterError};
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink};
-use dorsal_engine::run::{run_with_taps, RunError, RunOptions};
+use dorsal_engine::run::{run_with_taps, Demand, RunError, RunOptions};
 use dorsal_engine::taps::credentials_csv::CredentialsCsv;
 use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink, TapError, Taps};
 
@@ -116,7 +116,8 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         }
     }
     let passes = std::cell::Cell::new(0u32);
-    let build = || -> Dissectors {
+    let build = |demand: &Demand<'_>| -> Dissectors {
+        let apps = needs_applications(demand);
         passes.set(passes.get() + 1);
         let last = !a.two_pass || passes.get() >= 2;
         let eo: Option<SharedSink> = match writers.as_slice() {
@@ -125,15 +126,19 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             [one] => Some(one.clone() as SharedSink),
             _ => Some(Rc::new(RefCell::new(Fanout(writers.clone()))) as SharedSink),
         };
+        let f = &dissector_fields;
         let mut ds = Dissectors::new();
-        dorsal_link::register_dissectors(&dissector_fields.link, &mut ds);
-        dorsal_dns::register_dissectors(&dissector_fields.dns, &mut ds);
+        dorsal_link::register_dissectors(&f.link, &mut ds);
+        if !apps {
+            return ds;
+        }
+        dorsal_dns::register_dissectors(&f.dns, &mut ds);
         // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
-        dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds, eo.clone());
-        dorsal_http2::register_dissectors(&dissector_fields.http2, &mut ds);
-        dorsal_smb2::register_dissectors(&dissector_fields.smb2, &mut ds, eo.clone());
-        dorsal_tls::register_dissectors(&dissector_fields.tls, &mut ds);
-        dorsal_http::register_dissectors(&dissector_fields.http, &mut ds, eo);
+        dorsal_ftp::register_dissectors(&f.ftp, &mut ds, eo.clone());
+        dorsal_http2::register_dissectors(&f.http2, &mut ds);
+        dorsal_smb2::register_dissectors(&f.smb2, &mut ds, eo.clone());
+        dorsal_tls::register_dissectors(&f.tls, &mut ds);
+        dorsal_http::register_dissectors(&f.http, &mut ds, eo);
         ds
     };
 
@@ -261,15 +266,45 @@ struct AllFields {
 fn registry() -> (Registry, AllFields) {
     let mut reg = Registry::new();
     let fields = AllFields {
-        link: dorsal_link::register_fields(&mut reg),
-        dns: dorsal_dns::register_fields(&mut reg),
-        tls: dorsal_tls::register_fields(&mut reg),
-        http: dorsal_http::register_fields(&mut reg),
-        ftp: dorsal_ftp::register_fields(&mut reg),
-        http2: dorsal_http2::register_fields(&mut reg),
-        smb2: dorsal_smb2::register_fields(&mut reg),
+        link: dorsal_link::register_fields(group(&mut reg, Group::Link)),
+        dns: dorsal_dns::register_fields(group(&mut reg, Group::Dns)),
+        tls: dorsal_tls::register_fields(group(&mut reg, Group::Tls)),
+        http: dorsal_http::register_fields(group(&mut reg, Group::Http)),
+        ftp: dorsal_ftp::register_fields(group(&mut reg, Group::Ftp)),
+        http2: dorsal_http2::register_fields(group(&mut reg, Group::Http2)),
+        smb2: dorsal_smb2::register_fields(group(&mut reg, Group::Smb2)),
     };
     (reg, fields)
+}
+
+fn group(reg: &mut Registry, g: Group) -> &mut Registry {
+    reg.set_group(g as u32);
+    reg
+}
+
+/// The dissector crates, as field groups of the registry.
+#[derive(Clone, Copy)]
+enum Group {
+    Link,
+    Dns,
+    Tls,
+    Http,
+    Ftp,
+    Http2,
+    Smb2,
+}
+
+/// Whether a run needs the application dissectors (all of them: whether
+/// one takes a payload depends on the others' port and heuristic claims).
+/// A run that reads only link, network and transport fields (not the
+/// protocol stack, `data`, TCP reassembly or expert items, which show
+/// which dissector took a payload) and no tap that reads the tree does
+/// not: leaving them out is what makes an L2-L4 row fast and small.
+fn needs_applications(d: &Demand<'_>) -> bool {
+    d.every()
+        || d.wants_under(dorsal_link::PAYLOAD_DEPENDENT)
+        || d.wants_under(&["_ws"])
+        || !d.only_group(Group::Link as u32)
 }
 
 fn resolve_fields(a: &Args, reg: &Registry) -> Result<Vec<FieldId>, u8> {

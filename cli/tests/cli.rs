@@ -149,3 +149,43 @@ fn json_and_ek_outputs() {
         "{text}"
     );
 }
+
+/// A row of link, network and transport fields is dissected without the
+/// application dissectors; it must read the same as when they run (here
+/// forced by one more column asking for an HTTP field).
+#[test]
+fn transport_rows_do_not_depend_on_the_application_dissectors() {
+    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/web.pcap");
+    let l2l4 = [
+        "frame.number",
+        "eth.src",
+        "ip.src",
+        "ip.dst",
+        "tcp.stream",
+        "tcp.seq",
+        "tcp.ack",
+        "tcp.len",
+        "tcp.nxtseq",
+        "tcp.analysis.flags",
+        "udp.stream",
+        "udp.length",
+    ];
+    let run = |extra: Option<&str>| {
+        let mut args = vec!["-r", web, "-T", "fields"];
+        for f in l2l4.iter().copied().chain(extra) {
+            args.extend(["-e", f]);
+        }
+        let out = dorsal(&args, None);
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let alone = run(None);
+    let with_http = run(Some("http.request.uri"));
+    assert!(with_http.contains("\t/"), "the fixture has HTTP requests");
+    let stripped: String = with_http
+        .lines()
+        .map(|l| format!("{}\n", l.rsplit_once('\t').map_or(l, |(row, _)| row)))
+        .collect();
+    assert_eq!(alone, stripped);
+    assert!(alone.lines().count() > 10);
+}

@@ -182,6 +182,10 @@ impl FieldDef {
 pub struct Registry {
     defs: Vec<FieldDef>,
     by_abbrev: HashMap<&'static str, FieldId>,
+    /// Per field, the groups (one bit each) whose declarations named it.
+    groups: Vec<u64>,
+    /// The group declarations made now belong to (see [`Registry::set_group`]).
+    group: u64,
 }
 
 impl Registry {
@@ -192,13 +196,28 @@ impl Registry {
     /// Declares a field and returns its id. Declaring an abbreviation twice
     /// returns the first id, as several Wireshark dissectors share names.
     pub fn add(&mut self, def: FieldDef) -> FieldId {
-        if let Some(id) = self.by_abbrev.get(def.abbrev) {
-            return *id;
+        if let Some(&id) = self.by_abbrev.get(def.abbrev) {
+            if let Some(g) = self.groups.get_mut(id.index()) {
+                *g |= self.group;
+            }
+            return id;
         }
         let id = FieldId(u32::try_from(self.defs.len()).unwrap_or(u32::MAX));
         self.defs.push(def);
+        self.groups.push(self.group);
         self.by_abbrev.insert(def.abbrev, id);
         id
+    }
+
+    /// Marks the fields declared from now on as belonging to group `n`
+    /// (0..64), so a caller can tell which dissectors a set of fields needs.
+    pub fn set_group(&mut self, n: u32) {
+        self.group = 1u64.checked_shl(n).unwrap_or(0);
+    }
+
+    /// The groups that declared this field, one bit each.
+    pub fn groups(&self, id: FieldId) -> u64 {
+        self.groups.get(id.index()).copied().unwrap_or(0)
     }
 
     pub fn lookup(&self, abbrev: &str) -> Option<FieldId> {

@@ -46,8 +46,53 @@ impl From<CaptureError> for RunError {
 }
 
 /// Builds the dissectors for one pass; called again for each pass so no
-/// state leaks from one to the next unless the pass means it to.
-pub type Build<'a> = &'a dyn Fn() -> Dissectors;
+/// state leaks from one to the next unless the pass means it to. The
+/// demand says which fields the run reads, so dissectors that cannot
+/// contribute to them need not be built.
+pub type Build<'a> = &'a dyn Fn(&Demand<'_>) -> Dissectors;
+
+/// What a run reads from its dissectors.
+pub struct Demand<'a> {
+    reg: &'a Registry,
+    wanted: &'a [bool],
+    every: bool,
+}
+
+impl Demand<'_> {
+    /// Something besides fields consumes dissection (a tap that reads the
+    /// protocol tree, exported objects): every dissector must run.
+    pub fn every(&self) -> bool {
+        self.every
+    }
+
+    /// The wanted fields.
+    pub fn fields(&self) -> impl Iterator<Item = FieldId> + '_ {
+        self.wanted
+            .iter()
+            .enumerate()
+            .filter(|(_, &w)| w)
+            .filter_map(|(i, _)| u32::try_from(i).ok().map(FieldId))
+    }
+
+    /// Whether every wanted field was declared by group `n` alone (see
+    /// [`Registry::set_group`]).
+    pub fn only_group(&self, n: u32) -> bool {
+        let bit = 1u64.checked_shl(n).unwrap_or(0);
+        self.fields().all(|id| self.reg.groups(id) == bit)
+    }
+
+    /// Whether a wanted field's abbreviation is one of these, or starts
+    /// with one of them followed by a dot.
+    pub fn wants_under(&self, abbrevs: &[&str]) -> bool {
+        self.fields().any(|id| {
+            let a = self.reg.def(id).abbrev;
+            abbrevs.iter().any(|p| {
+                a.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+        })
+    }
+}
 
 /// Reads the capture and hands every shown frame to `sink`.
 pub fn run(
@@ -97,18 +142,24 @@ pub fn run_with_taps(
                 || ((abbrev == "frame" || abbrev.starts_with("frame."))
                     && abbrev != "frame.protocols")
         });
+    let demand = Demand {
+        reg,
+        wanted: &wanted,
+        every: opts.full_dissection || taps.read_the_tree(),
+    };
+    let ds = build(&demand);
     let mut table = FieldTable::new();
-    table.set_wanted(wanted);
+    table.set_wanted(wanted.clone());
     table.set_frame_only(frame_only);
 
     sink.begin().map_err(RunError::Output)?;
     let result = if opts.two_pass {
-        two_pass(opts, reg, build, &mut table, sink, taps)
+        two_pass(opts, reg, ds, &|| build(&demand), &mut table, sink, taps)
     } else {
         let mut notes = Notes::discarding();
         let mut pass = Pass {
             reg,
-            ds: build(),
+            ds,
             table: &mut table,
             notes: &mut notes,
             clock: Clock::default(),
@@ -202,7 +253,8 @@ fn one_pass(
 fn two_pass(
     opts: &RunOptions,
     reg: &Registry,
-    build: Build<'_>,
+    first: Dissectors,
+    build: &dyn Fn() -> Dissectors,
     table: &mut FieldTable,
     sink: &mut dyn Sink,
     taps: &mut Taps,
@@ -213,7 +265,7 @@ fn two_pass(
     {
         let mut pass = Pass {
             reg,
-            ds: build(),
+            ds: first,
             table: &mut *table,
             notes: &mut notes,
             clock: Clock::default(),

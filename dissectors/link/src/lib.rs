@@ -21,6 +21,20 @@ use dorsal_engine::fields::Registry;
 
 pub use eth::call_or_data;
 
+/// Fields of this crate whose values depend on which dissector took a
+/// payload (the protocol stack, `data`, TCP reassembly), with the fields
+/// under them: asking for one needs every payload dissector.
+pub const PAYLOAD_DEPENDENT: &[&str] = &[
+    "frame.protocols",
+    "data",
+    "tcp.reassembled_in",
+    "tcp.reassembled",
+    "tcp.segment",
+    "tcp.segments",
+    "tcp.segment_data",
+    "tcp.pdu",
+];
+
 /// The field ids of this crate, to build dissectors from.
 #[derive(Clone, Copy)]
 pub struct Fields {

@@ -544,6 +544,10 @@ impl Tap for Conversations {
         self.reader.fields()
     }
 
+    fn reads_only_fields(&self) -> bool {
+        true
+    }
+
     fn frame(&mut self, frame: &Frame, t: &FieldTable) {
         let mut recs: smallvec_lite::Recs = Default::default();
         self.reader.records(frame, t, |r| recs.push(r));
@@ -660,6 +664,10 @@ impl Endpoints {
 impl Tap for Endpoints {
     fn fields(&self) -> Vec<FieldId> {
         self.reader.fields()
+    }
+
+    fn reads_only_fields(&self) -> bool {
+        true
     }
 
     fn frame(&mut self, frame: &Frame, t: &FieldTable) {

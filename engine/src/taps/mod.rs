@@ -34,6 +34,12 @@ pub use export::{ExportObject, ObjectSink, ObjectWriter, SharedSink};
 pub trait Tap {
     /// The fields this tap reads; the dissectors must keep them.
     fn fields(&self) -> Vec<FieldId>;
+    /// Whether [`Tap::fields`] is all the tap reads. Taps that read the
+    /// protocol tree or what dissectors queue (credentials) keep the
+    /// default, which makes every dissector run.
+    fn reads_only_fields(&self) -> bool {
+        false
+    }
     /// One frame that passed the tap's filter.
     fn frame(&mut self, frame: &Frame, t: &FieldTable);
     /// Prints the table.
@@ -113,6 +119,11 @@ impl Taps {
             }
         }
         v
+    }
+
+    /// Whether a tap reads more than its fields, so every dissector must run.
+    pub fn read_the_tree(&self) -> bool {
+        self.list.iter().any(|e| !e.tap.reads_only_fields())
     }
 
     /// Hands one dissected frame to every tap whose filter it passes.
