@@ -309,18 +309,16 @@ impl Http2 {
                 }
                 self.headers(cx, payload, conn, dir, sid, off, last);
             }
-            4 => {
-                // HPACK state advances once, on the first pass only.
-                if !self
-                    .seen
-                    .borrow()
-                    .contains_key(&(cx.frame.number, sid, off))
-                {
-                    if let Some(c) = self.conns.borrow_mut().get_mut(&conn) {
-                        c.settings(usize::from(dir & 1), flags, payload);
-                    }
-                    self.remember(cx.frame.number, sid, off, Vec::new());
+            // HPACK state advances once, on the first pass only.
+            4 if !self
+                .seen
+                .borrow()
+                .contains_key(&(cx.frame.number, sid, off)) =>
+            {
+                if let Some(c) = self.conns.borrow_mut().get_mut(&conn) {
+                    c.settings(usize::from(dir & 1), flags, payload);
                 }
+                self.remember(cx.frame.number, sid, off, Vec::new());
             }
             5 => {
                 // The promised stream id precedes the block.
