@@ -11,15 +11,19 @@
 //!
 //! Frames are split as `tcp_dissect_pdus` does (a 9-byte header, then the
 //! 24-bit length); a frame that spans segments asks TCP for more. Header
-//! blocks are decoded with HPACK, one dynamic table per direction per
-//! connection. DATA frames are gathered per stream and direction until
+//! blocks (HEADERS, PUSH_PROMISE, CONTINUATION) are decoded with our own
+//! HPACK decoder ([`hpack`]), one per direction per connection, which
+//! SETTINGS_HEADER_TABLE_SIZE bounds once the peer acknowledges it. DATA frames are gathered per stream and direction until
 //! END_STREAM, then handed to the `media_type` dissector of the stream's
 //! `content-type` (only `application/dns-message` -> `dns` here).
 
 #![forbid(unsafe_code)]
 
+pub mod hpack;
+mod hpack_tables;
+
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Outcome};
@@ -71,7 +75,12 @@ const MAX_BODY: usize = 1 << 20;
 /// Frames looked at in one call.
 const MAX_FRAMES: usize = 4096;
 
+/// SETTINGS frames awaiting their ACK, per direction.
+const MAX_SETTINGS_QUEUE: usize = 64;
+
 const FLAG_END_STREAM: u8 = 0x01;
+const FLAG_ACK: u8 = 0x01;
+const FLAG_END_HEADERS: u8 = 0x04;
 const FLAG_PADDED: u8 = 0x08;
 const FLAG_PRIORITY: u8 = 0x20;
 
@@ -82,16 +91,68 @@ struct StreamDir {
 }
 
 struct Conn {
-    decoders: [hpack::Decoder<'static>; 2],
+    decoders: [hpack::Decoder; 2],
+    /// Whether a direction still has to decode its first block (see
+    /// [`hpack::Decoder::fill_unknown`]).
+    first_block: [bool; 2],
+    /// SETTINGS_HEADER_TABLE_SIZE sent by each direction and not yet
+    /// acknowledged: `None` for a SETTINGS frame without it.
+    settings: [VecDeque<Option<TableSize>>; 2],
     /// (stream id, direction) -> what that side said.
     streams: HashMap<(u32, u8), StreamDir>,
+}
+
+/// The smallest and the last SETTINGS_HEADER_TABLE_SIZE of one frame.
+#[derive(Clone, Copy)]
+struct TableSize {
+    min: u32,
+    last: u32,
 }
 
 impl Conn {
     fn new() -> Self {
         Conn {
             decoders: [hpack::Decoder::new(), hpack::Decoder::new()],
+            first_block: [true; 2],
+            settings: [VecDeque::new(), VecDeque::new()],
             streams: HashMap::new(),
+        }
+    }
+
+    /// `dissect_http2_settings`: a SETTINGS frame from `dir` is queued;
+    /// its ACK (sent by the other side) applies the oldest one to the
+    /// decoder of the acknowledging side, whose encoder it constrains.
+    fn settings(&mut self, dir: usize, flags: u8, payload: &[u8]) {
+        if flags & FLAG_ACK != 0 {
+            let Some(q) = self.settings.get_mut(dir ^ 1) else {
+                return;
+            };
+            let Some(Some(t)) = q.pop_front() else {
+                return;
+            };
+            if let Some(d) = self.decoders.get_mut(dir) {
+                if t.min < t.last {
+                    d.set_settings_max(t.min);
+                }
+                d.set_settings_max(t.last);
+            }
+            return;
+        }
+        let mut size: Option<TableSize> = None;
+        for e in payload.chunks_exact(6) {
+            if let &[0, 1, a, b, c, d] = e {
+                let v = u32::from_be_bytes([a, b, c, d]);
+                size = Some(TableSize {
+                    min: size.map_or(v, |t| t.min.min(v)),
+                    last: v,
+                });
+            }
+        }
+        if let Some(q) = self.settings.get_mut(dir) {
+            if q.len() >= MAX_SETTINGS_QUEUE {
+                q.pop_front();
+            }
+            q.push_back(size);
         }
     }
 }
@@ -239,19 +300,56 @@ impl Http2 {
                 .get(..body.len().saturating_sub(pad))
                 .unwrap_or_default();
         }
+        let last = flags & FLAG_END_HEADERS != 0;
         match typ {
             0 => self.data(cx, payload, conn, dir, sid, flags),
             1 => {
                 if flags & FLAG_PRIORITY != 0 {
                     payload = payload.get(5..).unwrap_or_default();
                 }
-                self.headers(cx, payload, conn, dir, sid, off);
+                self.headers(cx, payload, conn, dir, sid, off, last);
             }
+            // HPACK state advances once, on the first pass only.
+            4 if !self
+                .seen
+                .borrow()
+                .contains_key(&(cx.frame.number, sid, off)) =>
+            {
+                if let Some(c) = self.conns.borrow_mut().get_mut(&conn) {
+                    c.settings(usize::from(dir & 1), flags, payload);
+                }
+                self.remember(cx.frame.number, sid, off, Vec::new());
+            }
+            5 => {
+                // The promised stream id precedes the block.
+                let block = payload.get(4..).unwrap_or_default();
+                self.headers(cx, block, conn, dir, sid, off, last);
+            }
+            9 => self.headers(cx, payload, conn, dir, sid, off, last),
             _ => {}
         }
     }
 
-    fn headers(&self, cx: &mut Cx<'_>, block: &[u8], conn: u32, dir: u8, sid: u32, off: usize) {
+    /// Records what a frame did to the HPACK state, for later passes.
+    fn remember(&self, frame: u32, sid: u32, off: usize, list: Vec<hpack::Header>) {
+        let mut seen = self.seen.borrow_mut();
+        if seen.len() >= MAX_CONNS * 16 {
+            seen.clear();
+        }
+        seen.insert((frame, sid, off), list);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn headers(
+        &self,
+        cx: &mut Cx<'_>,
+        block: &[u8],
+        conn: u32,
+        dir: u8,
+        sid: u32,
+        off: usize,
+        last: bool,
+    ) {
         let f = &self.f;
         let key = (cx.frame.number, sid, off);
         let cached = self.seen.borrow().get(&key).cloned();
@@ -262,25 +360,20 @@ impl Http2 {
                 let Some(c) = conns.get_mut(&conn) else {
                     return;
                 };
-                let Some(dec) = c.decoders.get_mut(usize::from(dir & 1)) else {
+                let d = usize::from(dir & 1);
+                let Some(dec) = c.decoders.get_mut(d) else {
                     return;
                 };
-                // hpack 0.3 is not hardened against hostile input: a panic
-                // inside it costs this header block, never the run.
-                let r =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dec.decode(block)));
-                let list = match r {
-                    Ok(Ok(l)) => l,
-                    _ => {
-                        *dec = hpack::Decoder::new();
-                        Vec::new()
+                if let Some(first) = c.first_block.get_mut(d) {
+                    if std::mem::take(first) {
+                        dec.fill_unknown();
                     }
-                };
-                let mut seen = self.seen.borrow_mut();
-                if seen.len() >= MAX_CONNS * 16 {
-                    seen.clear();
                 }
-                seen.insert(key, list.clone());
+                // What was decoded before an error or a cap is shown, as
+                // tshark does; an error poisons the decoder for the rest
+                // of the connection, as libnghttp2's does.
+                let list = dec.decode(block, last).headers;
+                self.remember(cx.frame.number, sid, off, list.clone());
                 if let Some((_, ct)) = list.iter().find(|(n, _)| n.as_slice() == b"content-type") {
                     if c.streams.len() >= MAX_STREAMS {
                         c.streams.clear();
