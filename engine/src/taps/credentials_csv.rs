@@ -6,7 +6,8 @@
 //!   with `Authorization: Basic` or `Proxy-Authorization: Basic`).
 //! - `time`: that frame's absolute time in seconds since the Unix epoch,
 //!   with nanoseconds (as `frame.time_epoch` prints it).
-//! - `protocol`: `FTP` or `HTTP`.
+//! - `protocol`: `FTP` or `HTTP`; NTLM rows name the carrier and the
+//!   hashcat format, e.g. `SMB2 NTLMv2` (see [`super::ntlm`]).
 //! - `client`, `server`: `address:port` (`[address]:port` for IPv6); the
 //!   client is the side that sent the secret.
 //! - `username`, `secret`: FTP's `USER` (the last one on the control
@@ -16,6 +17,8 @@
 //!   reply after `PASS` is `yes`, a 530 is `no`. HTTP: the final response to
 //!   the request (responses pair with requests in order on the connection;
 //!   1xx are skipped): 2xx and 3xx are `yes`, 401, 403 and 407 are `no`.
+//!   NTLM over SMB2: the SESSION_SETUP response to the AUTHENTICATE's
+//!   request, success `yes`, an error `no`.
 //!   Anything else, or no reply in the capture, is `unknown`.
 //!
 //! The tap reads only the field table (`ftp.*`, `http.*`, `tcp.*`, `ip.*`),
