@@ -6,7 +6,8 @@
 //!   with `Authorization: Basic` or `Proxy-Authorization: Basic`).
 //! - `time`: that frame's absolute time in seconds since the Unix epoch,
 //!   with nanoseconds (as `frame.time_epoch` prints it).
-//! - `protocol`: `FTP` or `HTTP`.
+//! - `protocol`: `FTP` or `HTTP`; NTLM rows name the carrier and the
+//!   hashcat format, e.g. `SMB2 NTLMv2` (see [`super::ntlm`]).
 //! - `client`, `server`: `address:port` (`[address]:port` for IPv6); the
 //!   client is the side that sent the secret.
 //! - `username`, `secret`: FTP's `USER` (the last one on the control
@@ -16,6 +17,8 @@
 //!   reply after `PASS` is `yes`, a 530 is `no`. HTTP: the final response to
 //!   the request (responses pair with requests in order on the connection;
 //!   1xx are skipped): 2xx and 3xx are `yes`, 401, 403 and 407 are `no`.
+//!   NTLM over SMB2: the SESSION_SETUP response to the AUTHENTICATE's
+//!   request, success `yes`, an error `no`.
 //!   Anything else, or no reply in the capture, is `unknown`.
 //!
 //! The tap reads only the field table (`ftp.*`, `http.*`, `tcp.*`, `ip.*`),
@@ -34,7 +37,7 @@ use crate::fields::{FieldId, Registry};
 use crate::format::{write_ipv6, write_signed_time};
 use crate::table::{FieldTable, Value};
 
-use super::Tap;
+use super::{ntlm, Tap};
 
 /// Rows kept; past this, credentials are not recorded.
 const MAX_ROWS: usize = 1 << 18;
@@ -115,6 +118,12 @@ struct Ids {
     http_method: Option<FieldId>,
     http_code: Option<FieldId>,
     http_basic: Option<FieldId>,
+    ntlmssp: Option<FieldId>,
+    smb2_protocol_id: Option<FieldId>,
+    smb2_status: Option<FieldId>,
+    smb2_cmd: Option<FieldId>,
+    smb2_response: Option<FieldId>,
+    smb2_msg_id: Option<FieldId>,
 }
 
 #[derive(Default)]
@@ -125,6 +134,11 @@ struct Stream {
     pass_row: Option<usize>,
     /// HTTP: one slot per request awaiting its response, with its row.
     requests: VecDeque<Option<usize>>,
+    /// NTLMSSP: the last server challenge.
+    ntlm_challenge: Option<[u8; 8]>,
+    /// NTLMSSP over SMB2: (SESSION_SETUP request's message id, row) of
+    /// AUTHENTICATE rows awaiting the response's status.
+    ntlm_pending: VecDeque<(u64, usize)>,
 }
 
 /// The `--export-credentials` tap.
@@ -156,6 +170,12 @@ impl CredentialsCsv {
                 http_method: l("http.request.method"),
                 http_code: l("http.response.code"),
                 http_basic: l("http.authbasic"),
+                ntlmssp: l("ntlmssp"),
+                smb2_protocol_id: l("smb2.protocol_id"),
+                smb2_status: l("smb2.nt_status"),
+                smb2_cmd: l("smb2.cmd"),
+                smb2_response: l("smb2.flags.response"),
+                smb2_msg_id: l("smb2.msg_id"),
             },
             streams: HashMap::new(),
             rows: Vec::new(),
@@ -293,6 +313,136 @@ impl CredentialsCsv {
             }
         }
     }
+
+    /// NTLMSSP: a CHALLENGE's server challenge is kept per TCP stream; an
+    /// AUTHENTICATE after it becomes a row whose secret is the hashcat line
+    /// (see [`ntlm`]). Over SMB2 the SESSION_SETUP response with the
+    /// request's message id gives the verdict.
+    fn ntlm(&mut self, frame: &Frame, t: &FieldTable, sid: u32, ends: &(String, String)) {
+        let ids = &self.ids;
+        let (ntlmssp, pid, status_f, cmd_f, resp_f, mid_f) = (
+            ids.ntlmssp,
+            ids.smb2_protocol_id,
+            ids.smb2_status,
+            ids.smb2_cmd,
+            ids.smb2_response,
+            ids.smb2_msg_id,
+        );
+        // The SMB2 header being walked (tree order: status, command, flags,
+        // message id, then the body with its security blob).
+        let (mut status, mut cmd, mut resp, mut request_id) = (None, None, false, None);
+        for e in t.entries() {
+            let f = Some(e.field);
+            if f == pid {
+                (status, cmd, resp, request_id) = (None, None, false, None);
+            } else if f == status_f && status.is_none() {
+                if let Value::U(v) = e.value {
+                    status = Some(v);
+                }
+            } else if f == cmd_f {
+                if let Value::U(v) = e.value {
+                    cmd = Some(v);
+                }
+            } else if f == resp_f {
+                if let Value::Bool(b) = e.value {
+                    resp = b;
+                }
+            } else if f == mid_f {
+                let Value::U(id) = e.value else { continue };
+                if !resp {
+                    request_id = Some(id);
+                } else if cmd == Some(SMB2_SESSION_SETUP) {
+                    self.ntlm_verdict(sid, id, status.unwrap_or(0));
+                }
+            } else if f == ntlmssp {
+                let Value::Proto { bytes, .. } = e.value else {
+                    continue;
+                };
+                let m = t.bytes(bytes);
+                match ntlm::message_type(m) {
+                    Some(2) => {
+                        let chal = ntlm::challenge(m);
+                        if let Some(s) = self.stream(sid) {
+                            s.ntlm_challenge = chal;
+                        }
+                    }
+                    Some(3) => {
+                        let chal = self.streams.get(&sid).and_then(|s| s.ntlm_challenge);
+                        let (Some(chal), Some(a)) = (chal, ntlm::authenticate(m)) else {
+                            continue;
+                        };
+                        let Some((kind, line)) = ntlm::hashcat(&a, &chal) else {
+                            continue;
+                        };
+                        let row = self.add_row(Record {
+                            frame: frame.number,
+                            time: epoch(frame),
+                            protocol: ntlm_protocol(t.layers(), kind),
+                            client: ends.0.clone(),
+                            server: ends.1.clone(),
+                            username: a.user,
+                            secret: line,
+                            accepted: Verdict::Unknown,
+                        });
+                        if let (Some(row), Some(id), Some(s)) = (row, request_id, self.stream(sid))
+                        {
+                            if s.ntlm_pending.len() >= MAX_QUEUE {
+                                s.ntlm_pending.pop_front();
+                            }
+                            s.ntlm_pending.push_back((id, row));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// A SESSION_SETUP response: success is `yes`, an error `no`; more
+    /// processing required, pending and other non-errors leave the row
+    /// waiting for the final response.
+    fn ntlm_verdict(&mut self, sid: u32, msg_id: u64, status: u64) {
+        let v = match status {
+            0 => Verdict::Yes,
+            STATUS_MORE_PROCESSING_REQUIRED => return,
+            s if s >> 30 == 3 => Verdict::No,
+            _ => return,
+        };
+        let Some(s) = self.streams.get_mut(&sid) else {
+            return;
+        };
+        let Some(i) = s.ntlm_pending.iter().position(|&(id, _)| id == msg_id) else {
+            return;
+        };
+        if let Some((_, row)) = s.ntlm_pending.remove(i) {
+            self.set_verdict(row, v);
+        }
+    }
+}
+
+/// SMB2 SESSION_SETUP command code.
+const SMB2_SESSION_SETUP: u64 = 1;
+/// The status of a SESSION_SETUP response that asks for another leg.
+const STATUS_MORE_PROCESSING_REQUIRED: u64 = 0xc000_0016;
+
+/// The `protocol` column of an NTLM row: the carrier and the hashcat
+/// format, e.g. `SMB2 NTLMv2`.
+fn ntlm_protocol(layers: &[&str], kind: ntlm::Kind) -> &'static str {
+    const CARRIERS: [(&str, &str, &str); 4] = [
+        ("smb2", "SMB2 NTLMv1", "SMB2 NTLMv2"),
+        ("smb", "SMB NTLMv1", "SMB NTLMv2"),
+        ("dcerpc", "DCERPC NTLMv1", "DCERPC NTLMv2"),
+        ("http", "HTTP NTLMv1", "HTTP NTLMv2"),
+    ];
+    for (layer, v1, v2) in CARRIERS {
+        if layers.contains(&layer) {
+            return match kind {
+                ntlm::Kind::V1 => v1,
+                ntlm::Kind::V2 => v2,
+            };
+        }
+    }
+    kind.as_str()
 }
 
 impl Tap for CredentialsCsv {
@@ -312,6 +462,12 @@ impl Tap for CredentialsCsv {
             i.http_method,
             i.http_code,
             i.http_basic,
+            i.ntlmssp,
+            i.smb2_protocol_id,
+            i.smb2_status,
+            i.smb2_cmd,
+            i.smb2_response,
+            i.smb2_msg_id,
         ]
         .into_iter()
         .flatten()
@@ -326,7 +482,9 @@ impl Tap for CredentialsCsv {
         let layers = t.layers();
         let is_ftp = layers.contains(&"ftp");
         let is_http = layers.contains(&"http");
-        if !is_ftp && !is_http {
+        let is_ntlm = self.ids.ntlmssp.is_some_and(|f| t.has(f));
+        let is_smb2 = layers.contains(&"smb2");
+        if !is_ftp && !is_http && !is_ntlm && !is_smb2 {
             return;
         }
         let ends = endpoints(&self.ids, t);
@@ -335,6 +493,9 @@ impl Tap for CredentialsCsv {
         }
         if is_http {
             self.http(frame, t, sid, &ends);
+        }
+        if is_ntlm || is_smb2 {
+            self.ntlm(frame, t, sid, &ends);
         }
     }
 

@@ -25,6 +25,7 @@ pub mod credentials;
 pub mod credentials_csv;
 pub mod export;
 pub mod manuf;
+pub mod ntlm;
 pub mod phs;
 pub mod units;
 
