@@ -54,7 +54,7 @@ fn ipv6_zero_payload_length_gives_the_next_protocol_no_bytes() {
     );
     assert_eq!(
         fields,
-        "eth:ethertype:ipv6:udp\t\t[Malformed Packet: UDP]\n"
+        "eth:ethertype:ipv6:udp\t\t[Malformed Packet: UDP],_ws.malformed\n"
     );
     let phs = run("v6-zero-udp-phs.pcap", &frames, &["-q", "-z", "io,phs"]);
     assert!(
@@ -97,7 +97,7 @@ fn a_cut_icmpv6_body_is_short_within_the_wire_length_malformed_past_it() {
     );
     // Without the cut, the bytes are missing from the packet itself.
     let out = run("v6-past-icmp.pcap", &[frame], &fields);
-    assert_eq!(out, "\t[Malformed Packet: ICMPv6]\n");
+    assert_eq!(out, "\t[Malformed Packet: ICMPv6],_ws.malformed\n");
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn an_empty_ethernet_frame_is_malformed_with_no_ethernet_item() {
             "_ws.malformed",
         ],
     );
-    assert_eq!(fields, "eth\t[Malformed Packet: Ethernet]\n");
+    assert_eq!(fields, "eth\t[Malformed Packet: Ethernet],_ws.malformed\n");
 }
 
 #[test]
@@ -143,5 +143,8 @@ fn tcp_options_running_past_the_datagram_are_malformed() {
         &[f],
         &["-T", "fields", "-e", "tcp.srcport", "-e", "_ws.malformed"],
     );
-    assert_eq!(out, "40000\t[Malformed Packet: TCP]\n");
+    assert_eq!(
+        out,
+        "40000\t_ws.malformed,[Malformed Packet: TCP],_ws.malformed\n"
+    );
 }

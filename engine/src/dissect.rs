@@ -332,6 +332,13 @@ impl<'a> Cx<'a> {
         if let Some(id) = self.reg.lookup(abbrev) {
             let entry = self.t.push_proto(id, &[]);
             self.t.set_label(entry, &label);
+            if !short {
+                // Its expert info is of the malformed group, which adds a
+                // hidden `_ws.malformed` item of its own, with no text (so
+                // `-e` prints the abbreviation).
+                let hidden = self.t.push_proto(id, &[]);
+                self.t.set_label(hidden, "_ws.malformed");
+            }
         }
         self.t.add_tree_item(abbrev);
     }

@@ -14,6 +14,8 @@ use crate::conv::{ConvKey, Conversations};
 fields! {
     pub struct TcpFields {
         tcp: "tcp", "Transmission Control Protocol", Protocol, None;
+        // The hidden item a malformed-group expert info adds.
+        malformed: "_ws.malformed", "Malformed Packet", Protocol, None;
         srcport: "tcp.srcport", "Source Port", U16, Dec;
         dstport: "tcp.dstport", "Destination Port", U16, Dec;
         port: "tcp.port", "Source or Destination Port", U16, Dec;
@@ -347,7 +349,14 @@ impl Dissector for Tcp {
             return Outcome::Done(data.len());
         }
         let seglen = reported.saturating_sub(hlen);
-        cx.t.push_u(f.len, seglen as u64);
+        if reported < hlen && !cx.in_error {
+            // "Short segment": no segment length, and the expert info (of
+            // the malformed group) brings a hidden `_ws.malformed`.
+            let hidden = cx.t.push_proto(f.malformed, &[]);
+            cx.t.set_label(hidden, "_ws.malformed");
+        } else {
+            cx.t.push_u(f.len, seglen as u64);
+        }
         if flows.get(fi).is_some_and(|fl| fl.base_seq.is_none()) {
             if let Some(fl) = flows.get_mut(fi) {
                 fl.base_seq = Some(if flags & SYN != 0 {
