@@ -83,7 +83,7 @@ fn a_cut_icmpv6_body_is_short_within_the_wire_length_malformed_past_it() {
     let frame = ipv6_frame(8, 58, &[128, 0, 0, 0, 0, 1]);
     let fields = ["-T", "fields", "-e", "_ws.short", "-e", "_ws.malformed"];
     // The frame on the wire was 2 bytes longer (a snaplen cut).
-    let mut cut = pcap(&[frame.clone()]);
+    let mut cut = pcap(std::slice::from_ref(&frame));
     let wire = (frame.len() as u32 + 2).to_le_bytes();
     cut[36..40].copy_from_slice(&wire);
     let path = write_temp("v6-cut-icmp.pcap", &cut);
