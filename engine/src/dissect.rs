@@ -194,6 +194,10 @@ pub struct Cx<'a> {
     /// The payload is the first fragment of a datagram that was not
     /// reassembled, so its length is unknown (Wireshark's `pinfo->fragmented`).
     pub fragmented: bool,
+    /// Dissecting the datagram quoted by an ICMP error (Wireshark's
+    /// `pinfo->flags.in_error_pkt`): running past its reported length is
+    /// no error there, since the quote is cut short on purpose.
+    pub in_error: bool,
     /// Length on the wire of the bytes the running dissector was given; more
     /// than their count when the capture cut the frame short (snaplen).
     pub reported: usize,
@@ -239,6 +243,7 @@ impl<'a> Cx<'a> {
             dstport: 0,
             tcp: None,
             fragmented: false,
+            in_error: false,
             reported: frame.len as usize,
             captured: frame.cap_len as usize,
             next_reported: Some(frame.len as usize),
@@ -302,6 +307,40 @@ impl<'a> Cx<'a> {
             }
         }
         None
+    }
+
+    /// Records the exception Wireshark throws when the running dissector
+    /// reads up to byte `end` of its data and the capture holds fewer: a
+    /// read within the reported length is `_ws.short` (the snaplen cut it),
+    /// past it `_ws.malformed`. The item sits at the top level of the tree
+    /// (where `show_exception` puts it) and names the protocol by its short
+    /// name `proto`. Inside an ICMP error's quote a malformed read is
+    /// swallowed (`call_dissector_work_error`). The caller stops dissecting.
+    pub fn bounds_error(&mut self, end: usize, proto: &str) {
+        let short = end <= self.reported;
+        if !short && self.in_error {
+            return;
+        }
+        let (abbrev, label) = if short {
+            (
+                "_ws.short",
+                format!("[Packet size limited during capture: {proto} truncated]"),
+            )
+        } else {
+            ("_ws.malformed", format!("[Malformed Packet: {proto}]"))
+        };
+        if let Some(id) = self.reg.lookup(abbrev) {
+            let entry = self.t.push_proto(id, &[]);
+            self.t.set_label(entry, &label);
+            if !short {
+                // Its expert info is of the malformed group, which adds a
+                // hidden `_ws.malformed` item of its own, with no text (so
+                // `-e` prints the abbreviation).
+                let hidden = self.t.push_proto(id, &[]);
+                self.t.set_label(hidden, "_ws.malformed");
+            }
+        }
+        self.t.add_tree_item(abbrev);
     }
 
     /// Calls a dissector by protocol name.

@@ -872,9 +872,7 @@ impl Http {
         if !(0x20..=0x7e).contains(&first) {
             if have_seen_http {
                 drop(convs);
-                if !std::mem::replace(layered, true) {
-                    cx.t.add_layer("http");
-                }
+                http_item(cx, layered);
                 cx.t.push_proto(f.http, data.get(offset..).unwrap_or_default());
                 data_in_http(cx, data.get(orig_offset..).unwrap_or_default());
             }
@@ -935,11 +933,7 @@ impl Http {
         let mut proto_entry: Option<Option<usize>> = None;
         let open = |cx: &mut Cx<'_>, pe: &mut Option<Option<usize>>, layered: &mut bool| {
             if pe.is_none() {
-                // One `http` in frame.protocols per call, whatever the
-                // number of messages.
-                if !std::mem::replace(layered, true) {
-                    cx.t.add_layer("http");
-                }
+                http_item(cx, layered);
                 *pe = Some(cx.t.push_proto(f.http, data.get(orig_offset..).unwrap_or_default()));
                 if leading_crlf {
                     cx.t.push(f.leading_crlf, Value::None);
@@ -1432,4 +1426,16 @@ fn data_in_http(cx: &mut Cx<'_>, bytes: &[u8]) {
     let outer = cx.t.nest(true);
     cx.call_by_name("data", bytes);
     cx.t.nest(outer);
+}
+
+/// The tree item of one HTTP message. Each message of a call gets its own
+/// top-level item (`dissect_http_message` adds it to the caller's tree), but
+/// frame.protocols lists `http` once per call, whatever the number of
+/// messages.
+fn http_item(cx: &mut Cx<'_>, layered: &mut bool) {
+    if std::mem::replace(layered, true) {
+        cx.t.add_tree_item("http");
+    } else {
+        cx.t.add_layer("http");
+    }
 }

@@ -193,8 +193,10 @@ fn eth(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     let (Some(dst), Some(src), Some(ty)) =
         (array::<6>(data, 0), array::<6>(data, 6), be16(data, 12))
     else {
-        cx.t.add_layer("eth");
-        cx.t.push_proto(f.eth, data);
+        // Wireshark reads the type before it adds the Ethernet item: a
+        // header cut short leaves the layer, no item, and the exception.
+        cx.t.add_nested_layer("eth");
+        cx.bounds_error(14, "Ethernet");
         return Outcome::Done(data.len());
     };
     cx.t.add_layer("eth");

@@ -8,6 +8,10 @@ use dorsal_engine::table::Value;
 fields! {
     pub struct FrameFields {
         frame: "frame", "Frame", Protocol, None;
+        // Wireshark's exception items (show_exception.c), found by name
+        // through `Cx::bounds_error`.
+        malformed: "_ws.malformed", "Malformed Packet", Protocol, None;
+        short: "_ws.short", "Short Frame", Protocol, None;
         interface_id: "frame.interface_id", "Interface id", U32, Dec;
         encap_type: "frame.encap_type", "Encapsulation type", I16, Dec;
         time: "frame.time", "Arrival Time", AbsTime, TimeLocal;

@@ -102,7 +102,9 @@ fn icmp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
             let saved = (cx.src, cx.dst, cx.srcport, cx.dstport);
             // The quoted datagram's layers sit inside the ICMP item.
             let outer = cx.t.nest(true);
+            let in_error = std::mem::replace(&mut cx.in_error, true);
             crate::eth::call_or_data(cx, "ip", inner);
+            cx.in_error = in_error;
             cx.t.nest(outer);
             (cx.src, cx.dst, cx.srcport, cx.dstport) = saved;
         }
@@ -113,13 +115,24 @@ fn icmp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
 fn icmpv6(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     cx.t.add_layer("icmpv6");
     cx.t.push_proto(f.icmpv6, data);
-    let (Some(ty), Some(code)) = (u8_at(data, 0), u8_at(data, 1)) else {
+    let Some(ty) = u8_at(data, 0) else {
+        cx.bounds_error(1, "ICMPv6");
         return Outcome::Done(data.len());
     };
     cx.t.push_u(f.v6_type, ty);
+    let Some(code) = u8_at(data, 1) else {
+        cx.bounds_error(2, "ICMPv6");
+        return Outcome::Done(data.len());
+    };
     cx.t.push_u(f.v6_code, code);
     if let Some(sum) = be16(data, 2) {
         cx.t.push_u(f.v6_checksum, sum);
+    }
+    let fixed = icmpv6_fixed_len(ty);
+    if data.len() < fixed {
+        // The checksum is read first, then the type's fixed part.
+        cx.bounds_error(if data.len() < 4 { 4 } else { fixed }, "ICMPv6");
+        return Outcome::Done(data.len());
     }
     if matches!(ty, 128 | 129) {
         let body = from(data, 8);
@@ -135,12 +148,31 @@ fn icmpv6(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
             let saved = (cx.src, cx.dst, cx.srcport, cx.dstport);
             // The quoted datagram's layers sit inside the ICMP item.
             let outer = cx.t.nest(true);
+            let in_error = std::mem::replace(&mut cx.in_error, true);
             crate::eth::call_or_data(cx, "ipv6", inner);
+            cx.in_error = in_error;
             cx.t.nest(outer);
             (cx.src, cx.dst, cx.srcport, cx.dstport) = saved;
         }
     }
     Outcome::Done(data.len())
+}
+
+/// Bytes of an ICMPv6 message of type `ty` that Wireshark reads whatever
+/// the rest holds (`dissect_icmpv6`): the common header and the fixed part
+/// of the type's body, before any option or quoted datagram.
+fn icmpv6_fixed_len(ty: u8) -> usize {
+    match ty {
+        // Errors, echo, router solicitation, inverse discovery, mobile IPv6.
+        1..=4 | 128 | 129 | 133 | 141 | 142 | 144..=147 => 8,
+        // Router advertisement: hop limit, flags, lifetime, two timers.
+        134 => 16,
+        // MLD (address after delay and reserved), neighbour discovery.
+        130..=132 | 135 | 136 => 24,
+        // Redirect: target and destination addresses.
+        137 => 40,
+        _ => 4,
+    }
 }
 
 fn arp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {

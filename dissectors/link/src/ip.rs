@@ -388,9 +388,14 @@ impl Dissector for Ipv6 {
         cx.src = Address::V6(src);
         cx.dst = Address::V6(dst);
 
-        // The payload length bounds the datagram, unless it is zero (jumbogram) or too long.
+        // The payload length bounds the datagram, unless it is too long. A
+        // zero length stands for a jumbogram only before a hop-by-hop
+        // header (or with no next header); otherwise Wireshark (its TSO
+        // preference off by default) takes it at its word and the next
+        // protocol gets no bytes.
         let total = 40 + usize::from(plen);
-        let (datagram, dgram_reported) = if plen != 0 && total <= reported {
+        let zero_means_jumbo = plen == 0 && (nxt == 0 || nxt == 59);
+        let (datagram, dgram_reported) = if !zero_means_jumbo && total <= reported {
             (data.get(..total.min(data.len())).unwrap_or(data), total)
         } else {
             (data, reported)
@@ -427,14 +432,14 @@ impl Dissector for Ipv6 {
             // No next header.
             return Outcome::Done(datagram.len());
         }
+        // Unlike IPv4, IPv6 hands on even an empty payload, so the next
+        // protocol's first read throws (ipv6_dissect_next).
         let payload = from(datagram, off);
         let payload_reported = dgram_reported.saturating_sub(off);
-        if payload_reported > 0 {
-            let saved = cx.fragmented;
-            cx.fragmented = fragmented;
-            hand_off(cx, nh, payload, payload_reported);
-            cx.fragmented = saved;
-        }
+        let saved = cx.fragmented;
+        cx.fragmented = fragmented;
+        hand_off(cx, nh, payload, payload_reported);
+        cx.fragmented = saved;
         Outcome::Done(datagram.len())
     }
 }

@@ -14,6 +14,8 @@ use crate::conv::{ConvKey, Conversations};
 fields! {
     pub struct TcpFields {
         tcp: "tcp", "Transmission Control Protocol", Protocol, None;
+        // The hidden item a malformed-group expert info adds.
+        malformed: "_ws.malformed", "Malformed Packet", Protocol, None;
         srcport: "tcp.srcport", "Source Port", U16, Dec;
         dstport: "tcp.dstport", "Destination Port", U16, Dec;
         port: "tcp.port", "Source or Destination Port", U16, Dec;
@@ -177,15 +179,86 @@ fn wscale_option(opts: &[u8]) -> Option<u8> {
     None
 }
 
+/// Where the first read of Wireshark's fixed-header reads (ports, sequence,
+/// acknowledgement, offset byte, flags, window, then checksum and urgent
+/// pointer) ends past `len` captured bytes.
+fn short_header_read_end(len: usize) -> usize {
+    match len {
+        0..=3 => 4,
+        4..=7 => 8,
+        8..=11 => 12,
+        12 | 13 => len + 1,
+        14 | 15 => 16,
+        _ => 20,
+    }
+}
+
+/// Walks the options as `tcp_dissect_options` does over `length` bytes of
+/// which `opts` were captured; returns where (from the options' start) the
+/// first read past the captured bytes ends, or `None` when the walk stays
+/// inside them. Each option's dissector is taken to read all of its bytes.
+/// The walk stops at a bad length with an expert item over the rest of the
+/// options, which throws (after it is added) when that rest is not there.
+fn options_overrun(opts: &[u8], length: usize) -> Option<usize> {
+    let expert_over = |start: usize, len: usize| {
+        let end = start.saturating_add(len);
+        (end > opts.len()).then_some(end)
+    };
+    let mut length = length;
+    let mut off = 0usize;
+    let mut eol_seen = false;
+    // Every step consumes at least one byte of `length`.
+    while length > 0 {
+        let Some(&opt) = opts.get(off) else {
+            return Some(off + 1);
+        };
+        if eol_seen && opt != 0 {
+            // Non-zero padding after the end of the option list.
+            return expert_over(off, length);
+        }
+        length -= 1;
+        if opt <= 1 {
+            off += 1;
+        } else {
+            if length == 0 {
+                return None;
+            }
+            let Some(&optlen) = opts.get(off + 1) else {
+                return Some(off + 2);
+            };
+            length -= 1;
+            let optlen = usize::from(optlen);
+            if optlen < 2 {
+                return None;
+            }
+            if optlen - 2 > length {
+                // The option says it runs past the end of the options.
+                return expert_over(off, length);
+            }
+            if off + optlen > opts.len() {
+                return Some(off + optlen);
+            }
+            off += optlen;
+            length -= optlen - 2;
+        }
+        if opt == 0 {
+            eol_seen = true;
+        }
+    }
+    None
+}
+
 impl Dissector for Tcp {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let f = &self.f;
         let reported = cx.reported;
-        cx.t.add_layer("tcp");
         let (Some(sport), Some(dport)) = (be16(data, 0), be16(data, 2)) else {
-            cx.t.push_proto(f.tcp, data);
+            // Wireshark reads the ports before it adds the TCP item.
+            cx.t.add_nested_layer("tcp");
+            cx.bounds_error(4, "TCP");
             return Outcome::Done(data.len());
         };
+        cx.t.add_layer("tcp");
         let entry = cx.t.push_proto(f.tcp, data.get(..20).unwrap_or(data));
         cx.t.push_u(f.srcport, sport);
         cx.t.push_u(f.dstport, dport);
@@ -201,6 +274,7 @@ impl Dissector for Tcp {
             be16(data, 16),
             be16(data, 18),
         ) else {
+            cx.bounds_error(short_header_read_end(data.len()), "TCP");
             return Outcome::Done(data.len());
         };
         let hlen = usize::from(off_flags >> 12) * 4;
@@ -275,7 +349,14 @@ impl Dissector for Tcp {
             return Outcome::Done(data.len());
         }
         let seglen = reported.saturating_sub(hlen);
-        cx.t.push_u(f.len, seglen as u64);
+        if reported < hlen && !cx.in_error {
+            // "Short segment": no segment length, and the expert info (of
+            // the malformed group) brings a hidden `_ws.malformed`.
+            let hidden = cx.t.push_proto(f.malformed, &[]);
+            cx.t.set_label(hidden, "_ws.malformed");
+        } else {
+            cx.t.push_u(f.len, seglen as u64);
+        }
         if flows.get(fi).is_some_and(|fl| fl.base_seq.is_none()) {
             if let Some(fl) = flows.get_mut(fi) {
                 fl.base_seq = Some(if flags & SYN != 0 {
@@ -368,6 +449,15 @@ impl Dissector for Tcp {
         self.push_flags_and_window(cx, flags, win, scaled, factor, sum, urp);
         if !opts.is_empty() {
             cx.t.push_bytes(f.options, opts);
+        }
+        if let Some(end) = options_overrun(from(data, 20), hlen.saturating_sub(20)) {
+            // The option walk read past the bytes there are: Wireshark stops
+            // the segment there, after its timestamps and before analysis
+            // and payload.
+            cx.t.push(f.time_relative, Value::RelTime(rel_time));
+            cx.t.push(f.time_delta, Value::RelTime(delta));
+            cx.bounds_error(end.saturating_add(20), "TCP");
+            return Outcome::Done(data.len());
         }
         push_analysis(cx, f, seg_flags);
         cx.t.push(f.time_relative, Value::RelTime(rel_time));
@@ -666,6 +756,35 @@ fn update_completeness(conv: &mut Conv, is_new: bool, flags: u16, has_data: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_walk_reports_the_first_read_past_the_capture() {
+        // MSS, NOP, window scale: all there.
+        assert_eq!(options_overrun(&[2, 4, 5, 0xb4, 1, 3, 3, 7], 8), None);
+        // Timestamps option (10 bytes) with only 6 captured.
+        assert_eq!(options_overrun(&[1, 1, 8, 10, 0, 0], 12), Some(12));
+        // The kind byte itself is missing.
+        assert_eq!(options_overrun(&[1, 1], 4), Some(3));
+        // A length saying the option runs past the options: the expert item
+        // covers the rest of the options, which throws when not captured...
+        assert_eq!(options_overrun(&[0xaa, 0xaa, 0xaa], 20), Some(18));
+        // ...and does not when it is.
+        assert_eq!(options_overrun(&[0xaa, 0xaa, 0, 0], 4), None);
+        // A length below 2 stops the walk quietly.
+        assert_eq!(options_overrun(&[5, 1], 20), None);
+        // Padding after the end-of-list: zeros are read to the end.
+        assert_eq!(options_overrun(&[0, 0], 4), Some(3));
+        assert_eq!(options_overrun(&[0, 7], 4), Some(4));
+    }
+
+    #[test]
+    fn short_header_reads_end_at_wiresharks_read_sizes() {
+        assert_eq!(short_header_read_end(0), 4);
+        assert_eq!(short_header_read_end(5), 8);
+        assert_eq!(short_header_read_end(12), 13);
+        assert_eq!(short_header_read_end(14), 16);
+        assert_eq!(short_header_read_end(17), 20);
+    }
 
     #[test]
     fn flag_letters() {

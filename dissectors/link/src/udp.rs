@@ -49,13 +49,17 @@ impl Dissector for Udp {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let f = &self.f;
         let reported = cx.reported;
-        cx.t.add_layer("udp");
-        let entry = cx.t.push_proto(f.udp, data.get(..8).unwrap_or(data));
         let (Some(sport), Some(dport), Some(len), Some(sum)) =
             (be16(data, 0), be16(data, 2), be16(data, 4), be16(data, 6))
         else {
+            // Wireshark reads the ports, then adds the 8-byte item: either
+            // throws before there is a UDP item.
+            cx.t.add_nested_layer("udp");
+            cx.bounds_error(if data.len() < 4 { 4 } else { 8 }, "UDP");
             return Outcome::Done(data.len());
         };
+        cx.t.add_layer("udp");
+        let entry = cx.t.push_proto(f.udp, data.get(..8).unwrap_or(data));
         if entry.is_some() {
             cx.t.set_label(
                 entry,
