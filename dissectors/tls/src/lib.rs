@@ -31,6 +31,8 @@ fields! {
         record_opaque_type: "tls.record.opaque_type", "Opaque Type", U8, Dec;
         record_version: "tls.record.version", "Version", U16, Hex;
         record_length: "tls.record.length", "Length", U16, Dec;
+        record_is_escape: "tls.record.is_escape", "Is Escape", Bool, None;
+        record_padding_length: "tls.record.padding_length", "Padding Length", U8, Dec;
         app_data: "tls.app_data", "Encrypted Application Data", Bytes, None;
         change_cipher_spec: "tls.change_cipher_spec", "Change Cipher Spec Message", None, None;
         alert_message: "tls.alert_message", "Alert Message", None, None;
@@ -296,6 +298,11 @@ impl Dissector for Tls {
             ctx,
             direction,
         };
+        // dissect_ssl adds its tree item before looking at any record, so a
+        // call that only asks TCP for more (the first segment of a record
+        // spanning segments, or the start of a record after a reassembled
+        // one) or finds continuation data still shows `tls`.
+        run.begin(data, &mut false);
         run.records(data, reported, can_desegment)
     }
 }
@@ -310,7 +317,6 @@ struct Run<'a, 'c> {
 
 impl Run<'_, '_> {
     fn records(&mut self, data: &[u8], reported: usize, can_desegment: bool) -> Outcome {
-        let mut started = false;
         let mut off = 0usize;
         while off < reported {
             let avail = reported - off;
@@ -334,7 +340,7 @@ impl Run<'_, '_> {
                 first.is_some_and(|b| b >= 0x80) && matches!(third, Some(0 | 1 | 2 | 4))
             };
             if v2 {
-                match self.sslv2_record(data, off, avail, can_desegment, &mut started) {
+                match self.sslv2_record(data, off, avail, can_desegment) {
                     Step::Next(n) => {
                         off = n;
                         continue;
@@ -350,7 +356,7 @@ impl Run<'_, '_> {
                 }
                 break;
             }
-            match self.record(data, off, avail, can_desegment, &mut started) {
+            match self.record(data, off, avail, can_desegment) {
                 Step::Next(n) => off = n,
                 Step::NeedMore(more) => {
                     return Outcome::NeedMore { offset: off, more };
@@ -362,14 +368,7 @@ impl Run<'_, '_> {
     }
 
     /// dissect_ssl2_record: the record header and a ClientHello's lengths.
-    fn sslv2_record(
-        &mut self,
-        data: &[u8],
-        off: usize,
-        avail: usize,
-        can_desegment: bool,
-        started: &mut bool,
-    ) -> Step {
+    fn sslv2_record(&mut self, data: &[u8], off: usize, avail: usize, can_desegment: bool) -> Step {
         let f = self.f.tls;
         let rest = data.get(off..).unwrap_or(&[]);
         let Some(&b0) = rest.first() else {
@@ -390,7 +389,6 @@ impl Run<'_, '_> {
             }
             return Step::Stop;
         }
-        self.begin(data, started);
         self.cx.t.push(f.record, dorsal_engine::table::Value::None);
         let Some(&msg) = rest.get(hl) else {
             return Step::Stop;
@@ -398,18 +396,31 @@ impl Run<'_, '_> {
         if self.sess.version == 0 && (2..=8).contains(&msg) {
             self.sess.version = 0x0002;
         }
+        // A message type outside the handshake, or a hello whose version is
+        // no SSL/TLS version, is taken for encrypted data: only the
+        // generated record version is shown (ssl_looks_like_valid_v2_handshake).
+        let Ok(valid) = valid_v2_handshake(rest.get(hl..).unwrap_or(&[]), len) else {
+            return Step::Stop;
+        };
         self.cx.t.push_u(f.record_version, 0x0002u16);
-        if msg > 8 {
+        if msg > 8 || !valid {
             return Step::Next(off + hl + len);
         }
         self.cx.t.push_u(f.record_length, len as u64);
+        if hl == 3 {
+            let Some(&pad) = rest.get(2) else {
+                return Step::Stop;
+            };
+            self.cx.t.push_bool(f.record_is_escape, b0 & 0x40 != 0);
+            self.cx.t.push_u(f.record_padding_length, pad);
+        }
         self.cx.t.push_u(f.handshake_type, msg);
         if msg == 1 {
             let b = rest.get(hl + 1..).unwrap_or(&[]);
             let Some(v) = be16(b, 0) else {
                 return Step::Stop;
             };
-            if matches!(v, 0x0002 | SSLV3 | TLS10 | TLS11 | TLS12 | TLS13 | GMTLS) {
+            if named_ssl_version(v) {
                 self.sess.client_dir = Some(self.direction);
                 self.cx.t.push_u(f.version, v);
                 for (i, field) in [f.cipher_spec_len, f.session_id_length, f.challenge_length]
@@ -426,7 +437,8 @@ impl Run<'_, '_> {
         Step::Next(off + hl + len)
     }
 
-    /// Adds the `tls` protocol item once per call, before the first record.
+    /// Adds the `tls` protocol item once per call (QUIC calls it once per
+    /// datagram, before its first CRYPTO data).
     fn begin(&mut self, data: &[u8], started: &mut bool) {
         if !*started {
             *started = true;
@@ -435,14 +447,7 @@ impl Run<'_, '_> {
         }
     }
 
-    fn record(
-        &mut self,
-        data: &[u8],
-        off: usize,
-        avail: usize,
-        can_desegment: bool,
-        started: &mut bool,
-    ) -> Step {
+    fn record(&mut self, data: &[u8], off: usize, avail: usize, can_desegment: bool) -> Step {
         let f = self.f.tls;
         let v = self.sess.version;
         let rest = data.get(off..).unwrap_or(&[]);
@@ -451,12 +456,10 @@ impl Run<'_, '_> {
         };
         if matches!(v, TLS10 | TLS11 | TLS12 | GMTLS) && !valid_content_type(ct) {
             // "Ignored Unknown Record": the rest of the data.
-            self.begin(data, started);
             return Step::Stop;
         }
         let (Some(version), Some(len)) = (be16(rest, 1), be16(rest, 3)) else {
             // Header cut by the snaplen: the read throws.
-            self.begin(data, started);
             return Step::Stop;
         };
         let len = usize::from(len);
@@ -467,10 +470,8 @@ impl Run<'_, '_> {
             if can_desegment {
                 return Step::NeedMore(Some(len + 5 - avail));
             }
-            self.begin(data, started);
             return Step::Stop;
         }
-        self.begin(data, started);
         self.cx.t.push(f.record, dorsal_engine::table::Value::None);
         if self.sess.version == TLS13 && ct == CT_APP_DATA {
             self.cx.t.push_u(f.record_opaque_type, ct);
@@ -734,6 +735,36 @@ enum Step {
     Next(usize),
     NeedMore(Option<usize>),
     Stop,
+}
+
+/// Whether Wireshark names `v` as a protocol version (`ssl_versions`):
+/// SSL 2.0 to TLS 1.3, the TLS 1.3 drafts, DTLS, and the GREASE values.
+fn named_ssl_version(v: u16) -> bool {
+    matches!(
+        v,
+        0x0002 | SSLV3 | TLS10 | GMTLS | TLS11 | TLS12 | TLS13 | 0x7f0e
+            ..=0x7f1c | 0xfb17 | 0xfb1a | 0x0100 | 0xfeff | 0xfefd
+    ) || (v & 0x0f0f == 0x0a0a && v >> 12 == (v >> 4) & 0xf)
+}
+
+/// ssl_looks_like_valid_v2_handshake over the record body `body` (from
+/// the message type on; it may run past the record) of `len` bytes: the
+/// three messages sent in the clear, checked a little further. Reading
+/// past the captured bytes is Wireshark's exception.
+fn valid_v2_handshake(body: &[u8], len: usize) -> Res<bool> {
+    match body.first() {
+        Some(1) => Ok(named_ssl_version(be16(body, 1).ok_or(Trunc)?)),
+        Some(4) => Ok(named_ssl_version(be16(body, 3).ok_or(Trunc)?)),
+        Some(2) => {
+            let mut sum = 0usize;
+            for o in [4, 6, 8] {
+                sum = sum.saturating_add(usize::from(be16(body, o).ok_or(Trunc)?));
+            }
+            Ok(sum <= len)
+        }
+        Some(_) => Ok(false),
+        None => Err(Trunc),
+    }
 }
 
 fn looks_like_sslv3(d: &[u8]) -> bool {
