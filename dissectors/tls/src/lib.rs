@@ -322,7 +322,10 @@ impl Run<'_, '_> {
             let avail = reported - off;
             let v = self.sess.version;
             let known = matches!(v, SSLV3 | TLS10 | TLS11 | TLS12 | GMTLS);
-            if avail < 5 {
+            // Once the session is SSLv2, every record is read as one, with
+            // its own 2- or 3-byte header check.
+            let sslv2 = v == 0x0002;
+            if avail < 5 && !sslv2 {
                 if can_desegment {
                     return Outcome::NeedMore {
                         offset: off,
@@ -334,7 +337,9 @@ impl Run<'_, '_> {
             let rest = data.get(off..).unwrap_or(&[]);
             let first = rest.first().copied();
             let third = rest.get(2).copied();
-            let v2 = if known {
+            let v2 = if sslv2 {
+                true
+            } else if known {
                 first == Some(0x80) && third == Some(1)
             } else {
                 first.is_some_and(|b| b >= 0x80) && matches!(third, Some(0 | 1 | 2 | 4))
@@ -375,6 +380,12 @@ impl Run<'_, '_> {
             return Step::Stop;
         };
         let hl = if b0 & 0x80 != 0 { 2 } else { 3 };
+        if avail < hl {
+            if can_desegment {
+                return Step::NeedMore(None);
+            }
+            return Step::Stop;
+        }
         let Some(&b1) = rest.get(1) else {
             return Step::Stop;
         };
@@ -941,6 +952,60 @@ mod tests {
             }
         );
         assert_eq!(e.strings(e.f.tls.server_name), vec!["example.com"]);
+    }
+
+    #[test]
+    fn a_call_that_only_asks_for_more_still_shows_tls() {
+        let mut e = env();
+        let ch = client_hello();
+        let half = ch.len() / 2;
+        assert!(matches!(
+            e.run(1, 0, &ch[..half], half),
+            Outcome::NeedMore { .. }
+        ));
+        assert_eq!(e.t.layers(), ["tls"]);
+        assert!(e.t.has(e.f.tls.tls));
+        assert!(!e.t.has(e.f.tls.record));
+    }
+
+    #[test]
+    fn sslv2_header_over_encrypted_bytes_is_encrypted_data() {
+        let mut e = env();
+        // A 2-byte header of 5 bytes whose "ClientHello" has no SSL version:
+        // only the generated record version is shown.
+        let enc = [0x80, 5, 1, 0x59, 0x06, 0xaa, 0xbb];
+        assert_eq!(e.run(1, 0, &enc, enc.len()), Outcome::Done(enc.len()));
+        assert!(e.t.has(e.f.tls.record));
+        assert_eq!(e.uints(e.f.tls.record_version), vec![2]);
+        assert!(e.uints(e.f.tls.record_length).is_empty());
+        assert!(e.uints(e.f.tls.handshake_type).is_empty());
+        // A real SSLv2 ClientHello keeps its fields.
+        let mut ch = vec![0x80, 28, 1, 0, 2, 0, 3, 0, 0, 0, 16, 1, 0, 0x80];
+        ch.extend([0x33; 16]);
+        assert_eq!(e.run(2, 0, &ch, ch.len()), Outcome::Done(ch.len()));
+        assert_eq!(e.uints(e.f.tls.record_length), vec![28]);
+        assert_eq!(e.uints(e.f.tls.handshake_type), vec![1]);
+        assert_eq!(e.uints(e.f.tls.cipher_spec_len), vec![3]);
+    }
+
+    #[test]
+    fn sslv2_session_reads_three_byte_headers() {
+        let mut e = env();
+        // A ServerHello (version 0x0002) makes the session SSLv2.
+        let mut sh = vec![0x80, 34, 4, 0, 1, 0, 2, 0, 4, 0, 3, 0, 16];
+        sh.extend([0x44; 4]);
+        sh.extend([1, 0, 0x80]);
+        sh.extend([0x55; 16]);
+        assert_eq!(e.run(1, 1, &sh, sh.len()), Outcome::Done(sh.len()));
+        // An escape header with 2 bytes of padding around a ClientMasterKey.
+        let mut cmk = vec![0x40, 20, 2, 2, 1, 0, 0x80, 0, 0, 0, 8, 0, 0];
+        cmk.extend([0x66; 8]);
+        cmk.extend([0, 0]);
+        assert_eq!(e.run(2, 0, &cmk, cmk.len()), Outcome::Done(cmk.len()));
+        assert_eq!(e.uints(e.f.tls.record_length), vec![20]);
+        assert_eq!(e.uints(e.f.tls.record_padding_length), vec![2]);
+        assert!(e.t.has(e.f.tls.record_is_escape));
+        assert_eq!(e.uints(e.f.tls.handshake_type), vec![2]);
     }
 
     #[test]
