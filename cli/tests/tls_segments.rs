@@ -2,7 +2,8 @@
 //! built here. The expected rows are what tshark 4.0.17 prints for the same
 //! bytes: `tls` is a layer of every frame whose payload reaches the TLS
 //! dissector, also when it only asks TCP for more, and a frame that ends one
-//! record and starts the next one shows `tls` twice.
+//! record and starts the next one shows `tls` twice, with the segments of
+//! the finished record between them in the protocol hierarchy.
 
 mod common;
 
@@ -38,7 +39,8 @@ fn capture() -> Vec<u8> {
     let mut frames = Vec::new();
     let mut prev = 0usize;
     for cut in cuts {
-        frames.push(tcp_frame(443, 1000 + prev as u32, &stream[prev..cut]));
+        let seg = stream.get(prev..cut).expect("cut inside the stream");
+        frames.push(tcp_frame(443, 1000 + prev as u32, seg));
         prev = cut;
     }
     pcap(&frames)
@@ -91,4 +93,25 @@ fn records_spanning_segments_are_layered_as_tshark_does() {
 fn a_frame_asking_for_more_matches_the_tls_filter() {
     let got = run(&["-Y", "tls", "-T", "fields", "-e", "frame.number"]);
     assert_eq!(got, "1\n2\n4\n5\n");
+}
+
+/// The segments' tree item follows the reassembled record's `tls` and comes
+/// before the `tls` of a record starting later in the same segment.
+#[test]
+fn segments_item_sits_between_the_two_tls_layers() {
+    let got = run(&["-q", "-z", "io,phs"]);
+    let want = "
+===================================================================
+Protocol Hierarchy Statistics
+Filter: 
+
+eth                                      frames:5 bytes:336
+  ip                                     frames:5 bytes:336
+    tcp                                  frames:5 bytes:336
+      tls                                frames:4 bytes:267
+        tcp.segments                     frames:2 bytes:136
+          tls                            frames:2 bytes:136
+===================================================================
+";
+    assert_eq!(got, want);
 }
