@@ -248,6 +248,15 @@ impl FieldTable {
         }
     }
 
+    /// Inserts a top-level tree item before the `at`-th one (at the end if
+    /// there are fewer).
+    pub fn insert_tree_item(&mut self, at: usize, name: &'static str) {
+        if self.tree.len() < LAYERS_CAP {
+            let at = at.min(self.tree.len());
+            self.tree.insert(at, name);
+        }
+    }
+
     pub fn layers(&self) -> &[&'static str] {
         &self.layers
     }

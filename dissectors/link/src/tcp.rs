@@ -497,13 +497,13 @@ impl Dissector for Tcp {
             } else if seg_flags.keep_alive {
                 cx.call_by_name("data", payload);
             } else if !(seg_flags.retransmission || seg_flags.spurious_retransmission) {
-                let report = self.reassemble(cx, &seg, payload, !seg_flags.out_of_order);
-                self.report(cx, &report, true);
+                let (report, at) = self.reassemble(cx, &seg, payload, !seg_flags.out_of_order);
+                self.report(cx, &report, Some(at));
             }
         }
         if flags & FIN != 0 && payload.len() >= seglen && !in_error {
             let report = self.fin(cx, &seg, payload);
-            self.report(cx, &report, false);
+            self.report(cx, &report, None);
         }
         Outcome::Done(data.len())
     }
@@ -609,14 +609,37 @@ impl Tcp {
         report
     }
 
-    fn reassemble(&self, cx: &mut Cx<'_>, seg: &Seg, payload: &[u8], app: bool) -> SegmentReport {
+    /// Hands the segment to reassembly; also returns where the segments'
+    /// tree item goes: among the top-level items, right after those of the
+    /// call that completed the PDU (see [`SegmentReport::segments_after_call`]).
+    fn reassemble(
+        &self,
+        cx: &mut Cx<'_>,
+        seg: &Seg,
+        payload: &[u8],
+        app: bool,
+    ) -> (SegmentReport, usize) {
         let frame = cx.frame.number;
         let budget = self.budget.clone();
-        self.with_direction(seg, |dir| {
+        // Tree length before any call, then after each of the first calls
+        // (the completing call is the first one that reaches the PDU).
+        let mut marks = [cx.t.tree_items().len(); 4];
+        let mut calls = 0usize;
+        let report = self.with_direction(seg, |dir| {
             dir.segment(&budget, frame, seg.seq, payload, app, &mut |bytes, info| {
-                self.handoff(cx, seg, bytes, info)
+                let out = self.handoff(cx, seg, bytes, info);
+                calls = calls.saturating_add(1);
+                if let Some(m) = marks.get_mut(calls) {
+                    *m = cx.t.tree_items().len();
+                }
+                out
             })
-        })
+        });
+        let at = marks
+            .get(report.segments_after_call)
+            .copied()
+            .unwrap_or(usize::MAX);
+        (report, at)
     }
 
     fn fin(&self, cx: &mut Cx<'_>, seg: &Seg, payload: &[u8]) -> SegmentReport {
@@ -636,14 +659,15 @@ impl Tcp {
 
     /// `tcp.segments` on the frame that completed a PDU; `tcp.reassembled_in`
     /// on the others once the first pass of `-2` has told where. `item`:
-    /// the segments' top-level tree item follows the dissected PDU (tshark
-    /// fails to move it behind the TCP item when the tree is not shown).
-    fn report(&self, cx: &mut Cx<'_>, report: &SegmentReport, item: bool) {
+    /// where the segments' top-level tree item goes, right after the
+    /// dissected PDU (tshark fails to move it behind the TCP item when the
+    /// tree is not shown), before a PDU starting later in the segment.
+    fn report(&self, cx: &mut Cx<'_>, report: &SegmentReport, item: Option<usize>) {
         let f = &self.f;
         let frame = cx.frame.number;
         if !report.segments.is_empty() {
-            if item {
-                cx.t.add_tree_item("tcp.segments");
+            if let Some(at) = item {
+                cx.t.insert_tree_item(at, "tcp.segments");
             }
             cx.t.push(f.segments, Value::None);
             for &s in &report.segments {

@@ -31,6 +31,8 @@ fields! {
         record_opaque_type: "tls.record.opaque_type", "Opaque Type", U8, Dec;
         record_version: "tls.record.version", "Version", U16, Hex;
         record_length: "tls.record.length", "Length", U16, Dec;
+        record_is_escape: "tls.record.is_escape", "Is Escape", Bool, None;
+        record_padding_length: "tls.record.padding_length", "Padding Length", U8, Dec;
         app_data: "tls.app_data", "Encrypted Application Data", Bytes, None;
         change_cipher_spec: "tls.change_cipher_spec", "Change Cipher Spec Message", None, None;
         alert_message: "tls.alert_message", "Alert Message", None, None;
@@ -296,6 +298,11 @@ impl Dissector for Tls {
             ctx,
             direction,
         };
+        // dissect_ssl adds its tree item before looking at any record, so a
+        // call that only asks TCP for more (the first segment of a record
+        // spanning segments, or the start of a record after a reassembled
+        // one) or finds continuation data still shows `tls`.
+        run.begin(data, &mut false);
         run.records(data, reported, can_desegment)
     }
 }
@@ -310,13 +317,15 @@ struct Run<'a, 'c> {
 
 impl Run<'_, '_> {
     fn records(&mut self, data: &[u8], reported: usize, can_desegment: bool) -> Outcome {
-        let mut started = false;
         let mut off = 0usize;
         while off < reported {
             let avail = reported - off;
             let v = self.sess.version;
             let known = matches!(v, SSLV3 | TLS10 | TLS11 | TLS12 | GMTLS);
-            if avail < 5 {
+            // Once the session is SSLv2, every record is read as one, with
+            // its own 2- or 3-byte header check.
+            let sslv2 = v == 0x0002;
+            if avail < 5 && !sslv2 {
                 if can_desegment {
                     return Outcome::NeedMore {
                         offset: off,
@@ -328,13 +337,15 @@ impl Run<'_, '_> {
             let rest = data.get(off..).unwrap_or(&[]);
             let first = rest.first().copied();
             let third = rest.get(2).copied();
-            let v2 = if known {
+            let v2 = if sslv2 {
+                true
+            } else if known {
                 first == Some(0x80) && third == Some(1)
             } else {
                 first.is_some_and(|b| b >= 0x80) && matches!(third, Some(0 | 1 | 2 | 4))
             };
             if v2 {
-                match self.sslv2_record(data, off, avail, can_desegment, &mut started) {
+                match self.sslv2_record(data, off, avail, can_desegment) {
                     Step::Next(n) => {
                         off = n;
                         continue;
@@ -350,7 +361,7 @@ impl Run<'_, '_> {
                 }
                 break;
             }
-            match self.record(data, off, avail, can_desegment, &mut started) {
+            match self.record(data, off, avail, can_desegment) {
                 Step::Next(n) => off = n,
                 Step::NeedMore(more) => {
                     return Outcome::NeedMore { offset: off, more };
@@ -362,20 +373,19 @@ impl Run<'_, '_> {
     }
 
     /// dissect_ssl2_record: the record header and a ClientHello's lengths.
-    fn sslv2_record(
-        &mut self,
-        data: &[u8],
-        off: usize,
-        avail: usize,
-        can_desegment: bool,
-        started: &mut bool,
-    ) -> Step {
+    fn sslv2_record(&mut self, data: &[u8], off: usize, avail: usize, can_desegment: bool) -> Step {
         let f = self.f.tls;
         let rest = data.get(off..).unwrap_or(&[]);
         let Some(&b0) = rest.first() else {
             return Step::Stop;
         };
         let hl = if b0 & 0x80 != 0 { 2 } else { 3 };
+        if avail < hl {
+            if can_desegment {
+                return Step::NeedMore(None);
+            }
+            return Step::Stop;
+        }
         let Some(&b1) = rest.get(1) else {
             return Step::Stop;
         };
@@ -390,7 +400,6 @@ impl Run<'_, '_> {
             }
             return Step::Stop;
         }
-        self.begin(data, started);
         self.cx.t.push(f.record, dorsal_engine::table::Value::None);
         let Some(&msg) = rest.get(hl) else {
             return Step::Stop;
@@ -398,18 +407,31 @@ impl Run<'_, '_> {
         if self.sess.version == 0 && (2..=8).contains(&msg) {
             self.sess.version = 0x0002;
         }
+        // A message type outside the handshake, or a hello whose version is
+        // no SSL/TLS version, is taken for encrypted data: only the
+        // generated record version is shown (ssl_looks_like_valid_v2_handshake).
+        let Ok(valid) = valid_v2_handshake(rest.get(hl..).unwrap_or(&[]), len) else {
+            return Step::Stop;
+        };
         self.cx.t.push_u(f.record_version, 0x0002u16);
-        if msg > 8 {
+        if msg > 8 || !valid {
             return Step::Next(off + hl + len);
         }
         self.cx.t.push_u(f.record_length, len as u64);
+        if hl == 3 {
+            let Some(&pad) = rest.get(2) else {
+                return Step::Stop;
+            };
+            self.cx.t.push_bool(f.record_is_escape, b0 & 0x40 != 0);
+            self.cx.t.push_u(f.record_padding_length, pad);
+        }
         self.cx.t.push_u(f.handshake_type, msg);
         if msg == 1 {
             let b = rest.get(hl + 1..).unwrap_or(&[]);
             let Some(v) = be16(b, 0) else {
                 return Step::Stop;
             };
-            if matches!(v, 0x0002 | SSLV3 | TLS10 | TLS11 | TLS12 | TLS13 | GMTLS) {
+            if named_ssl_version(v) {
                 self.sess.client_dir = Some(self.direction);
                 self.cx.t.push_u(f.version, v);
                 for (i, field) in [f.cipher_spec_len, f.session_id_length, f.challenge_length]
@@ -426,7 +448,8 @@ impl Run<'_, '_> {
         Step::Next(off + hl + len)
     }
 
-    /// Adds the `tls` protocol item once per call, before the first record.
+    /// Adds the `tls` protocol item once per call (QUIC calls it once per
+    /// datagram, before its first CRYPTO data).
     fn begin(&mut self, data: &[u8], started: &mut bool) {
         if !*started {
             *started = true;
@@ -435,14 +458,7 @@ impl Run<'_, '_> {
         }
     }
 
-    fn record(
-        &mut self,
-        data: &[u8],
-        off: usize,
-        avail: usize,
-        can_desegment: bool,
-        started: &mut bool,
-    ) -> Step {
+    fn record(&mut self, data: &[u8], off: usize, avail: usize, can_desegment: bool) -> Step {
         let f = self.f.tls;
         let v = self.sess.version;
         let rest = data.get(off..).unwrap_or(&[]);
@@ -451,12 +467,10 @@ impl Run<'_, '_> {
         };
         if matches!(v, TLS10 | TLS11 | TLS12 | GMTLS) && !valid_content_type(ct) {
             // "Ignored Unknown Record": the rest of the data.
-            self.begin(data, started);
             return Step::Stop;
         }
         let (Some(version), Some(len)) = (be16(rest, 1), be16(rest, 3)) else {
             // Header cut by the snaplen: the read throws.
-            self.begin(data, started);
             return Step::Stop;
         };
         let len = usize::from(len);
@@ -467,10 +481,8 @@ impl Run<'_, '_> {
             if can_desegment {
                 return Step::NeedMore(Some(len + 5 - avail));
             }
-            self.begin(data, started);
             return Step::Stop;
         }
-        self.begin(data, started);
         self.cx.t.push(f.record, dorsal_engine::table::Value::None);
         if self.sess.version == TLS13 && ct == CT_APP_DATA {
             self.cx.t.push_u(f.record_opaque_type, ct);
@@ -736,6 +748,36 @@ enum Step {
     Stop,
 }
 
+/// Whether Wireshark names `v` as a protocol version (`ssl_versions`):
+/// SSL 2.0 to TLS 1.3, the TLS 1.3 drafts, DTLS, and the GREASE values.
+fn named_ssl_version(v: u16) -> bool {
+    matches!(
+        v,
+        0x0002 | SSLV3 | TLS10 | GMTLS | TLS11 | TLS12 | TLS13 | 0x7f0e
+            ..=0x7f1c | 0xfb17 | 0xfb1a | 0x0100 | 0xfeff | 0xfefd
+    ) || (v & 0x0f0f == 0x0a0a && v >> 12 == (v >> 4) & 0xf)
+}
+
+/// ssl_looks_like_valid_v2_handshake over the record body `body` (from
+/// the message type on; it may run past the record) of `len` bytes: the
+/// three messages sent in the clear, checked a little further. Reading
+/// past the captured bytes is Wireshark's exception.
+fn valid_v2_handshake(body: &[u8], len: usize) -> Res<bool> {
+    match body.first() {
+        Some(1) => Ok(named_ssl_version(be16(body, 1).ok_or(Trunc)?)),
+        Some(4) => Ok(named_ssl_version(be16(body, 3).ok_or(Trunc)?)),
+        Some(2) => {
+            let mut sum = 0usize;
+            for o in [4, 6, 8] {
+                sum = sum.saturating_add(usize::from(be16(body, o).ok_or(Trunc)?));
+            }
+            Ok(sum <= len)
+        }
+        Some(_) => Ok(false),
+        None => Err(Trunc),
+    }
+}
+
 fn looks_like_sslv3(d: &[u8]) -> bool {
     d.first().is_some_and(|&b| valid_content_type(b))
         && be16(d, 1).is_some_and(|v| matches!(v, SSLV3 | TLS10 | TLS11 | TLS12 | GMTLS))
@@ -910,6 +952,60 @@ mod tests {
             }
         );
         assert_eq!(e.strings(e.f.tls.server_name), vec!["example.com"]);
+    }
+
+    #[test]
+    fn a_call_that_only_asks_for_more_still_shows_tls() {
+        let mut e = env();
+        let ch = client_hello();
+        let half = ch.len() / 2;
+        assert!(matches!(
+            e.run(1, 0, &ch[..half], half),
+            Outcome::NeedMore { .. }
+        ));
+        assert_eq!(e.t.layers(), ["tls"]);
+        assert!(e.t.has(e.f.tls.tls));
+        assert!(!e.t.has(e.f.tls.record));
+    }
+
+    #[test]
+    fn sslv2_header_over_encrypted_bytes_is_encrypted_data() {
+        let mut e = env();
+        // A 2-byte header of 5 bytes whose "ClientHello" has no SSL version:
+        // only the generated record version is shown.
+        let enc = [0x80, 5, 1, 0x59, 0x06, 0xaa, 0xbb];
+        assert_eq!(e.run(1, 0, &enc, enc.len()), Outcome::Done(enc.len()));
+        assert!(e.t.has(e.f.tls.record));
+        assert_eq!(e.uints(e.f.tls.record_version), vec![2]);
+        assert!(e.uints(e.f.tls.record_length).is_empty());
+        assert!(e.uints(e.f.tls.handshake_type).is_empty());
+        // A real SSLv2 ClientHello keeps its fields.
+        let mut ch = vec![0x80, 28, 1, 0, 2, 0, 3, 0, 0, 0, 16, 1, 0, 0x80];
+        ch.extend([0x33; 16]);
+        assert_eq!(e.run(2, 0, &ch, ch.len()), Outcome::Done(ch.len()));
+        assert_eq!(e.uints(e.f.tls.record_length), vec![28]);
+        assert_eq!(e.uints(e.f.tls.handshake_type), vec![1]);
+        assert_eq!(e.uints(e.f.tls.cipher_spec_len), vec![3]);
+    }
+
+    #[test]
+    fn sslv2_session_reads_three_byte_headers() {
+        let mut e = env();
+        // A ServerHello (version 0x0002) makes the session SSLv2.
+        let mut sh = vec![0x80, 34, 4, 0, 1, 0, 2, 0, 4, 0, 3, 0, 16];
+        sh.extend([0x44; 4]);
+        sh.extend([1, 0, 0x80]);
+        sh.extend([0x55; 16]);
+        assert_eq!(e.run(1, 1, &sh, sh.len()), Outcome::Done(sh.len()));
+        // An escape header with 2 bytes of padding around a ClientMasterKey.
+        let mut cmk = vec![0x40, 20, 2, 2, 1, 0, 0x80, 0, 0, 0, 8, 0, 0];
+        cmk.extend([0x66; 8]);
+        cmk.extend([0, 0]);
+        assert_eq!(e.run(2, 0, &cmk, cmk.len()), Outcome::Done(cmk.len()));
+        assert_eq!(e.uints(e.f.tls.record_length), vec![20]);
+        assert_eq!(e.uints(e.f.tls.record_padding_length), vec![2]);
+        assert!(e.t.has(e.f.tls.record_is_escape));
+        assert_eq!(e.uints(e.f.tls.handshake_type), vec![2]);
     }
 
     #[test]

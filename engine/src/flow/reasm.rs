@@ -238,6 +238,10 @@ pub struct SegmentReport {
     pub reassembled_len: usize,
     /// The segment repeats the start of a known PDU.
     pub retransmitted: bool,
+    /// Calls of the application made up to the one that completed the PDU:
+    /// tshark adds the segments' tree item right after that call's items,
+    /// before a PDU that starts later in the segment.
+    pub segments_after_call: usize,
 }
 
 /// Reassembly state of one direction of a TCP connection.
@@ -304,6 +308,7 @@ impl Direction {
         }
         let mut offset = 0usize;
         let mut seq = seq0;
+        let mut calls = 0usize;
         for _ in 0..MAX_ROUNDS {
             let mut another = 0u32;
             let mut must: Option<(usize, Option<usize>)> = None;
@@ -340,6 +345,7 @@ impl Direction {
                     };
                     let out = if app_allowed {
                         report.called = true;
+                        calls = calls.saturating_add(1);
                         call(msp.bytes(), info)
                     } else {
                         Outcome::Done(0)
@@ -356,6 +362,7 @@ impl Direction {
                                 key
                             } else {
                                 report.segments = msp.frames();
+                                report.segments_after_call = calls;
                                 let tail = msp.split(off, frame);
                                 report.reassembled_len = msp.bytes().len();
                                 msp.free();
@@ -394,6 +401,7 @@ impl Direction {
                         }
                         _ => {
                             report.segments = msp.frames();
+                            report.segments_after_call = calls;
                             report.reassembled_len = msp.bytes().len();
                             msp.free();
                         }
@@ -402,6 +410,7 @@ impl Direction {
             } else if app_allowed {
                 let rest = payload.get(offset..).unwrap_or_default();
                 report.called = true;
+                calls = calls.saturating_add(1);
                 let out = call(
                     rest,
                     Delivered {
@@ -533,6 +542,19 @@ mod tests {
             got,
             vec![(1, b"a".to_vec()), (2, b"bcd".to_vec()), (2, b"".to_vec())]
         );
+    }
+
+    #[test]
+    fn segments_are_reported_after_the_completing_call() {
+        let budget = Budget::new(1 << 20);
+        let mut d = Direction::default();
+        let mut call = |b: &[u8], _: Delivered| lp(b, &mut Vec::new());
+        let r = d.segment(&budget, 1, 1, &[4, b'a'], true, &mut call);
+        assert!(r.segments.is_empty());
+        // Ends the first PDU (call 1) and starts another (call 2).
+        let r = d.segment(&budget, 2, 3, &[b'b', b'c', b'd', 9, b'x'], true, &mut call);
+        assert_eq!(r.segments, vec![1, 2]);
+        assert_eq!(r.segments_after_call, 1);
     }
 
     #[test]
