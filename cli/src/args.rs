@@ -27,6 +27,10 @@ pub struct Args {
     pub fields: Vec<String>,
     pub fields_opts: FieldsOptions,
     pub count: Option<u64>,
+    /// `-j N`: worker threads (dorsal's own; tshark's `-j` takes a
+    /// protocol filter for JSON, which dorsal does not have). `None`: one
+    /// per core.
+    pub jobs: Option<usize>,
     pub line_buffered: bool,
     pub quiet: bool,
     pub stats: Vec<String>,
@@ -57,9 +61,9 @@ impl ArgError {
 }
 
 /// Short options that take a value.
-const WITH_VALUE: &str = "rYRTeEczoNdtsfiaCFGHXwWbBy";
+const WITH_VALUE: &str = "rYRTeEczoNdtsfiaCFGHXwWbByj";
 /// Short options that are flags.
-const FLAGS: &str = "2lnqhvVPxSDLpIQuUgjJ";
+const FLAGS: &str = "2lnqhvVPxSDLpIQuUgJ";
 
 pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
     let mut a = Args {
@@ -71,6 +75,7 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
         fields: Vec::new(),
         fields_opts: FieldsOptions::default(),
         count: None,
+        jobs: None,
         line_buffered: false,
         quiet: false,
         stats: Vec::new(),
@@ -197,6 +202,14 @@ fn apply(a: &mut Args, c: char, v: String) -> Result<(), ArgError> {
                 return Err(ArgError::new("The specified packet count is zero"));
             }
             a.count = Some(n);
+        }
+        'j' => {
+            let n: usize = v.parse().ok().filter(|&n| n > 0).ok_or_else(|| {
+                ArgError::new(format!(
+                    "-j takes a number of threads (1 or more), not \"{v}\"; tshark's -j protocol filter is not supported."
+                ))
+            })?;
+            a.jobs = Some(n);
         }
         'z' => a.stats.push(v),
         'o' | 'N' | 'd' | 't' => {

@@ -16,7 +16,7 @@ use dorsal_engine::dfilter::{Filter, FilterError};
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink};
-use dorsal_engine::run::{run_with_taps, Demand, RunError, RunOptions};
+use dorsal_engine::run::{run_with_taps, Demand, Parallel, RunError, RunOptions};
 use dorsal_engine::taps::credentials_csv::CredentialsCsv;
 use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink, TapError, Taps};
 
@@ -117,7 +117,6 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     }
     let passes = std::cell::Cell::new(0u32);
     let build = |demand: &Demand<'_>| -> Dissectors {
-        let apps = needs_applications(demand);
         passes.set(passes.get() + 1);
         let last = !a.two_pass || passes.get() >= 2;
         let eo: Option<SharedSink> = match writers.as_slice() {
@@ -126,20 +125,15 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             [one] => Some(one.clone() as SharedSink),
             _ => Some(Rc::new(RefCell::new(Fanout(writers.clone()))) as SharedSink),
         };
-        let f = &dissector_fields;
-        let mut ds = Dissectors::new();
-        dorsal_link::register_dissectors(&f.link, &mut ds);
-        if !apps {
-            return ds;
-        }
-        dorsal_dns::register_dissectors(&f.dns, &mut ds);
-        // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
-        dorsal_ftp::register_dissectors(&f.ftp, &mut ds, eo.clone());
-        dorsal_http2::register_dissectors(&f.http2, &mut ds);
-        dorsal_smb2::register_dissectors(&f.smb2, &mut ds, eo.clone());
-        dorsal_tls::register_dissectors(&f.tls, &mut ds);
-        dorsal_http::register_dissectors(&f.http, &mut ds, eo);
-        ds
+        dissectors(&dissector_fields, demand, eo)
+    };
+    let build_worker = |demand: &Demand<'_>| dissectors(&dissector_fields, demand, None);
+    let jobs = a.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let parallel = Parallel {
+        jobs,
+        build: &build_worker,
     };
 
     let stdout = io::stdout();
@@ -168,7 +162,14 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             return Err(1);
         }
     };
-    let result = run_with_taps(&opts, &reg, &build, sink.as_mut(), &mut taps);
+    let result = run_with_taps(
+        &opts,
+        &reg,
+        &build,
+        Some(parallel),
+        sink.as_mut(),
+        &mut taps,
+    );
     drop(sink);
     let result = match result {
         Err(RunError::Output(e)) => Err(RunError::Output(e)),
@@ -195,6 +196,24 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             Err(2)
         }
     }
+}
+
+/// The dissectors of one pass: the application ones only when the run
+/// reads what they produce, with `eo` receiving exported objects.
+fn dissectors(f: &AllFields, demand: &Demand<'_>, eo: Option<SharedSink>) -> Dissectors {
+    let mut ds = Dissectors::new();
+    dorsal_link::register_dissectors(&f.link, &mut ds);
+    if !needs_applications(demand) {
+        return ds;
+    }
+    dorsal_dns::register_dissectors(&f.dns, &mut ds);
+    // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
+    dorsal_ftp::register_dissectors(&f.ftp, &mut ds, eo.clone());
+    dorsal_http2::register_dissectors(&f.http2, &mut ds);
+    dorsal_smb2::register_dissectors(&f.smb2, &mut ds, eo.clone());
+    dorsal_tls::register_dissectors(&f.tls, &mut ds);
+    dorsal_http::register_dissectors(&f.http, &mut ds, eo);
+    ds
 }
 
 /// Discards frames (`-q`).

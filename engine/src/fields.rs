@@ -186,6 +186,8 @@ pub struct Registry {
     groups: Vec<u64>,
     /// The group declarations made now belong to (see [`Registry::set_group`]).
     group: u64,
+    /// Fields numbered in order of first appearance across flows.
+    indices: Vec<FieldId>,
 }
 
 impl Registry {
@@ -213,6 +215,19 @@ impl Registry {
     /// (0..64), so a caller can tell which dissectors a set of fields needs.
     pub fn set_group(&mut self, n: u32) {
         self.group = 1u64.checked_shl(n).unwrap_or(0);
+    }
+
+    /// Declares a field as an index numbered in order of first appearance
+    /// across flows (`tcp.stream`); its dissector calls
+    /// [`crate::table::FieldTable::note_new_index`] for each new value.
+    pub fn mark_index(&mut self, id: FieldId) {
+        if !self.indices.contains(&id) {
+            self.indices.push(id);
+        }
+    }
+
+    pub fn is_index(&self, id: FieldId) -> bool {
+        self.indices.contains(&id)
     }
 
     /// The groups that declared this field, one bit each.

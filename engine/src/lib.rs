@@ -11,7 +11,9 @@ pub mod fields;
 pub mod flow;
 pub mod format;
 pub mod output;
+mod pipeline;
 pub mod run;
+mod shard;
 pub mod table;
 pub mod taps;
 

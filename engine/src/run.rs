@@ -8,6 +8,7 @@ use crate::dfilter::Filter;
 use crate::dissect::{Cx, Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
 use crate::output::Sink;
+use crate::pipeline::{self, BuildWorker};
 use crate::table::{FieldTable, Timestamp};
 use crate::taps::Taps;
 
@@ -101,7 +102,15 @@ pub fn run(
     build: Build<'_>,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
-    run_with_taps(opts, reg, build, sink, &mut Taps::new())
+    run_with_taps(opts, reg, build, None, sink, &mut Taps::new())
+}
+
+/// `-j`: how many workers, and how each builds its dissectors (without
+/// the export sinks, which runs on several threads never have).
+#[derive(Clone, Copy)]
+pub struct Parallel<'a> {
+    pub jobs: usize,
+    pub build: BuildWorker<'a>,
 }
 
 /// [`run`], also feeding `taps` every frame the loop processes. As in
@@ -111,6 +120,7 @@ pub fn run_with_taps(
     opts: &RunOptions,
     reg: &Registry,
     build: Build<'_>,
+    parallel: Option<Parallel<'_>>,
     sink: &mut dyn Sink,
     taps: &mut Taps,
 ) -> Result<(), RunError> {
@@ -147,12 +157,24 @@ pub fn run_with_taps(
         wanted: &wanted,
         every: opts.full_dissection || taps.read_the_tree(),
     };
+    sink.begin().map_err(RunError::Output)?;
+    if let Some(p) = parallel.filter(|p| p.jobs > 1 && pipeline::eligible(opts, reg, !taps.is_empty())) {
+        let setup = pipeline::Setup {
+            reg,
+            demand: &demand,
+            build: p.build,
+            wanted: &wanted,
+            frame_only,
+        };
+        let result = pipeline::run(opts, &setup, p.jobs, sink);
+        let end = sink.end().map_err(RunError::Output);
+        return result.and(end);
+    }
     let ds = build(&demand);
     let mut table = FieldTable::new();
     table.set_wanted(wanted.clone());
     table.set_frame_only(frame_only);
 
-    sink.begin().map_err(RunError::Output)?;
     let result = if opts.two_pass {
         two_pass(opts, reg, ds, &|| build(&demand), &mut table, sink, taps)
     } else {
@@ -172,14 +194,14 @@ pub fn run_with_taps(
 
 /// Clock state that turns record times into the frame's relative times.
 #[derive(Default)]
-struct Clock {
+pub(crate) struct Clock {
     first: Option<Timestamp>,
     prev: Option<Timestamp>,
     prev_displayed: Option<Timestamp>,
 }
 
 impl Clock {
-    fn frame(&mut self, number: u32, rec: &crate::capture::Record<'_>) -> Frame {
+    pub(crate) fn frame(&mut self, number: u32, rec: &crate::capture::Record<'_>) -> Frame {
         let first = *self.first.get_or_insert(rec.ts);
         let prev = self.prev.replace(rec.ts).unwrap_or(rec.ts);
         Frame {
@@ -201,16 +223,16 @@ impl Clock {
 }
 
 /// One pass over the capture; `shown` says which frames reach the sink.
-struct Pass<'a> {
-    reg: &'a Registry,
-    ds: Dissectors,
-    table: &'a mut FieldTable,
-    notes: &'a mut Notes,
-    clock: Clock,
+pub(crate) struct Pass<'a> {
+    pub(crate) reg: &'a Registry,
+    pub(crate) ds: Dissectors,
+    pub(crate) table: &'a mut FieldTable,
+    pub(crate) notes: &'a mut Notes,
+    pub(crate) clock: Clock,
 }
 
 impl Pass<'_> {
-    fn dissect(&mut self, frame: &Frame, data: &[u8]) {
+    pub(crate) fn dissect(&mut self, frame: &Frame, data: &[u8]) {
         self.table.clear();
         let mut cx = Cx::new(frame, self.table, self.reg, &mut self.ds, self.notes);
         cx.call_by_name("frame", data);

@@ -95,6 +95,8 @@ pub struct FieldTable {
     /// Nothing beyond the frame dissector's own fields is wanted and no
     /// dissection side effect (taps, exported objects) is needed.
     frame_only: bool,
+    /// Index fields (`tcp.stream`) that got a new value in this frame.
+    new_indices: Vec<FieldId>,
 }
 
 /// Cap on the layers and top-level tree items of one frame.
@@ -139,7 +141,39 @@ impl FieldTable {
         self.layers.clear();
         self.tree.clear();
         self.credentials.clear();
+        self.new_indices.clear();
         self.nested = false;
+    }
+
+    /// Records that this frame started a new value of an index field
+    /// numbered in order of first appearance (`tcp.stream`): under `-j`
+    /// each worker numbers its own flows and these notes let the merge
+    /// renumber them as one thread would have.
+    pub fn note_new_index(&mut self, field: FieldId) {
+        if self.new_indices.len() < LAYERS_CAP {
+            self.new_indices.push(field);
+        }
+    }
+
+    pub fn new_indices(&self) -> &[FieldId] {
+        &self.new_indices
+    }
+
+    /// The bytes the entries' spans point into.
+    pub fn arena(&self) -> &[u8] {
+        &self.arena
+    }
+
+    /// Replaces the entries and their bytes with another table's (the
+    /// merge under `-j` rebuilds each worker's frames this way).
+    pub fn load(&mut self, entries: &[Entry], arena: &[u8]) {
+        self.clear();
+        self.entries.extend_from_slice(entries);
+        self.arena.extend_from_slice(arena);
+    }
+
+    pub fn entries_mut(&mut self) -> &mut [Entry] {
+        &mut self.entries
     }
 
     #[inline]

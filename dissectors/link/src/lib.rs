@@ -50,7 +50,7 @@ pub struct Fields {
 
 /// Declares the fields of every dissector of this crate.
 pub fn register_fields(reg: &mut Registry) -> Fields {
-    Fields {
+    let f = Fields {
         frame: frame::FrameFields::register(reg),
         eth: eth::EthFields::register(reg),
         ip: ip::IpFields::register(reg),
@@ -59,7 +59,10 @@ pub fn register_fields(reg: &mut Registry) -> Fields {
         udp: udp::UdpFields::register(reg),
         tunnel: tunnel::TunnelFields::register(reg),
         links: links::LinkFields::register(reg),
-    }
+    };
+    reg.mark_index(f.tcp.stream);
+    reg.mark_index(f.udp.stream);
+    f
 }
 
 /// Creates this crate's dissectors and attaches them to their tables.

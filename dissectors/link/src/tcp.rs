@@ -307,7 +307,10 @@ impl Dissector for Tcp {
         let is_new = reused != Some(false);
         let conv = match convs.get_mut(&key) {
             Some(c) if !is_new => c,
-            _ => convs.start(key, new_conv),
+            _ => {
+                cx.t.note_new_index(f.stream);
+                convs.start(key, new_conv)
+            }
         };
         if syn_only && !is_new && flows_base_set(conv, fi) {
             if let Some(s) = conv.seq.get_mut(fi) {

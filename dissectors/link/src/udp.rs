@@ -91,11 +91,14 @@ impl Dissector for Udp {
             let mut convs = self.convs.borrow_mut();
             let conv = match convs.get_mut(&key) {
                 Some(c) => c,
-                None => convs.start(key, |index| Conv {
-                    index,
-                    first: ts,
-                    last: ts,
-                }),
+                None => {
+                    cx.t.note_new_index(f.stream);
+                    convs.start(key, |index| Conv {
+                        index,
+                        first: ts,
+                        last: ts,
+                    })
+                }
             };
             let out = (
                 conv.index,
