@@ -132,6 +132,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         dorsal_ftp::register_dissectors(&dissector_fields.ftp, &mut ds, eo.clone());
         dorsal_http2::register_dissectors(&dissector_fields.http2, &mut ds);
         dorsal_smb2::register_dissectors(&dissector_fields.smb2, &mut ds, eo.clone());
+        dorsal_mail::register_dissectors(&dissector_fields.mail, &mut ds);
         dorsal_tls::register_dissectors(&dissector_fields.tls, &mut ds);
         dorsal_http::register_dissectors(&dissector_fields.http, &mut ds, eo);
         ds
@@ -255,6 +256,7 @@ struct AllFields {
     ftp: dorsal_ftp::FtpFields,
     http2: dorsal_http2::Http2Fields,
     smb2: dorsal_smb2::Smb2Fields,
+    mail: dorsal_mail::MailFields,
 }
 
 /// Every field of every dissector, and the ids the dissectors are built with.
@@ -268,6 +270,7 @@ fn registry() -> (Registry, AllFields) {
         ftp: dorsal_ftp::register_fields(&mut reg),
         http2: dorsal_http2::register_fields(&mut reg),
         smb2: dorsal_smb2::register_fields(&mut reg),
+        mail: dorsal_mail::register_fields(&mut reg),
     };
     (reg, fields)
 }

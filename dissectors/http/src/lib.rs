@@ -1379,7 +1379,20 @@ impl Http {
                         cred_s.to_vec()
                     };
                     let end = dec.iter().position(|&c| c == 0).unwrap_or(dec.len());
-                    cx.t.push_str(f.authbasic, dec.get(..end).unwrap_or_default());
+                    let dec = dec.get(..end).unwrap_or_default();
+                    cx.t.push_str(f.authbasic, dec);
+                    // basic_auth_credentials: g_strsplit at ':' needs a
+                    // second token; the user is the text before the colon.
+                    if let Some(colon) = dec.iter().position(|&c| c == b':') {
+                        credential(cx, "HTTP basic auth", dec.get(..colon).unwrap_or_default());
+                    }
+                } else if !(v.starts_with(b"CitrixAGBasic ")
+                    || v.starts_with(b"Kerberos ")
+                    || v.starts_with(b"Digest"))
+                {
+                    // Any other scheme: packet-http.c queues a credential
+                    // whose user is TAP_CREDENTIALS_PLACEHOLDER.
+                    credential(cx, "HTTP header auth", b"n.a.");
                 }
             }
             b"content-type" => {
@@ -1432,4 +1445,14 @@ fn data_in_http(cx: &mut Cx<'_>, bytes: &[u8]) {
     let outer = cx.t.nest(true);
     cx.call_by_name("data", bytes);
     cx.t.nest(outer);
+}
+
+/// Queues one row of `-z credentials` for this frame.
+fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8]) {
+    cx.t.add_credential(dorsal_engine::taps::credentials::Credential {
+        frame: cx.frame.number,
+        proto,
+        username: user.to_vec(),
+        info: None,
+    });
 }
