@@ -52,7 +52,7 @@ impl Dissector for Pop {
         let request = is_request(cx, &[TCP_PORT_POP]);
         let (linelen, next) = line(data);
         let first = data.get(..linelen).unwrap_or_default();
-        let continuation = !request && !(first.starts_with(b"+OK") || first.starts_with(b"-ERR"));
+        let continuation = !(request || first.starts_with(b"+OK") || first.starts_with(b"-ERR"));
 
         cx.t.add_layer("pop");
         cx.t.push_proto(f.pop, data);
