@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 
 use crate::line::{ascii, line_end, token};
-use crate::{credential, is_request, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORT_IMAP};
+use crate::{
+    credential, is_request, push_ascii, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORT_IMAP,
+};
 
 #[derive(Default)]
 struct Conv {
@@ -71,7 +73,7 @@ impl Dissector for Imap {
             let whole = rest.get(..next).unwrap_or_default();
             let line = rest.get(..linelen).unwrap_or_default();
             offset = offset.saturating_add(next.max(1));
-            cx.t.push_str(f.imap_line, &ascii(whole));
+            push_ascii(cx, f.imap_line, whole);
             if line.first() == Some(&b'*') {
                 continue;
             }
@@ -81,7 +83,7 @@ impl Dissector for Imap {
                 } else {
                     f.imap_response
                 };
-                cx.t.push_str(id, &ascii(line));
+                push_ascii(cx, id, line);
             }
             let (tag, after_tag) = token(line);
             let rest = if tag.is_empty() {
@@ -92,8 +94,8 @@ impl Dissector for Imap {
                 } else {
                     f.imap_response_tag
                 };
-                cx.t.push_str(id, &ascii(tag));
-                cx.t.push_str(f.imap_tag, &ascii(tag));
+                push_ascii(cx, id, tag);
+                push_ascii(cx, f.imap_tag, tag);
                 after_tag
             };
             let (tok, after) = token(rest);
@@ -103,11 +105,11 @@ impl Dissector for Imap {
             let lower = tok.to_ascii_lowercase();
             // tvb_strncaseeql(.., "UID", tokenlen): a prefix of UID.
             let (command, args) = if request && b"uid".starts_with(&lower) {
-                cx.t.push_str(f.imap_request_uid, &ascii(tok));
+                push_ascii(cx, f.imap_request_uid, tok);
                 let (cmd, args) = token(after);
                 if !cmd.is_empty() {
-                    cx.t.push_str(f.imap_request_command, &ascii(cmd));
-                    cx.t.push_str(f.imap_command, &ascii(tok));
+                    push_ascii(cx, f.imap_request_command, cmd);
+                    push_ascii(cx, f.imap_command, tok);
                 }
                 (cmd.to_ascii_lowercase(), args)
             } else {
@@ -116,9 +118,9 @@ impl Dissector for Imap {
                 } else {
                     f.imap_response_status
                 };
-                cx.t.push_str(id, &ascii(tok));
+                push_ascii(cx, id, tok);
                 if request {
-                    cx.t.push_str(f.imap_command, &ascii(tok));
+                    push_ascii(cx, f.imap_command, tok);
                     (lower.clone(), after)
                 } else {
                     (Vec::new(), after)
@@ -145,7 +147,7 @@ impl Dissector for Imap {
                     conv.ssl_requested = true;
                 } else if is(b"login") {
                     let (user, after_user) = token(args);
-                    cx.t.push_str(f.imap_request_username, &ascii(user));
+                    push_ascii(cx, f.imap_request_username, user);
                     let (pass, _) = token(after_user);
                     // tvb_get_string_enc(offset + 1, tokenlen - 2): a
                     // token of one byte reads to the end, none throws.
@@ -154,7 +156,7 @@ impl Dissector for Imap {
                         let inner = pass
                             .get(1..pass.len().saturating_sub(1))
                             .unwrap_or_default();
-                        cx.t.push_str(f.imap_request_password, &ascii(inner));
+                        push_ascii(cx, f.imap_request_password, inner);
                         credential(cx, "IMAP", &ascii(user), None);
                     }
                 }
@@ -162,8 +164,8 @@ impl Dissector for Imap {
             if !request {
                 let (cmd, _) = token(args);
                 if !cmd.is_empty() {
-                    cx.t.push_str(f.imap_response_command, &ascii(cmd));
-                    cx.t.push_str(f.imap_command, &ascii(cmd));
+                    push_ascii(cx, f.imap_response_command, cmd);
+                    push_ascii(cx, f.imap_command, cmd);
                 }
                 if conv.ssl_requested {
                     // strncmp(tokenbuf, "ok", tokenlen) == 0

@@ -64,6 +64,13 @@ pub(crate) fn is_request(cx: &Cx<'_>, ours: &[u16]) -> bool {
     matched == d
 }
 
+/// Pushes `raw` as `ENC_ASCII` text when the field is wanted.
+pub(crate) fn push_ascii(cx: &mut Cx<'_>, id: dorsal_engine::fields::FieldId, raw: &[u8]) {
+    if cx.t.wants(id) {
+        cx.t.push_str(id, &line::ascii(raw));
+    }
+}
+
 /// Queues a `-z credentials` row.
 pub(crate) fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8], info: Option<String>) {
     cx.t.add_credential(Credential {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 
 use crate::line::{ascii, line, token};
-use crate::{credential, is_request, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORT_POP};
+use crate::{credential, is_request, push_ascii, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORT_POP};
 
 #[derive(Default)]
 struct Conv {
@@ -84,7 +84,7 @@ impl Dissector for Pop {
             } else {
                 f.pop_response_indicator
             };
-            cx.t.push_str(id, &ascii(tok));
+            push_ascii(cx, id, tok);
             let starts = |p: &[u8]| {
                 first
                     .get(..p.len())

@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 
 use crate::line::{ascii, line, line_end};
-use crate::{credential, is_request, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORTS_SMTP};
+use crate::{
+    credential, is_request, push_ascii, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORTS_SMTP,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum State {
@@ -63,6 +65,12 @@ struct Conv {
     last_auth_frame: u32,
     username_frame: u32,
     password_frame: u32,
+    /// `AUTH LOGIN <user>` on one line.
+    username_cmd_frame: u32,
+    /// `AUTH PLAIN <credentials>` on one line.
+    user_pass_cmd_frame: u32,
+    /// The client's line after `AUTH PLAIN` and a 334.
+    user_pass_frame: u32,
     username: Option<Vec<u8>>,
     tls: bool,
 }
@@ -150,6 +158,9 @@ impl Conv {
                         self.state = State::Cmds;
                         self.auth = if long { Auth::UsernameRsp } else { Auth::Start };
                         self.first_auth_frame = number;
+                        if long {
+                            self.username_cmd_frame = number;
+                        }
                     } else if starts_ci(line, b"AUTH PLAIN") {
                         self.state = State::Cmds;
                         self.auth = if long {
@@ -158,6 +169,9 @@ impl Conv {
                             Auth::PlainStartReq
                         };
                         self.first_auth_frame = number;
+                        if long {
+                            self.user_pass_cmd_frame = number;
+                        }
                     } else if starts_ci(line, b"AUTH NTLM") && linelen > 10 {
                         self.state = State::Cmds;
                         self.auth = Auth::NtlmReq;
@@ -172,6 +186,7 @@ impl Conv {
                     self.password_frame = number;
                 } else if self.auth == Auth::PlainReq {
                     self.auth = Auth::PlainRsp;
+                    self.user_pass_frame = number;
                 } else if self.auth == Auth::NtlmChallenge {
                     self.auth = Auth::NtlmRsp;
                 } else {
@@ -260,20 +275,29 @@ impl Dissector for Smtp {
                     if conv.username.is_none() {
                         conv.username = Some(ascii(l));
                     }
-                    cx.t.push_str(f.smtp_username, &ascii(l));
+                    push_ascii(cx, f.smtp_username, l);
                 } else if conv.password_frame == number {
-                    cx.t.push_str(f.smtp_password, &ascii(l));
+                    push_ascii(cx, f.smtp_password, l);
                     let user = conv.username.clone().unwrap_or_else(|| b"(null)".to_vec());
                     let info = format!("Username in packet {}", conv.username_frame);
                     credential(cx, "SMTP", &user, Some(info));
+                } else if conv.user_pass_frame == number {
+                    // decode_plain_auth with decoding off: the raw text.
+                    push_ascii(cx, f.smtp_username_password, l);
                 } else {
                     cx.t.push_str(
                         f.smtp_command_line,
                         &ascii(rest.get(..next).unwrap_or_default()),
                     );
-                    cx.t.push_str(f.smtp_req_command, &ascii(l.get(..4).unwrap_or(l)));
+                    push_ascii(cx, f.smtp_req_command, l.get(..4).unwrap_or(l));
                     if linelen > 5 {
-                        cx.t.push_str(f.smtp_req_parameter, &ascii(l.get(5..).unwrap_or_default()));
+                        push_ascii(cx, f.smtp_req_parameter, l.get(5..).unwrap_or_default());
+                        let after = l.get(11..).unwrap_or_default();
+                        if conv.username_cmd_frame == number && linelen >= 11 {
+                            push_ascii(cx, f.smtp_username, after);
+                        } else if conv.user_pass_cmd_frame == number {
+                            push_ascii(cx, f.smtp_username_password, after);
+                        }
                     }
                 }
             }
@@ -300,7 +324,7 @@ impl Dissector for Smtp {
                 );
                 cx.t.push_u(f.smtp_response_code, code);
                 if linelen > 4 {
-                    cx.t.push_str(f.smtp_rsp_parameter, &ascii(l.get(4..).unwrap_or_default()));
+                    push_ascii(cx, f.smtp_rsp_parameter, l.get(4..).unwrap_or_default());
                 }
             }
         }
