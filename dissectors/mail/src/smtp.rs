@@ -45,6 +45,14 @@ enum Auth {
     Failed,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Multiline {
+    None,
+    Start,
+    Continue,
+    End,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
 enum Pdu {
     #[default]
@@ -248,7 +256,9 @@ impl Dissector for Smtp {
             return Outcome::Rejected;
         }
         let request = is_request(cx, &TCP_PORTS_SMTP);
-        if request && tcp.can_desegment && line_end(data).is_none() {
+        // packet-smtp.c desegments a first line without its end in both
+        // directions.
+        if tcp.can_desegment && line_end(data).is_none() {
             return Outcome::NeedMore {
                 offset: 0,
                 more: None,
@@ -303,6 +313,9 @@ impl Dissector for Smtp {
             }
         } else {
             cx.t.push_bool(f.smtp_rsp, true);
+            // A multi-line reply (`250-...` lines) gets one response item
+            // and code; every line gets its parameter.
+            let mut multiline = Multiline::None;
             let mut off = 0usize;
             for _ in 0..MAX_LINES {
                 let Some(rest) = data.get(off..).filter(|r| !r.is_empty()) else {
@@ -317,13 +330,21 @@ impl Dissector for Smtp {
                     }
                     _ => continue,
                 };
+                if l.get(3) == Some(&b'-') {
+                    multiline = if multiline == Multiline::None {
+                        Multiline::Start
+                    } else {
+                        Multiline::Continue
+                    };
+                } else if matches!(multiline, Multiline::Start | Multiline::Continue) {
+                    multiline = Multiline::End;
+                }
                 conv.reply(code, number);
-                cx.t.push_str(
-                    f.smtp_response,
-                    &ascii(rest.get(..next).unwrap_or_default()),
-                );
-                cx.t.push_u(f.smtp_response_code, code);
-                if linelen > 4 {
+                if !matches!(multiline, Multiline::Continue | Multiline::End) {
+                    push_ascii(cx, f.smtp_response, rest.get(..next).unwrap_or_default());
+                    cx.t.push_u(f.smtp_response_code, code);
+                }
+                if linelen >= 4 {
                     push_ascii(cx, f.smtp_rsp_parameter, l.get(4..).unwrap_or_default());
                 }
             }
