@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 
-use crate::line::{ascii, line_end, token};
+use crate::line::{ascii, line_end, line_end_deseg, token};
 use crate::{
     credential, is_request, push_ascii, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORT_IMAP,
 };
@@ -49,7 +49,7 @@ impl Dissector for Imap {
             return Outcome::Rejected;
         }
         let request = is_request(cx, &[TCP_PORT_IMAP]);
-        if line_end(data).is_none() && tcp.can_desegment {
+        if line_end_deseg(data).is_none() && tcp.can_desegment {
             return Outcome::NeedMore {
                 offset: 0,
                 more: None,
@@ -63,7 +63,12 @@ impl Dissector for Imap {
             let Some(rest) = data.get(offset..).filter(|r| !r.is_empty()) else {
                 break;
             };
-            let (linelen, next) = match line_end(rest) {
+            let end = if tcp.can_desegment {
+                line_end_deseg(rest)
+            } else {
+                line_end(rest)
+            };
+            let (linelen, next) = match end {
                 Some(l) => l,
                 None if tcp.can_desegment => {
                     return Outcome::NeedMore { offset, more: None };

@@ -12,6 +12,17 @@ pub fn line_end(data: &[u8]) -> Option<(usize, usize)> {
     Some((i, next))
 }
 
+/// `tvb_find_line_end` with desegmentation: as [`line_end`], but a `\r`
+/// that is the last byte may be the first half of a `\r\n`, so the line
+/// is not known to be complete.
+pub fn line_end_deseg(data: &[u8]) -> Option<(usize, usize)> {
+    let (len, next) = line_end(data)?;
+    if data.get(len) == Some(&b'\r') && len.saturating_add(1) >= data.len() {
+        return None;
+    }
+    Some((len, next))
+}
+
 /// A line without desegmentation: the rest of the data when unterminated.
 pub fn line(data: &[u8]) -> (usize, usize) {
     line_end(data).unwrap_or((data.len(), data.len()))
@@ -76,6 +87,9 @@ mod tests {
         assert_eq!(line_end(b"USER a\r\nPASS"), Some((6, 8)));
         assert_eq!(line_end(b"no end"), None);
         assert_eq!(line(b"no end"), (6, 6));
+        assert_eq!(line_end_deseg(b"a\r"), None);
+        assert_eq!(line_end_deseg(b"a\r\n"), Some((1, 3)));
+        assert_eq!(line_end_deseg(b"a\rb"), Some((1, 2)));
         assert_eq!(token(b"USER  bob x"), (&b"USER"[..], &b"bob x"[..]));
         assert_eq!(token(b"QUIT"), (&b"QUIT"[..], &b""[..]));
         assert_eq!(ascii(b"a\xffb\0c"), "a\u{fffd}b".as_bytes());

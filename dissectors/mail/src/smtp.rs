@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 
-use crate::line::{ascii, line, line_end};
+use crate::line::{ascii, line, line_end_deseg};
 use crate::{
     credential, is_request, push_ascii, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORTS_SMTP,
 };
@@ -258,7 +258,7 @@ impl Dissector for Smtp {
         let request = is_request(cx, &TCP_PORTS_SMTP);
         // packet-smtp.c desegments a first line without its end in both
         // directions.
-        if tcp.can_desegment && line_end(data).is_none() {
+        if tcp.can_desegment && line_end_deseg(data).is_none() {
             return Outcome::NeedMore {
                 offset: 0,
                 more: None,
