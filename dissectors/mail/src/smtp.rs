@@ -270,6 +270,11 @@ impl Dissector for Smtp {
         if request {
             let pdu = conv.classify(data, number);
             cx.t.push_bool(f.smtp_req, true);
+            if pdu == Pdu::Message {
+                // A DATA fragment: its text lines are shown (the message
+                // itself goes to IMF at the end, which dorsal does not do).
+                cx.t.add_layer("data-text-lines");
+            }
             if pdu != Pdu::Cmd {
                 return Outcome::Done(data.len());
             }
