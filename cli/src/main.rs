@@ -211,6 +211,7 @@ fn dissectors(f: &AllFields, demand: &Demand<'_>, eo: Option<SharedSink>) -> Dis
     dorsal_ftp::register_dissectors(&f.ftp, &mut ds, eo.clone());
     dorsal_http2::register_dissectors(&f.http2, &mut ds);
     dorsal_smb2::register_dissectors(&f.smb2, &mut ds, eo.clone());
+    dorsal_mail::register_dissectors(&f.mail, &mut ds);
     dorsal_tls::register_dissectors(&f.tls, &mut ds);
     dorsal_http::register_dissectors(&f.http, &mut ds, eo);
     ds
@@ -279,6 +280,7 @@ struct AllFields {
     ftp: dorsal_ftp::FtpFields,
     http2: dorsal_http2::Http2Fields,
     smb2: dorsal_smb2::Smb2Fields,
+    mail: dorsal_mail::MailFields,
 }
 
 /// Every field of every dissector, and the ids the dissectors are built with.
@@ -292,6 +294,7 @@ fn registry() -> (Registry, AllFields) {
         ftp: dorsal_ftp::register_fields(group(&mut reg, Group::Ftp)),
         http2: dorsal_http2::register_fields(group(&mut reg, Group::Http2)),
         smb2: dorsal_smb2::register_fields(group(&mut reg, Group::Smb2)),
+        mail: dorsal_mail::register_fields(group(&mut reg, Group::Mail)),
     };
     (reg, fields)
 }
@@ -311,6 +314,7 @@ enum Group {
     Ftp,
     Http2,
     Smb2,
+    Mail,
 }
 
 /// Whether a run needs the application dissectors (all of them: whether

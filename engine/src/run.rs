@@ -158,7 +158,9 @@ pub fn run_with_taps(
         every: opts.full_dissection || taps.read_the_tree(),
     };
     sink.begin().map_err(RunError::Output)?;
-    if let Some(p) = parallel.filter(|p| p.jobs > 1 && pipeline::eligible(opts, reg, !taps.is_empty())) {
+    if let Some(p) =
+        parallel.filter(|p| p.jobs > 1 && pipeline::eligible(opts, reg, !taps.is_empty()))
+    {
         let setup = pipeline::Setup {
             reg,
             demand: &demand,

@@ -160,14 +160,17 @@ fn ip_pair(ip: &[u8]) -> u64 {
         (Some(4), Some((src, dst))) => {
             let hlen = usize::from(ip.first().map_or(0, |b| b & 0x0f)) * 4;
             let icmp_error = ip.get(9) == Some(&1)
-                && ip.get(hlen).is_some_and(|t| matches!(t, 3 | 4 | 5 | 11 | 12));
+                && ip
+                    .get(hlen)
+                    .is_some_and(|t| matches!(t, 3 | 4 | 5 | 11 | 12));
             match icmp_error.then(|| quoted(hlen + 8)).flatten() {
                 Some(h) if h != 0 => h,
                 _ => pair_hash(Some((src, dst))),
             }
         }
         (Some(6), Some((src, dst))) => {
-            let icmp_error = ip.get(6) == Some(&58) && ip.get(40).is_some_and(|t| (1..=4).contains(t));
+            let icmp_error =
+                ip.get(6) == Some(&58) && ip.get(40).is_some_and(|t| (1..=4).contains(t));
             match icmp_error.then(|| quoted(48)).flatten() {
                 Some(h) if h != 0 => h,
                 _ => pair_hash(Some((src, dst))),

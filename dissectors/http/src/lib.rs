@@ -1373,7 +1373,20 @@ impl Http {
                         cred_s.to_vec()
                     };
                     let end = dec.iter().position(|&c| c == 0).unwrap_or(dec.len());
-                    cx.t.push_str(f.authbasic, dec.get(..end).unwrap_or_default());
+                    let dec = dec.get(..end).unwrap_or_default();
+                    cx.t.push_str(f.authbasic, dec);
+                    // basic_auth_credentials: g_strsplit at ':' needs a
+                    // second token; the user is the text before the colon.
+                    if let Some(colon) = dec.iter().position(|&c| c == b':') {
+                        credential(cx, "HTTP basic auth", dec.get(..colon).unwrap_or_default());
+                    }
+                } else if !(v.starts_with(b"CitrixAGBasic ")
+                    || v.starts_with(b"Kerberos ")
+                    || v.starts_with(b"Digest"))
+                {
+                    // Any other scheme: packet-http.c queues a credential
+                    // whose user is TAP_CREDENTIALS_PLACEHOLDER.
+                    credential(cx, "HTTP header auth", b"n.a.");
                 }
             }
             b"content-type" => {
@@ -1438,4 +1451,14 @@ fn http_item(cx: &mut Cx<'_>, layered: &mut bool) {
     } else {
         cx.t.add_layer("http");
     }
+}
+
+/// Queues one row of `-z credentials` for this frame.
+fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8]) {
+    cx.t.add_credential(dorsal_engine::taps::credentials::Credential {
+        frame: cx.frame.number,
+        proto,
+        username: user.to_vec(),
+        info: None,
+    });
 }

@@ -6,22 +6,30 @@
 //!   with `Authorization: Basic` or `Proxy-Authorization: Basic`).
 //! - `time`: that frame's absolute time in seconds since the Unix epoch,
 //!   with nanoseconds (as `frame.time_epoch` prints it).
-//! - `protocol`: `FTP` or `HTTP`; NTLM rows name the carrier and the
-//!   hashcat format, e.g. `SMB2 NTLMv2` (see [`super::ntlm`]).
+//! - `protocol`: `FTP`, `HTTP`, `POP3`, `IMAP` or `SMTP`; NTLM rows name the
+//!   carrier and the hashcat format, e.g. `SMB2 NTLMv2` (see [`super::ntlm`]).
 //! - `client`, `server`: `address:port` (`[address]:port` for IPv6); the
 //!   client is the side that sent the secret.
 //! - `username`, `secret`: FTP's `USER` (the last one on the control
 //!   connection before `PASS`) and `PASS` arguments; HTTP's decoded basic
-//!   credentials split at their first colon.
+//!   credentials split at their first colon. POP3: `USER` and `PASS` (or
+//!   `APOP`'s name and digest). IMAP: `LOGIN`'s two strings (unquoted), or
+//!   `AUTHENTICATE PLAIN`'s base64 `authzid NUL user NUL password`, inline
+//!   or on the next client line. SMTP: `AUTH LOGIN`'s base64 user and
+//!   password lines, or `AUTH PLAIN`'s credentials, decoded.
 //! - `accepted`: `yes`, `no` or `unknown`. FTP: the first 230 (or 202)
 //!   reply after `PASS` is `yes`, a 530 is `no`. HTTP: the final response to
 //!   the request (responses pair with requests in order on the connection;
 //!   1xx are skipped): 2xx and 3xx are `yes`, 401, 403 and 407 are `no`.
+//!   POP3: the next `+OK` is `yes`, `-ERR` is `no`. IMAP: the tagged reply
+//!   to the command, `OK` is `yes`, `NO` or `BAD` is `no`. SMTP: the next
+//!   235 is `yes`, a 4xx or 5xx reply is `no`.
 //!   NTLM over SMB2: the SESSION_SETUP response to the AUTHENTICATE's
 //!   request, success `yes`, an error `no`.
 //!   Anything else, or no reply in the capture, is `unknown`.
 //!
-//! The tap reads only the field table (`ftp.*`, `http.*`, `tcp.*`, `ip.*`),
+//! The tap reads only the field table (`ftp.*`, `http.*`, `pop.*`, `imap.*`,
+//! `smtp.*`, `tcp.*`, `ip.*`),
 //! so it needs nothing from the dissectors beyond their fields. Rows are
 //! small records ([`Record`]) kept until the end, since a verdict may come
 //! after the row; their number and the state per connection are capped.
@@ -124,6 +132,20 @@ struct Ids {
     smb2_cmd: Option<FieldId>,
     smb2_response: Option<FieldId>,
     smb2_msg_id: Option<FieldId>,
+    mail: MailIds,
+}
+
+/// The POP, IMAP and SMTP fields the tap reads.
+struct MailIds {
+    pop_command: Option<FieldId>,
+    pop_parameter: Option<FieldId>,
+    pop_indicator: Option<FieldId>,
+    imap_request: Option<FieldId>,
+    imap_response: Option<FieldId>,
+    smtp_username: Option<FieldId>,
+    smtp_password: Option<FieldId>,
+    smtp_username_password: Option<FieldId>,
+    smtp_code: Option<FieldId>,
 }
 
 #[derive(Default)]
@@ -139,6 +161,12 @@ struct Stream {
     /// NTLMSSP over SMB2: (SESSION_SETUP request's message id, row) of
     /// AUTHENTICATE rows awaiting the response's status.
     ntlm_pending: VecDeque<(u64, usize)>,
+    /// IMAP: the tag of the LOGIN or AUTHENTICATE awaiting its tagged
+    /// reply, with its row (none yet while AUTHENTICATE PLAIN waits for
+    /// the client's continuation line).
+    imap_pending: Option<(Vec<u8>, Option<usize>)>,
+    /// IMAP: AUTHENTICATE PLAIN sent without an initial response.
+    imap_plain: bool,
 }
 
 /// The `--export-credentials` tap.
@@ -176,6 +204,17 @@ impl CredentialsCsv {
                 smb2_cmd: l("smb2.cmd"),
                 smb2_response: l("smb2.flags.response"),
                 smb2_msg_id: l("smb2.msg_id"),
+                mail: MailIds {
+                    pop_command: l("pop.request.command"),
+                    pop_parameter: l("pop.request.parameter"),
+                    pop_indicator: l("pop.response.indicator"),
+                    imap_request: l("imap.request"),
+                    imap_response: l("imap.response"),
+                    smtp_username: l("smtp.auth.username"),
+                    smtp_password: l("smtp.auth.password"),
+                    smtp_username_password: l("smtp.auth.username_password"),
+                    smtp_code: l("smtp.response.code"),
+                },
             },
             streams: HashMap::new(),
             rows: Vec::new(),
@@ -445,6 +484,282 @@ fn ntlm_protocol(layers: &[&str], kind: ntlm::Kind) -> &'static str {
     kind.as_str()
 }
 
+/// POP3, IMAP and SMTP rows.
+impl CredentialsCsv {
+    fn mail_row(
+        &mut self,
+        frame: &Frame,
+        protocol: &'static str,
+        ends: &(String, String),
+        user: &[u8],
+        secret: &[u8],
+    ) -> Option<usize> {
+        self.add_row(Record {
+            frame: frame.number,
+            time: epoch(frame),
+            protocol,
+            client: ends.0.clone(),
+            server: ends.1.clone(),
+            username: capped(user),
+            secret: capped(secret),
+            accepted: Verdict::Unknown,
+        })
+    }
+
+    /// USER then PASS (the last USER before it), or APOP's name and
+    /// digest; the next `+OK` is `yes`, `-ERR` is `no`.
+    fn pop(&mut self, frame: &Frame, t: &FieldTable, sid: u32, ends: &(String, String)) {
+        let m = &self.ids.mail;
+        let command = m.pop_command.and_then(|f| str_of(t, f)).map(<[u8]>::to_vec);
+        let param = m
+            .pop_parameter
+            .and_then(|f| str_of(t, f))
+            .map(capped)
+            .unwrap_or_default();
+        let indicator = m
+            .pop_indicator
+            .and_then(|f| str_of(t, f))
+            .map(<[u8]>::to_vec);
+        if let Some(cmd) = command {
+            let row = if cmd.eq_ignore_ascii_case(b"USER") {
+                if let Some(s) = self.stream(sid) {
+                    s.user = Some(param);
+                }
+                return;
+            } else if cmd.eq_ignore_ascii_case(b"PASS") {
+                let user = self
+                    .streams
+                    .get(&sid)
+                    .and_then(|s| s.user.clone())
+                    .unwrap_or_default();
+                self.mail_row(frame, "POP3", ends, &user, &param)
+            } else if cmd.eq_ignore_ascii_case(b"APOP") {
+                let (name, digest) = split_word(&param);
+                self.mail_row(frame, "POP3", ends, name, digest)
+            } else {
+                return;
+            };
+            if let Some(s) = self.stream(sid) {
+                s.pass_row = row;
+            }
+        } else if let Some(ind) = indicator {
+            let v = match ind.as_slice() {
+                b"+OK" => Verdict::Yes,
+                b"-ERR" => Verdict::No,
+                _ => return,
+            };
+            if let Some(row) = self.streams.get_mut(&sid).and_then(|s| s.pass_row.take()) {
+                self.set_verdict(row, v);
+            }
+        }
+    }
+
+    /// `tag LOGIN user password` (IMAP strings unquoted) or `tag
+    /// AUTHENTICATE PLAIN` with its base64 `authzid NUL user NUL password`
+    /// (inline or on the next client line); the reply with the same tag
+    /// decides: `OK` is `yes`, `NO` or `BAD` is `no`.
+    fn imap(&mut self, frame: &Frame, t: &FieldTable, sid: u32, ends: &(String, String)) {
+        let (req, rsp) = (self.ids.mail.imap_request, self.ids.mail.imap_response);
+        let lines: Vec<(bool, Vec<u8>)> = t
+            .entries()
+            .iter()
+            .filter_map(|e| match e.value {
+                Value::Str(s) if Some(e.field) == req => Some((true, t.bytes(s).to_vec())),
+                Value::Str(s) if Some(e.field) == rsp => Some((false, t.bytes(s).to_vec())),
+                _ => None,
+            })
+            .collect();
+        for (request, line) in lines {
+            if !request {
+                let (tag, rest) = split_word(&line);
+                let (status, _) = split_word(rest);
+                let v = if status.eq_ignore_ascii_case(b"OK") {
+                    Verdict::Yes
+                } else if status.eq_ignore_ascii_case(b"NO") || status.eq_ignore_ascii_case(b"BAD")
+                {
+                    Verdict::No
+                } else {
+                    continue;
+                };
+                let row = match self.streams.get_mut(&sid) {
+                    Some(s)
+                        if s.imap_pending
+                            .as_ref()
+                            .is_some_and(|(p, _)| p.eq_ignore_ascii_case(tag)) =>
+                    {
+                        s.imap_plain = false;
+                        s.imap_pending.take().and_then(|(_, r)| r)
+                    }
+                    _ => None,
+                };
+                if let Some(row) = row {
+                    self.set_verdict(row, v);
+                }
+                continue;
+            }
+            if self.streams.get(&sid).is_some_and(|s| s.imap_plain) {
+                let (user, secret) = sasl_plain(&line);
+                let row = self.mail_row(frame, "IMAP", ends, &user, &secret);
+                if let Some(s) = self.stream(sid) {
+                    s.imap_plain = false;
+                    if let Some((_, slot)) = s.imap_pending.as_mut() {
+                        *slot = row;
+                    }
+                }
+                continue;
+            }
+            let (tag, rest) = split_word(&line);
+            let (cmd, args) = split_word(rest);
+            if cmd.eq_ignore_ascii_case(b"LOGIN") {
+                let (user, rest) = imap_string(args);
+                let (pass, _) = imap_string(rest);
+                let row = self.mail_row(frame, "IMAP", ends, &user, &pass);
+                if let Some(s) = self.stream(sid) {
+                    s.imap_pending = Some((tag.to_vec(), row));
+                }
+            } else if cmd.eq_ignore_ascii_case(b"AUTHENTICATE") {
+                let (mech, initial) = split_word(args);
+                if !mech.eq_ignore_ascii_case(b"PLAIN") {
+                    continue;
+                }
+                let row = if initial.is_empty() {
+                    None
+                } else {
+                    let (user, secret) = sasl_plain(initial);
+                    self.mail_row(frame, "IMAP", ends, &user, &secret)
+                };
+                if let Some(s) = self.stream(sid) {
+                    s.imap_plain = row.is_none();
+                    s.imap_pending = Some((tag.to_vec(), row));
+                }
+            }
+        }
+    }
+
+    /// AUTH LOGIN (base64 user and password lines, decoded here) or AUTH
+    /// PLAIN; 235 is `yes`, a 4xx or 5xx reply is `no`.
+    fn smtp(&mut self, frame: &Frame, t: &FieldTable, sid: u32, ends: &(String, String)) {
+        let m = &self.ids.mail;
+        let user = m.smtp_username.and_then(|f| str_of(t, f)).map(b64_or_raw);
+        let pass = m.smtp_password.and_then(|f| str_of(t, f)).map(b64_or_raw);
+        let plain = m
+            .smtp_username_password
+            .and_then(|f| str_of(t, f))
+            .map(sasl_plain);
+        let code = m.smtp_code.and_then(|f| uint_of(t, f));
+        if let Some(u) = user {
+            if let Some(s) = self.stream(sid) {
+                s.user = Some(u);
+            }
+        }
+        let row = if let Some(p) = pass {
+            let u = self
+                .streams
+                .get(&sid)
+                .and_then(|s| s.user.clone())
+                .unwrap_or_default();
+            self.mail_row(frame, "SMTP", ends, &u, &p)
+        } else if let Some((u, p)) = plain {
+            self.mail_row(frame, "SMTP", ends, &u, &p)
+        } else {
+            None
+        };
+        if row.is_some() {
+            if let Some(s) = self.stream(sid) {
+                s.pass_row = row;
+            }
+        }
+        let v = match code {
+            Some(235) => Verdict::Yes,
+            Some(400..=599) => Verdict::No,
+            _ => return,
+        };
+        if let Some(row) = self.streams.get_mut(&sid).and_then(|s| s.pass_row.take()) {
+            self.set_verdict(row, v);
+        }
+    }
+}
+
+/// The first space-separated word and the rest after its spaces.
+fn split_word(s: &[u8]) -> (&[u8], &[u8]) {
+    let end = s.iter().position(|&c| c == b' ').unwrap_or(s.len());
+    let (w, rest) = s.split_at(end);
+    let skip = rest.iter().take_while(|&&c| c == b' ').count();
+    (w, rest.get(skip..).unwrap_or_default())
+}
+
+/// An IMAP astring: a quoted string (with `\\` and `\"` escapes) or an atom.
+fn imap_string(s: &[u8]) -> (Vec<u8>, &[u8]) {
+    let Some(body) = s.strip_prefix(b"\"") else {
+        let (w, rest) = split_word(s);
+        return (w.to_vec(), rest);
+    };
+    let mut out = Vec::new();
+    let mut it = body.iter().enumerate();
+    while let Some((i, &c)) = it.next() {
+        match c {
+            b'"' => {
+                let rest = body.get(i + 1..).unwrap_or_default();
+                let skip = rest.iter().take_while(|&&c| c == b' ').count();
+                return (out, rest.get(skip..).unwrap_or_default());
+            }
+            b'\\' => {
+                if let Some((_, &n)) = it.next() {
+                    out.push(n);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    (out, &[])
+}
+
+/// SASL PLAIN: base64 of `authzid NUL user NUL password`.
+fn sasl_plain(b64: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let dec = base64(b64);
+    let mut parts = dec.split(|&c| c == 0);
+    let first = parts.next().unwrap_or_default();
+    match (parts.next(), parts.next()) {
+        (Some(user), Some(pass)) => (user.to_vec(), pass.to_vec()),
+        (Some(pass), None) => (first.to_vec(), pass.to_vec()),
+        _ => (first.to_vec(), Vec::new()),
+    }
+}
+
+/// Base64 text decoded, or as it is when it decodes to nothing.
+fn b64_or_raw(s: &[u8]) -> Vec<u8> {
+    let d = base64(s);
+    if d.is_empty() {
+        capped(s)
+    } else {
+        capped(&d)
+    }
+}
+
+/// Lenient base64 (characters outside the alphabet skipped, `=` ends it).
+fn base64(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len().min(MAX_VALUE) / 4 * 3 + 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &c in s.iter().take(MAX_VALUE.saturating_mul(2)) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => continue,
+        };
+        acc = (acc << 6 | u32::from(v)) & 0x00ff_ffff;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    out
+}
+
 impl Tap for CredentialsCsv {
     fn fields(&self) -> Vec<FieldId> {
         let i = &self.ids;
@@ -468,6 +783,15 @@ impl Tap for CredentialsCsv {
             i.smb2_cmd,
             i.smb2_response,
             i.smb2_msg_id,
+            i.mail.pop_command,
+            i.mail.pop_parameter,
+            i.mail.pop_indicator,
+            i.mail.imap_request,
+            i.mail.imap_response,
+            i.mail.smtp_username,
+            i.mail.smtp_password,
+            i.mail.smtp_username_password,
+            i.mail.smtp_code,
         ]
         .into_iter()
         .flatten()
@@ -484,10 +808,19 @@ impl Tap for CredentialsCsv {
         let is_http = layers.contains(&"http");
         let is_ntlm = self.ids.ntlmssp.is_some_and(|f| t.has(f));
         let is_smb2 = layers.contains(&"smb2");
-        if !is_ftp && !is_http && !is_ntlm && !is_smb2 {
+        let mail = ["pop", "imap", "smtp"]
+            .into_iter()
+            .find(|p| layers.contains(p));
+        if !is_ftp && !is_http && !is_ntlm && !is_smb2 && mail.is_none() {
             return;
         }
         let ends = endpoints(&self.ids, t);
+        match mail {
+            Some("pop") => self.pop(frame, t, sid, &ends),
+            Some("imap") => self.imap(frame, t, sid, &ends),
+            Some(_) => self.smtp(frame, t, sid, &ends),
+            None => {}
+        }
         if is_ftp {
             self.ftp(frame, t, sid, &ends);
         }

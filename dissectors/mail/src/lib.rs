@@ -1,0 +1,82 @@
+//! POP3 (TCP port 110), IMAP (143) and SMTP (25, 587): the command lines,
+//! after packet-pop.c, packet-imap.c and packet-smtp.c of Wireshark 4.0,
+//! as far as `-z credentials` and `--export-credentials` need them.
+//!
+//! Not done: message bodies (tshark hands them to IMF), FETCH reassembly,
+//! and decoding of SMTP AUTH parameters (off by default in tshark, so its
+//! `smtp.auth.*` fields and credentials carry the base64 text).
+//!
+//! After an accepted STARTTLS/STLS the stream is rejected, so TCP's
+//! heuristics (TLS) take the rest, as `ssl_starttls_ack` does.
+
+#![forbid(unsafe_code)]
+
+pub mod fields;
+pub mod imap;
+pub mod line;
+pub mod pop;
+pub mod smtp;
+
+use std::rc::Rc;
+
+use dorsal_engine::dissect::{Cx, Dissectors};
+use dorsal_engine::fields::Registry;
+use dorsal_engine::taps::credentials::Credential;
+
+pub use fields::MailFields;
+
+pub const TCP_PORT_POP: u16 = 110;
+pub const TCP_PORT_IMAP: u16 = 143;
+pub const TCP_PORTS_SMTP: [u16; 2] = [25, 587];
+
+/// Streams with remembered state per protocol; past this, new streams
+/// are dissected without state (no credentials).
+pub(crate) const MAX_STREAMS: usize = 1 << 16;
+/// Lines looked at in one PDU.
+pub(crate) const MAX_LINES: usize = 4096;
+
+/// Declares the fields of POP, IMAP and SMTP.
+pub fn register_fields(reg: &mut Registry) -> MailFields {
+    MailFields::register(reg)
+}
+
+/// Attaches `pop`, `imap` and `smtp` to their TCP ports.
+pub fn register_dissectors(f: &MailFields, ds: &mut Dissectors) {
+    let pop = ds.register("pop", Rc::new(pop::Pop::new(*f)));
+    ds.add("tcp.port", u32::from(TCP_PORT_POP), pop);
+    let imap = ds.register("imap", Rc::new(imap::Imap::new(*f)));
+    ds.add("tcp.port", u32::from(TCP_PORT_IMAP), imap);
+    let smtp = ds.register("smtp", Rc::new(smtp::Smtp::new(*f)));
+    for p in TCP_PORTS_SMTP {
+        ds.add("tcp.port", u32::from(p), smtp);
+    }
+}
+
+/// `pinfo->match_uint == pinfo->destport`: TCP tries the lower port first,
+/// so the port that matched is the lower of the two when both are ours.
+pub(crate) fn is_request(cx: &Cx<'_>, ours: &[u16]) -> bool {
+    let (s, d) = (cx.srcport, cx.dstport);
+    let matched = match (ours.contains(&s), ours.contains(&d)) {
+        (true, true) => s.min(d),
+        (true, false) => s,
+        _ => d,
+    };
+    matched == d
+}
+
+/// Pushes `raw` as `ENC_ASCII` text when the field is wanted.
+pub(crate) fn push_ascii(cx: &mut Cx<'_>, id: dorsal_engine::fields::FieldId, raw: &[u8]) {
+    if cx.t.wants(id) {
+        cx.t.push_str(id, &line::ascii(raw));
+    }
+}
+
+/// Queues a `-z credentials` row.
+pub(crate) fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8], info: Option<String>) {
+    cx.t.add_credential(Credential {
+        frame: cx.frame.number,
+        proto,
+        username: user.to_vec(),
+        info,
+    });
+}
