@@ -9,10 +9,15 @@ use common::{dorsal, pcap, tcp_segment, udp_frame, write_temp};
 /// UDP between two hosts (udp_frame with its addresses and ports replaced).
 fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = udp_frame(payload);
-    f[26..30].copy_from_slice(&src);
-    f[30..34].copy_from_slice(&dst);
-    f[34..36].copy_from_slice(&sport.to_be_bytes());
-    f[36..38].copy_from_slice(&dport.to_be_bytes());
+    let mut at = |offset: usize, bytes: &[u8]| {
+        if let Some(dst) = f.get_mut(offset..offset + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+    };
+    at(26, &src);
+    at(30, &dst);
+    at(34, &sport.to_be_bytes());
+    at(36, &dport.to_be_bytes());
     f
 }
 

@@ -230,6 +230,11 @@ impl Registry {
         self.indices.contains(&id)
     }
 
+    /// The fields declared with [`Registry::mark_index`].
+    pub fn indices(&self) -> &[FieldId] {
+        &self.indices
+    }
+
     /// The groups that declared this field, one bit each.
     pub fn groups(&self, id: FieldId) -> u64 {
         self.groups.get(id.index()).copied().unwrap_or(0)

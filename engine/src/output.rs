@@ -13,6 +13,35 @@ pub trait Sink {
     fn begin(&mut self) -> io::Result<()>;
     fn frame(&mut self, frame: &Frame, t: &FieldTable) -> io::Result<()>;
     fn end(&mut self) -> io::Result<()>;
+
+    /// A formatter of this sink's rows for a worker thread (`-j`), leaving
+    /// a [`Hole`] where a value of one of `holes` is written; `None` when
+    /// a row depends on the rows before it.
+    fn rows(&self, _reg: &Registry, _holes: &[FieldId]) -> Option<Box<dyn Rows + Send>> {
+        None
+    }
+
+    /// Writes rows a [`Rows`] made, in frame order.
+    fn write_rows(&mut self, _bytes: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Formats the rows of a [`Sink`] away from it.
+pub trait Rows {
+    /// Appends the row of a shown frame to `out`, and to `holes` where the
+    /// values of the hole fields sit in it.
+    fn row(&mut self, reg: &Registry, t: &FieldTable, out: &mut Vec<u8>, holes: &mut Vec<Hole>);
+}
+
+/// A value in a row that only the merge of `-j` can write: its place (from
+/// the row's start), the field, and the value the worker had.
+#[derive(Clone, Copy, Debug)]
+pub struct Hole {
+    pub at: usize,
+    pub len: usize,
+    pub field: FieldId,
+    pub value: u64,
 }
 
 /// Which occurrences of a repeated field print (`-E occurrence`).
@@ -54,12 +83,23 @@ struct Cell {
     buf: String,
     /// End offset in `buf` of each value.
     ends: Vec<usize>,
+    /// Values that are holes: (value index, field, raw value).
+    holes: Vec<(usize, FieldId, u64)>,
 }
 
 impl Cell {
     fn clear(&mut self) {
         self.buf.clear();
         self.ends.clear();
+        self.holes.clear();
+    }
+
+    /// The hole at value `i`, if that value is one.
+    fn hole(&self, i: usize) -> Option<(FieldId, u64)> {
+        self.holes
+            .iter()
+            .find(|h| h.0 == i)
+            .map(|&(_, field, value)| (field, value))
     }
 
     fn len(&self) -> usize {
@@ -91,9 +131,12 @@ impl Cell {
 }
 
 /// The requested columns and, per field id, the column it fills.
+#[derive(Clone)]
 struct Columns {
     ids: Vec<FieldId>,
     column_of: Vec<Option<usize>>,
+    /// Per field id: its values are holes (see [`Sink::rows`]).
+    hole: Vec<bool>,
 }
 
 impl Columns {
@@ -106,7 +149,11 @@ impl Columns {
                 }
             }
         }
-        Columns { ids, column_of }
+        Columns {
+            ids,
+            column_of,
+            hole: Vec::new(),
+        }
     }
 
     /// Collects every value of every column, in tree order, into `cells`.
@@ -119,6 +166,13 @@ impl Columns {
                 continue;
             };
             if let Some(cell) = cells.get_mut(*col) {
+                if self.hole.get(e.field.index()).copied().unwrap_or(false) {
+                    let raw = match e.value {
+                        crate::table::Value::U(v) => v,
+                        _ => 0,
+                    };
+                    cell.holes.push((cell.ends.len(), e.field, raw));
+                }
                 write_value(&mut cell.buf, reg.def(e.field), &e.value, t);
                 cell.ends.push(cell.buf.len());
             }
@@ -146,6 +200,14 @@ impl Columns {
 pub struct FieldsPrinter<'r, W: Write> {
     reg: &'r Registry,
     out: W,
+    rows: FieldsRows,
+    buf: Vec<u8>,
+    holes: Vec<Hole>,
+}
+
+/// The rows of `-T fields`: one line per frame, on its own.
+#[derive(Clone)]
+struct FieldsRows {
     cols: Columns,
     opts: FieldsOptions,
     cells: Vec<Cell>,
@@ -158,10 +220,14 @@ impl<'r, W: Write> FieldsPrinter<'r, W> {
         FieldsPrinter {
             reg,
             out,
-            cols: Columns::new(reg, ids),
-            opts,
-            cells: vec![Cell::default(); n],
-            line: String::new(),
+            rows: FieldsRows {
+                cols: Columns::new(reg, ids),
+                opts,
+                cells: vec![Cell::default(); n],
+                line: String::new(),
+            },
+            buf: Vec::new(),
+            holes: Vec::new(),
         }
     }
 
@@ -170,31 +236,15 @@ impl<'r, W: Write> FieldsPrinter<'r, W> {
     }
 }
 
-impl<W: Write> Sink for FieldsPrinter<'_, W> {
-    fn begin(&mut self) -> io::Result<()> {
-        if self.opts.bom {
-            self.out.write_all("\u{feff}".as_bytes())?;
-        }
-        if self.opts.header {
-            let names: Vec<&str> = self
-                .cols
-                .ids
-                .iter()
-                .map(|id| self.reg.def(*id).abbrev)
-                .collect();
-            self.out
-                .write_all(names.join(&self.opts.separator).as_bytes())?;
-            self.out.write_all(b"\n")?;
-        }
-        Ok(())
-    }
-
-    fn frame(&mut self, _frame: &Frame, t: &FieldTable) -> io::Result<()> {
-        self.cols.fill(self.reg, t, &mut self.cells);
-        self.line.clear();
+impl Rows for FieldsRows {
+    fn row(&mut self, reg: &Registry, t: &FieldTable, out: &mut Vec<u8>, holes: &mut Vec<Hole>) {
+        self.cols.fill(reg, t, &mut self.cells);
+        let start = out.len();
+        let line = &mut self.line;
+        line.clear();
         for (i, cell) in self.cells.iter().enumerate() {
             if i > 0 {
-                self.line.push_str(&self.opts.separator);
+                line.push_str(&self.opts.separator);
             }
             let (from, to) = match self.opts.occurrence {
                 Occurrence::All => (0, cell.len()),
@@ -205,24 +255,76 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
                 continue;
             }
             if let Some(q) = self.opts.quote {
-                self.line.push(q);
+                line.push(q);
             }
             for (j, v) in cell.range(from, to).enumerate() {
                 if j > 0 {
-                    self.line.push_str(&self.opts.aggregator);
+                    line.push_str(&self.opts.aggregator);
                 }
-                push_csv_escaped(&mut self.line, v);
+                let at = line.len();
+                push_csv_escaped(line, v);
+                if let Some((field, value)) = cell.hole(from + j) {
+                    holes.push(Hole {
+                        at: start + at,
+                        len: line.len() - at,
+                        field,
+                        value,
+                    });
+                }
             }
             if let Some(q) = self.opts.quote {
-                self.line.push(q);
+                line.push(q);
             }
         }
-        self.line.push('\n');
-        self.out.write_all(self.line.as_bytes())
+        line.push('\n');
+        out.extend_from_slice(line.as_bytes());
+    }
+}
+
+impl<W: Write> Sink for FieldsPrinter<'_, W> {
+    fn begin(&mut self) -> io::Result<()> {
+        if self.rows.opts.bom {
+            self.out.write_all("\u{feff}".as_bytes())?;
+        }
+        if self.rows.opts.header {
+            let names: Vec<&str> = self
+                .rows
+                .cols
+                .ids
+                .iter()
+                .map(|id| self.reg.def(*id).abbrev)
+                .collect();
+            self.out
+                .write_all(names.join(&self.rows.opts.separator).as_bytes())?;
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn frame(&mut self, _frame: &Frame, t: &FieldTable) -> io::Result<()> {
+        self.buf.clear();
+        self.rows.row(self.reg, t, &mut self.buf, &mut self.holes);
+        self.holes.clear();
+        self.out.write_all(&self.buf)
     }
 
     fn end(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+
+    fn rows(&self, reg: &Registry, holes: &[FieldId]) -> Option<Box<dyn Rows + Send>> {
+        let mut rows = self.rows.clone();
+        rows.cols.hole = vec![false; reg.len()];
+        for h in holes {
+            if let Some(slot) = rows.cols.hole.get_mut(h.index()) {
+                *slot = true;
+            }
+        }
+        Some(Box::new(rows))
+    }
+
+    fn write_rows(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
     }
 }
 

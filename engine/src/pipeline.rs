@@ -25,8 +25,9 @@ use crate::capture::{Capture, CaptureError};
 use crate::dfilter::Filter;
 use crate::dissect::{Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
+use crate::format::write_value;
 use crate::hash::HashMap;
-use crate::output::Sink;
+use crate::output::{Hole, Rows, Sink};
 use crate::run::{Clock, Demand, Pass, RunError, RunOptions};
 use crate::shard;
 use crate::table::{Entry, FieldTable, Timestamp, Value};
@@ -36,6 +37,8 @@ const ROUND_FRAMES: usize = 4096;
 const ROUND_BYTES: usize = 4 << 20;
 /// Rounds waiting in each queue.
 const QUEUE: usize = 2;
+/// Bytes of rows the merge gathers before writing them.
+const FLUSH: usize = 64 * 1024;
 /// Workers at most (the shard of a frame is kept in a byte).
 pub const MAX_JOBS: usize = 64;
 
@@ -64,13 +67,16 @@ struct Batch {
     bytes: Vec<u8>,
 }
 
-/// One worker's results for one round, frame by frame.
+/// One worker's results for one round, frame by frame: formatted rows
+/// when the sink can format away from itself, else the wanted entries.
 #[derive(Default)]
 struct Results {
     frames: Vec<FrameResult>,
     entries: Vec<Entry>,
     arena: Vec<u8>,
     indices: Vec<FieldId>,
+    rows: Vec<u8>,
+    holes: Vec<Hole>,
 }
 
 struct FrameResult {
@@ -79,6 +85,8 @@ struct FrameResult {
     entries: Range<usize>,
     arena: Range<usize>,
     indices: Range<usize>,
+    row: Range<usize>,
+    holes: Range<usize>,
 }
 
 /// What the reader tells the merge: which worker has each frame of a
@@ -109,13 +117,16 @@ pub fn run(
         let (order_tx, order_rx) = sync_channel::<Round>(QUEUE);
         let mut to_workers = Vec::with_capacity(jobs);
         let mut from_workers = Vec::with_capacity(jobs);
+        let mut holes = setup.reg.indices().to_vec();
+        holes.extend(setup.reg.lookup("frame.time_delta_displayed"));
         for _ in 0..jobs {
             let (batch_tx, batch_rx) = sync_channel::<Batch>(QUEUE);
             let (result_tx, result_rx) = sync_channel::<Results>(QUEUE);
             to_workers.push(batch_tx);
             from_workers.push(result_rx);
             let filter = opts.display_filter.clone();
-            scope.spawn(move || work(setup, filter, batch_rx, result_tx));
+            let rows = sink.rows(setup.reg, &holes);
+            scope.spawn(move || work(setup, filter, rows, batch_rx, result_tx));
         }
         let path = opts.path.as_str();
         scope.spawn(move || read(path, to_workers, order_tx));
@@ -186,6 +197,7 @@ fn read(path: &str, workers: Vec<SyncSender<Batch>>, order: SyncSender<Round>) {
 fn work(
     setup: &Setup<'_>,
     filter: Option<Filter>,
+    mut rows: Option<Box<dyn Rows + Send>>,
     batches: Receiver<Batch>,
     results: SyncSender<Results>,
 ) {
@@ -208,10 +220,15 @@ fn work(
             let t = &*pass.table;
             let shown = filter.as_ref().is_none_or(|f| f.matches(t));
             let (e0, a0, i0) = (out.entries.len(), out.arena.len(), out.indices.len());
+            let (r0, h0) = (out.rows.len(), out.holes.len());
             out.indices.extend_from_slice(t.new_indices());
-            if shown {
-                out.entries.extend_from_slice(t.entries());
-                out.arena.extend_from_slice(t.arena());
+            match rows.as_mut() {
+                Some(rows) if shown => rows.row(setup.reg, t, &mut out.rows, &mut out.holes),
+                None if shown => {
+                    out.entries.extend_from_slice(t.entries());
+                    out.arena.extend_from_slice(t.arena());
+                }
+                _ => {}
             }
             out.frames.push(FrameResult {
                 frame: *frame,
@@ -219,6 +236,8 @@ fn work(
                 entries: e0..out.entries.len(),
                 arena: a0..out.arena.len(),
                 indices: i0..out.indices.len(),
+                row: r0..out.rows.len(),
+                holes: h0..out.holes.len(),
             });
         }
         if results.send(out).is_err() {
@@ -243,6 +262,15 @@ impl Renumber {
         *next = next.saturating_add(1);
     }
 
+    /// The global value of a worker's local one (itself if unknown).
+    fn global(&self, worker: usize, field: FieldId, local: u64) -> u64 {
+        self.global
+            .get(&(worker, field))
+            .and_then(|map| map.get(usize::try_from(local).ok()?))
+            .copied()
+            .unwrap_or(local)
+    }
+
     fn apply(&self, worker: usize, e: &mut Entry) {
         if let (Value::U(local), Some(map)) = (&mut e.value, self.global.get(&(worker, e.field))) {
             if let Some(&g) = usize::try_from(*local).ok().and_then(|i| map.get(i)) {
@@ -265,7 +293,10 @@ fn merge(
     let mut table = FieldTable::new();
     let mut prev_displayed: Option<Timestamp> = None;
     let mut shown: u64 = 0;
-    for round in order {
+    // Rows made by the workers, written in chunks.
+    let mut out: Vec<u8> = Vec::new();
+    let mut text = String::new();
+    'rounds: for round in order {
         let who = match round {
             Round::Frames(who) => who,
             Round::End(None) => return Ok(()),
@@ -294,24 +325,49 @@ fn merge(
             let mut frame = fr.frame;
             frame.delta_displayed_nanos = prev_displayed.map_or(0, |p| frame.ts.nanos_since(p));
             prev_displayed = Some(frame.ts);
-            table.load(
-                r.entries.get(fr.entries.clone()).unwrap_or_default(),
-                r.arena.get(fr.arena.clone()).unwrap_or_default(),
-            );
-            for e in table.entries_mut() {
-                if Some(e.field) == delta_displayed {
-                    e.value = Value::RelTime(frame.delta_displayed_nanos);
-                } else {
-                    renumber.apply(w, e);
+            shown += 1;
+            if fr.row.is_empty() {
+                table.load(
+                    r.entries.get(fr.entries.clone()).unwrap_or_default(),
+                    r.arena.get(fr.arena.clone()).unwrap_or_default(),
+                );
+                for e in table.entries_mut() {
+                    if Some(e.field) == delta_displayed {
+                        e.value = Value::RelTime(frame.delta_displayed_nanos);
+                    } else {
+                        renumber.apply(w, e);
+                    }
+                }
+                sink.frame(&frame, &table).map_err(RunError::Output)?;
+            } else {
+                let holes = r.holes.get(fr.holes.clone()).unwrap_or_default();
+                let mut at = fr.row.start;
+                for h in holes {
+                    out.extend_from_slice(r.rows.get(at..h.at).unwrap_or_default());
+                    let value = if Some(h.field) == delta_displayed {
+                        Value::RelTime(frame.delta_displayed_nanos)
+                    } else {
+                        Value::U(renumber.global(w, h.field, h.value))
+                    };
+                    text.clear();
+                    write_value(&mut text, reg.def(h.field), &value, &table);
+                    out.extend_from_slice(text.as_bytes());
+                    at = h.at.saturating_add(h.len);
+                }
+                out.extend_from_slice(r.rows.get(at..fr.row.end).unwrap_or_default());
+                if out.len() >= FLUSH {
+                    sink.write_rows(&out).map_err(RunError::Output)?;
+                    out.clear();
                 }
             }
-            shown += 1;
-            sink.frame(&frame, &table).map_err(RunError::Output)?;
             if opts.count.is_some_and(|c| shown >= c) {
-                return Ok(());
+                break 'rounds;
             }
         }
+        sink.write_rows(&out).map_err(RunError::Output)?;
+        out.clear();
     }
-    // The reader is gone without saying how the capture ended (it panicked).
-    Ok(())
+    // `-c` was reached, or the reader is gone without saying how the
+    // capture ended (it panicked).
+    sink.write_rows(&out).map_err(RunError::Output)
 }
