@@ -128,9 +128,12 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         dissectors(&dissector_fields, demand, eo)
     };
     let build_worker = |demand: &Demand<'_>| dissectors(&dissector_fields, demand, None);
-    let jobs = a.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
+    // `-l` shows each frame as soon as it is read: one thread, no batches.
+    let jobs = match a.jobs {
+        _ if a.line_buffered => 1,
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+    };
     let parallel = Parallel {
         jobs,
         build: &build_worker,

@@ -19,7 +19,7 @@
 //! [`eligible`] keeps runs whose filters read those on one thread.
 
 use std::ops::Range;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 use crate::capture::{Capture, CaptureError};
 use crate::dfilter::Filter;
@@ -67,6 +67,48 @@ struct Batch {
     bytes: Vec<u8>,
 }
 
+impl Batch {
+    fn clear(&mut self) {
+        self.frames.clear();
+        self.bytes.clear();
+    }
+}
+
+/// A queue of filled buffers and the way back for emptied ones, so that
+/// rounds reuse their memory instead of faulting fresh pages in.
+struct Lane<T> {
+    full: SyncSender<T>,
+    empty: Receiver<T>,
+}
+
+/// The other end of a [`Lane`].
+struct LaneEnd<T> {
+    full: Receiver<T>,
+    empty: Sender<T>,
+}
+
+fn lane<T>() -> (Lane<T>, LaneEnd<T>) {
+    let (full_tx, full_rx) = sync_channel(QUEUE);
+    let (empty_tx, empty_rx) = channel();
+    (
+        Lane {
+            full: full_tx,
+            empty: empty_rx,
+        },
+        LaneEnd {
+            full: full_rx,
+            empty: empty_tx,
+        },
+    )
+}
+
+impl<T: Default> Lane<T> {
+    /// An emptied buffer back from the other end, or a new one.
+    fn spare(&self) -> T {
+        self.empty.try_recv().unwrap_or_default()
+    }
+}
+
 /// One worker's results for one round, frame by frame: formatted rows
 /// when the sink can format away from itself, else the wanted entries.
 #[derive(Default)]
@@ -77,6 +119,17 @@ struct Results {
     indices: Vec<FieldId>,
     rows: Vec<u8>,
     holes: Vec<Hole>,
+}
+
+impl Results {
+    fn clear(&mut self) {
+        self.frames.clear();
+        self.entries.clear();
+        self.arena.clear();
+        self.indices.clear();
+        self.rows.clear();
+        self.holes.clear();
+    }
 }
 
 struct FrameResult {
@@ -120,13 +173,13 @@ pub fn run(
         let mut holes = setup.reg.indices().to_vec();
         holes.extend(setup.reg.lookup("frame.time_delta_displayed"));
         for _ in 0..jobs {
-            let (batch_tx, batch_rx) = sync_channel::<Batch>(QUEUE);
-            let (result_tx, result_rx) = sync_channel::<Results>(QUEUE);
-            to_workers.push(batch_tx);
-            from_workers.push(result_rx);
+            let (to, batches) = lane::<Batch>();
+            let (results, from) = lane::<Results>();
+            to_workers.push(to);
+            from_workers.push(from);
             let filter = opts.display_filter.clone();
             let rows = sink.rows(setup.reg, &holes);
-            scope.spawn(move || work(setup, filter, rows, batch_rx, result_tx));
+            scope.spawn(move || work(setup, filter, rows, batches, results));
         }
         let path = opts.path.as_str();
         scope.spawn(move || read(path, to_workers, order_tx));
@@ -135,7 +188,7 @@ pub fn run(
 }
 
 /// The reader: records in order, dealt out in rounds.
-fn read(path: &str, workers: Vec<SyncSender<Batch>>, order: SyncSender<Round>) {
+fn read(path: &str, workers: Vec<Lane<Batch>>, order: SyncSender<Round>) {
     let mut cap = match Capture::open(path) {
         Ok(c) => c,
         Err(e) => {
@@ -147,7 +200,14 @@ fn read(path: &str, workers: Vec<SyncSender<Batch>>, order: SyncSender<Round>) {
     let mut clock = Clock::default();
     let mut number: u32 = 0;
     loop {
-        let mut batches: Vec<Batch> = workers.iter().map(|_| Batch::default()).collect();
+        let mut batches: Vec<Batch> = workers
+            .iter()
+            .map(|w| {
+                let mut b = w.spare();
+                b.clear();
+                b
+            })
+            .collect();
         let mut who = Vec::with_capacity(ROUND_FRAMES);
         let mut bytes = 0usize;
         let mut end = None;
@@ -179,8 +239,8 @@ fn read(path: &str, workers: Vec<SyncSender<Batch>>, order: SyncSender<Round>) {
             if order.send(Round::Frames(who)).is_err() {
                 return;
             }
-            for (tx, b) in workers.iter().zip(batches) {
-                if tx.send(b).is_err() {
+            for (w, b) in workers.iter().zip(batches) {
+                if w.full.send(b).is_err() {
                     return;
                 }
             }
@@ -198,8 +258,8 @@ fn work(
     setup: &Setup<'_>,
     filter: Option<Filter>,
     mut rows: Option<Box<dyn Rows + Send>>,
-    batches: Receiver<Batch>,
-    results: SyncSender<Results>,
+    batches: LaneEnd<Batch>,
+    results: Lane<Results>,
 ) {
     let mut table = FieldTable::new();
     table.set_wanted(setup.wanted.to_vec());
@@ -212,8 +272,9 @@ fn work(
         notes: &mut notes,
         clock: Clock::default(),
     };
-    for batch in batches {
-        let mut out = Results::default();
+    for batch in batches.full.iter() {
+        let mut out = results.spare();
+        out.clear();
         for (frame, range) in &batch.frames {
             let data = batch.bytes.get(range.clone()).unwrap_or_default();
             pass.dissect(frame, data);
@@ -240,7 +301,9 @@ fn work(
                 holes: h0..out.holes.len(),
             });
         }
-        if results.send(out).is_err() {
+        // The reader may be gone already; the batch is then dropped.
+        let _ = batches.empty.send(batch);
+        if results.full.send(out).is_err() {
             return;
         }
     }
@@ -285,7 +348,7 @@ fn merge(
     opts: &RunOptions,
     reg: &Registry,
     order: Receiver<Round>,
-    workers: Vec<Receiver<Results>>,
+    workers: Vec<LaneEnd<Results>>,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
     let delta_displayed = reg.lookup("frame.time_delta_displayed");
@@ -303,9 +366,9 @@ fn merge(
             Round::End(Some(e)) => return Err(RunError::Capture(e)),
         };
         let mut results = Vec::with_capacity(workers.len());
-        for rx in &workers {
+        for w in &workers {
             // A worker that is gone panicked; its frames cannot be shown.
-            let Ok(r) = rx.recv() else { return Ok(()) };
+            let Ok(r) = w.full.recv() else { return Ok(()) };
             results.push(r);
         }
         let mut next = vec![0usize; workers.len()];
@@ -366,6 +429,9 @@ fn merge(
         }
         sink.write_rows(&out).map_err(RunError::Output)?;
         out.clear();
+        for (w, r) in workers.iter().zip(results) {
+            let _ = w.empty.send(r);
+        }
     }
     // `-c` was reached, or the reader is gone without saying how the
     // capture ended (it panicked).

@@ -158,9 +158,11 @@ pub fn run_with_taps(
         every: opts.full_dissection || taps.read_the_tree(),
     };
     sink.begin().map_err(RunError::Output)?;
-    if let Some(p) =
-        parallel.filter(|p| p.jobs > 1 && pipeline::eligible(opts, reg, !taps.is_empty()))
-    {
+    // A frame-only run does less per frame than handing it to a worker.
+    let split = |p: &Parallel<'_>| {
+        p.jobs > 1 && !frame_only && pipeline::eligible(opts, reg, !taps.is_empty())
+    };
+    if let Some(p) = parallel.filter(split) {
         let setup = pipeline::Setup {
             reg,
             demand: &demand,
