@@ -67,11 +67,18 @@ run_case() {
     printf '| `%s` | %s | %s | %s | %s | %d | %d |\n' "$label" "$d" "$t" "$ratio" "$floor_ratio" $((dm / 1024)) $((tm / 1024))
 }
 
+L2L4=(-T fields -e frame.number -e eth.src -e ip.src -e ip.dst -e ip.proto -e tcp.srcport -e tcp.dstport -e tcp.stream -e tcp.seq -e udp.port)
 run_case "-T fields -e frame.number" -T fields -e frame.number
-run_case "L2-L4 row (10 eth/ip/tcp/udp fields)" -T fields -e frame.number -e eth.src -e ip.src -e ip.dst -e ip.proto -e tcp.srcport -e tcp.dstport -e tcp.stream -e tcp.seq -e udp.port
+run_case "L2-L4 row (10 eth/ip/tcp/udp fields)" "${L2L4[@]}"
 run_case "-Y http.request -e http.host -e http.request.uri" -Y http.request -T fields -e http.host -e http.request.uri
 run_case "-Y dns.flags.response == 0 -e dns.qry.name" -Y "dns.flags.response == 0" -T fields -e dns.qry.name
 run_case "-Y tls.handshake.type == 1 -e tls...server_name" -Y "tls.handshake.type == 1" -T fields -e tls.handshake.extensions_server_name
 run_case "-q -z io,phs" -q -z io,phs
 run_case "--export-objects http,DIR -q" --export-objects "http,@" -q
 rm -rf "$OUT/eo-dorsal" "$OUT/eo-tshark"
+
+# Cores: the L2-L4 row on one worker thread against the default (one per core).
+read -r one _ < <(measure "$RUNS" ./target/release/dorsal -j 1 -r "$CAP" "${L2L4[@]}")
+read -r all _ < <(measure "$RUNS" ./target/release/dorsal -r "$CAP" "${L2L4[@]}")
+echo
+echo "L2-L4 row: -j 1 ${one}s, -j $(nproc) ${all}s: $(awk "BEGIN{ if ($all > 0) printf \"%.2fx\", $one / $all; else print \"-\" }") with $(nproc) cores"
