@@ -155,7 +155,8 @@ fn json_and_ek_outputs() {
 /// forced by one more column asking for an HTTP field).
 #[test]
 fn transport_rows_do_not_depend_on_the_application_dissectors() {
-    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/web.pcap");
+    let path = write_temp("mixed.pcap", &common::mixed_capture());
+    let web = path.to_str().expect("path");
     let l2l4 = [
         "frame.number",
         "eth.src",

@@ -139,3 +139,71 @@ pub fn tcp_segment(
     f.extend_from_slice(payload);
     f
 }
+
+/// UDP between two hosts (udp_frame with its addresses and ports replaced).
+pub fn udp(src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = udp_frame(payload);
+    let mut at = |offset: usize, bytes: &[u8]| {
+        if let Some(dst) = f.get_mut(offset..offset + bytes.len()) {
+            dst.copy_from_slice(bytes);
+        }
+    };
+    at(26, &src);
+    at(30, &dst);
+    at(34, &sport.to_be_bytes());
+    at(36, &dport.to_be_bytes());
+    f
+}
+
+/// A DNS query for `name` with id `id`.
+pub fn dns_query(id: u16, name: &str) -> Vec<u8> {
+    let mut m = id.to_be_bytes().to_vec();
+    m.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    for label in name.split('.') {
+        m.push(label.len() as u8);
+        m.extend_from_slice(label.as_bytes());
+    }
+    m.extend_from_slice(&[0, 0, 1, 0, 1]);
+    m
+}
+
+/// Three rounds of twelve clients talking to three servers, interleaved:
+/// HTTP requests in two segments with their responses, DNS queries.
+pub fn mixed_capture() -> Vec<u8> {
+    let mut frames = Vec::new();
+    let server = |i: u8| [192, 0, 2, 10 + i % 3];
+    for round in 0..3u32 {
+        for c in 0..12u8 {
+            let client = [10, 0, round as u8, c];
+            let sport = 40000 + u16::from(c);
+            let seq = 1000 + round * 100;
+            frames.push(tcp_segment(client, sport, server(c), 80, seq, 1, b"GET /a"));
+            frames.push(udp(
+                client,
+                5353 + u16::from(c),
+                server(c + 1),
+                53,
+                &dns_query(u16::from(c), "example.com"),
+            ));
+            frames.push(tcp_segment(
+                client,
+                sport,
+                server(c),
+                80,
+                seq + 6,
+                1,
+                b" HTTP/1.1\r\nHost: h\r\n\r\n",
+            ));
+            frames.push(tcp_segment(
+                server(c),
+                80,
+                client,
+                sport,
+                1,
+                seq + 28,
+                b"HTTP/1.1 204 No Content\r\n\r\n",
+            ));
+        }
+    }
+    pcap(&frames)
+}
