@@ -145,7 +145,9 @@ struct Conv {
 
 pub struct Http {
     f: HttpFields,
-    convs: RefCell<HashMap<ConvKey, Conv>>,
+    /// Boxed: the table keeps one entry per HTTP connection for the whole
+    /// capture, and its empty slots then cost a pointer, not a whole `Conv`.
+    convs: RefCell<HashMap<ConvKey, Box<Conv>>>,
     eo: Option<SharedSink>,
 }
 

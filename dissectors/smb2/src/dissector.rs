@@ -299,6 +299,9 @@ impl Nbss {
         let frame = cx.frame.number;
         let now = cx.frame.ts;
         let visited = cx.frame.visited;
+        // Matched pairs are read back only on a second visit (`-2`); a
+        // single pass would keep one per request for the whole capture.
+        let keep_matched = cx.notes.kept();
         let mut guard = self.state.borrow_mut();
         let st = &mut *guard;
         let t = &mut *cx.t;
@@ -372,7 +375,7 @@ impl Nbss {
             } else if !(h.is_async() && h.status == STATUS_PENDING) {
                 if let Some(mut s) = conv.unmatched.remove(&h.msg_id) {
                     s.frame_res = frame;
-                    if conv.matched.len() < MAX_PENDING {
+                    if keep_matched && conv.matched.len() < MAX_PENDING {
                         conv.matched.insert(h.msg_id, s.clone());
                     }
                     saved = Some(s);

@@ -644,6 +644,30 @@ mod tests {
     }
 
     #[test]
+    fn pdus_stay_ordered_and_a_lone_one_takes_one_slot() {
+        let budget = Budget::new(1 << 20);
+        let mut d = Direction::default();
+        assert!(d.is_idle());
+        let mut call = |b: &[u8], _: Delivered| lp(b, &mut Vec::new());
+        // A PDU of 5 bytes opened by 3: kept, finished or not.
+        d.segment(&budget, 1, 100, &[5, 1, 2], true, &mut call);
+        assert!(!d.is_idle());
+        assert_eq!(d.msps.capacity(), 1);
+        // Two more PDUs opened at lower and higher sequence numbers.
+        d.segment(&budget, 2, 300, &[9, 1], true, &mut call);
+        d.segment(&budget, 3, 50, &[9, 1], true, &mut call);
+        let seqs: Vec<u32> = d.msps.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, vec![50, 100, 300]);
+        assert_eq!(d.find(302), Some(300));
+        assert_eq!(d.find(52), Some(50));
+        assert_eq!(d.find(200), None);
+        // Opening a PDU again at the same sequence number replaces it.
+        d.insert(Msp::new(100, 110, 4, &budget));
+        assert_eq!(d.msps.len(), 3);
+        assert_eq!(d.get(100).map(|m| m.nxtpdu), Some(110));
+    }
+
+    #[test]
     fn caps_give_up_without_delivering() {
         let budget = Budget::new(8);
         let mut d = Direction::default();
