@@ -93,6 +93,12 @@ impl Notes {
         }
     }
 
+    /// Whether frames will be visited again (`-2`), so that what a
+    /// dissector keeps only for that visit is worth keeping.
+    pub fn kept(&self) -> bool {
+        !self.discard
+    }
+
     pub fn get(&self, frame: u32, field: FieldId) -> Option<u64> {
         self.map.get(&(frame, field)).copied()
     }

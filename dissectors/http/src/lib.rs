@@ -145,7 +145,9 @@ struct Conv {
 
 pub struct Http {
     f: HttpFields,
-    convs: RefCell<HashMap<ConvKey, Conv>>,
+    /// Boxed: the table keeps one entry per HTTP connection for the whole
+    /// capture, and its empty slots then cost a pointer, not a whole `Conv`.
+    convs: RefCell<HashMap<ConvKey, Box<Conv>>>,
     eo: Option<SharedSink>,
 }
 
@@ -1009,6 +1011,11 @@ impl Http {
         let (curr, prev) = match kind {
             Kind::Request => {
                 conv.pairs_num = conv.pairs_num.saturating_add(1);
+                // At most three at a time: room for exactly that, not the
+                // four a first push reserves, in every connection's state.
+                if conv.pairs.capacity() == 0 {
+                    conv.pairs.reserve_exact(3);
+                }
                 conv.pairs.push_back(ReqRes {
                     number: conv.pairs_num,
                     req_frame: frame,

@@ -69,16 +69,56 @@ impl Session {
     }
 }
 
+/// Saved requests by conversation and message id, at most [`MAX_PENDING`]
+/// per conversation. One table for all conversations rather than one per
+/// conversation: a per-conversation map keeps its allocation once emptied,
+/// and a capture of many short sessions then holds one for each.
 #[derive(Default)]
-struct Conv {
-    unmatched: HashMap<u64, Saved>,
-    matched: HashMap<u64, Saved>,
+struct Saves {
+    map: HashMap<(u32, u64), Saved>,
+    /// Entries per conversation; a conversation with none has no entry.
+    count: HashMap<u32, usize>,
+}
+
+impl Saves {
+    fn get(&self, conv: u32, id: u64) -> Option<&Saved> {
+        self.map.get(&(conv, id))
+    }
+
+    fn get_mut(&mut self, conv: u32, id: u64) -> Option<&mut Saved> {
+        self.map.get_mut(&(conv, id))
+    }
+
+    fn remove(&mut self, conv: u32, id: u64) -> Option<Saved> {
+        let s = self.map.remove(&(conv, id))?;
+        if let Some(n) = self.count.get_mut(&conv) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.count.remove(&conv);
+            }
+        }
+        Some(s)
+    }
+
+    /// Inserts (or replaces) unless the conversation already holds the cap.
+    fn insert_capped(&mut self, conv: u32, id: u64, s: Saved) {
+        let n = self.count.get(&conv).copied().unwrap_or(0);
+        if n >= MAX_PENDING {
+            return;
+        }
+        if self.map.insert((conv, id), s).is_none() {
+            self.count.insert(conv, n.saturating_add(1));
+        }
+    }
 }
 
 #[derive(Default)]
 struct State {
     sessions: HashMap<u64, Session>,
-    convs: HashMap<u32, Conv>,
+    /// Requests waiting for their response.
+    unmatched: Saves,
+    /// Requests with their response, read again on a second visit (`-2`).
+    matched: Saves,
     handles: Handles,
     exports: Exports,
     smb1: Smb1,
@@ -299,6 +339,9 @@ impl Nbss {
         let frame = cx.frame.number;
         let now = cx.frame.ts;
         let visited = cx.frame.visited;
+        // Matched pairs are read back only on a second visit (`-2`); a
+        // single pass would keep one per request for the whole capture.
+        let keep_matched = cx.notes.kept();
         let mut guard = self.state.borrow_mut();
         let st = &mut *guard;
         let t = &mut *cx.t;
@@ -349,42 +392,40 @@ impl Nbss {
         }
 
         // Request/response matching by message id within the conversation.
-        let conv = st.convs.entry(key).or_default();
         let mut saved = None;
         if !visited {
             if !resp {
-                conv.unmatched.remove(&h.msg_id);
-                if conv.unmatched.len() < MAX_PENDING {
-                    conv.unmatched.insert(
-                        h.msg_id,
-                        Saved {
-                            frame_req: frame,
-                            frame_res: 0,
-                            req_time: now,
-                            extra: Extra::None,
-                            hnd: [0; 16],
-                            file_offset: 0,
-                            bytes_moved: 0,
-                        },
-                    );
-                }
-                saved = conv.unmatched.get(&h.msg_id).cloned();
+                st.unmatched.remove(key, h.msg_id);
+                st.unmatched.insert_capped(
+                    key,
+                    h.msg_id,
+                    Saved {
+                        frame_req: frame,
+                        frame_res: 0,
+                        req_time: now,
+                        extra: Extra::None,
+                        hnd: [0; 16],
+                        file_offset: 0,
+                        bytes_moved: 0,
+                    },
+                );
+                saved = st.unmatched.get(key, h.msg_id).cloned();
             } else if !(h.is_async() && h.status == STATUS_PENDING) {
-                if let Some(mut s) = conv.unmatched.remove(&h.msg_id) {
+                if let Some(mut s) = st.unmatched.remove(key, h.msg_id) {
                     s.frame_res = frame;
-                    if conv.matched.len() < MAX_PENDING {
-                        conv.matched.insert(h.msg_id, s.clone());
+                    if keep_matched {
+                        st.matched.insert_capped(key, h.msg_id, s.clone());
                     }
                     saved = Some(s);
                 }
             } else {
-                saved = conv.unmatched.get(&h.msg_id).cloned();
+                saved = st.unmatched.get(key, h.msg_id).cloned();
             }
         } else {
-            saved = conv
+            saved = st
                 .matched
-                .get(&h.msg_id)
-                .or_else(|| conv.unmatched.get(&h.msg_id))
+                .get(key, h.msg_id)
+                .or_else(|| st.unmatched.get(key, h.msg_id))
                 .cloned();
         }
         if let Some(s) = &saved {
@@ -653,11 +694,7 @@ impl Nbss {
             );
         }
         if !visited && !resp && !matches!(extra, Extra::None) {
-            if let Some(s) = st
-                .convs
-                .get_mut(&key)
-                .and_then(|c| c.unmatched.get_mut(&h.msg_id))
-            {
+            if let Some(s) = st.unmatched.get_mut(key, h.msg_id) {
                 s.extra = extra;
             }
         }
@@ -997,14 +1034,11 @@ impl Nbss {
         if upd_hnd.is_none() && upd_read.is_none() && moved.is_none() {
             return;
         }
-        let Some(conv) = st.convs.get_mut(&key) else {
-            return;
-        };
         let pending = h.is_async() && h.status == STATUS_PENDING;
         let target = if resp && !pending {
-            conv.matched.get_mut(&h.msg_id)
+            st.matched.get_mut(key, h.msg_id)
         } else {
-            conv.unmatched.get_mut(&h.msg_id)
+            st.unmatched.get_mut(key, h.msg_id)
         };
         if let Some(t) = target {
             if let Some(hnd) = upd_hnd {
@@ -1015,5 +1049,42 @@ impl Nbss {
                 t.bytes_moved = l;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saved(frame_req: u32) -> Saved {
+        Saved {
+            frame_req,
+            frame_res: 0,
+            req_time: Timestamp::default(),
+            extra: Extra::None,
+            hnd: [0; 16],
+            file_offset: 0,
+            bytes_moved: 0,
+        }
+    }
+
+    #[test]
+    fn saves_are_counted_per_conversation_and_forgotten_when_empty() {
+        let mut s = Saves::default();
+        s.insert_capped(1, 7, saved(1));
+        s.insert_capped(1, 7, saved(2));
+        s.insert_capped(2, 7, saved(3));
+        assert_eq!(s.count.get(&1), Some(&1), "a replaced entry counts once");
+        assert_eq!(s.get(1, 7).map(|x| x.frame_req), Some(2));
+        assert_eq!(s.get(2, 7).map(|x| x.frame_req), Some(3));
+        assert_eq!(s.remove(1, 7).map(|x| x.frame_req), Some(2));
+        assert!(s.remove(1, 7).is_none());
+        assert!(!s.count.contains_key(&1));
+        for id in 0..MAX_PENDING as u64 + 5 {
+            s.insert_capped(3, id, saved(4));
+        }
+        assert_eq!(s.count.get(&3), Some(&MAX_PENDING));
+        assert!(s.get(3, MAX_PENDING as u64).is_none());
+        assert_eq!(s.get(2, 7).map(|x| x.frame_req), Some(3));
     }
 }

@@ -1,7 +1,7 @@
 //! Multi-segment PDUs of one TCP direction and the desegmentation loop.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use super::{seq_le, seq_lt, UNTIL_FIN};
@@ -247,7 +247,11 @@ pub struct SegmentReport {
 /// Reassembly state of one direction of a TCP connection.
 #[derive(Debug, Default)]
 pub struct Direction {
-    msps: BTreeMap<u32, Msp>,
+    /// PDUs by first sequence number, in ascending numeric order (as a
+    /// `BTreeMap<u32, Msp>` would keep them). A deque grown a little at a
+    /// time: most directions hold one or two PDUs for the whole connection,
+    /// and a B-tree leaf costs eleven slots (about 1 KiB) for the first.
+    msps: VecDeque<Msp>,
     /// An application asked for everything up to the FIN.
     pub until_fin: bool,
     pub fin_frame: Option<u32>,
@@ -256,29 +260,76 @@ pub struct Direction {
 type Call<'a> = &'a mut dyn FnMut(&[u8], Delivered) -> Outcome;
 
 impl Direction {
+    /// Position of the PDU whose first sequence number is `seq`.
+    fn pos(&self, seq: u32) -> Option<usize> {
+        self.msps.binary_search_by_key(&seq, |m| m.seq).ok()
+    }
+
+    fn get(&self, seq: u32) -> Option<&Msp> {
+        self.msps.get(self.pos(seq)?)
+    }
+
+    fn get_mut(&mut self, seq: u32) -> Option<&mut Msp> {
+        let at = self.pos(seq)?;
+        self.msps.get_mut(at)
+    }
+
+    /// The PDU with the greatest first sequence number at most `seq`
+    /// (numerically, not in sequence space).
+    fn last_at_most(&mut self, seq: u32) -> Option<&mut Msp> {
+        let at = self.msps.partition_point(|m| m.seq <= seq).checked_sub(1)?;
+        self.msps.get_mut(at)
+    }
+
     /// The PDU that contains `seq`, if any.
     fn find(&self, seq: u32) -> Option<u32> {
-        let key = if self.msps.contains_key(&seq) {
+        let key = if self.pos(seq).is_some() {
             seq
         } else {
-            *self.msps.range(..=seq.wrapping_sub(1)).next_back()?.0
+            let at = self
+                .msps
+                .partition_point(|m| m.seq <= seq.wrapping_sub(1))
+                .checked_sub(1)?;
+            self.msps.get(at)?.seq
         };
-        let m = self.msps.get(&key)?;
+        let m = self.get(key)?;
         (seq_le(m.seq, seq) && seq_lt(seq, m.nxtpdu)).then_some(key)
     }
 
+    /// Adds a PDU, replacing one with the same first sequence number.
     fn insert(&mut self, msp: Msp) {
         while self.msps.len() >= MAX_MSPS {
-            if self.msps.pop_first().is_none() {
+            if self.msps.pop_front().is_none() {
                 break;
             }
         }
-        self.msps.insert(msp.seq, msp);
+        match self.msps.binary_search_by_key(&msp.seq, |m| m.seq) {
+            Ok(at) => {
+                if let Some(slot) = self.msps.get_mut(at) {
+                    *slot = msp;
+                }
+            }
+            Err(at) => {
+                // Grow by half of what is held (at least one): geometric, so
+                // a long connection stays amortised, but a direction with one
+                // PDU holds one slot.
+                if self.msps.len() == self.msps.capacity() {
+                    self.msps.reserve_exact((self.msps.len() / 2).max(1));
+                }
+                self.msps.insert(at, msp);
+            }
+        }
     }
 
     /// Bytes held for PDUs under reassembly.
     pub fn held(&self) -> usize {
-        self.msps.values().map(|m| m.data.len()).sum()
+        self.msps.iter().map(|m| m.data.len()).sum()
+    }
+
+    /// Whether the direction holds nothing: no PDU, no FIN-bound read. Such
+    /// a direction is the same as a new one, so its owner need not keep it.
+    pub fn is_idle(&self) -> bool {
+        self.msps.is_empty() && !self.until_fin && self.fin_frame.is_none()
     }
 
     /// Handles the payload of one segment of this direction: continues a
@@ -300,7 +351,7 @@ impl Direction {
             return report;
         };
         let nxtseq = seq0.wrapping_add(plen);
-        if let Some(m) = self.msps.get(&seq0) {
+        if let Some(m) = self.get(seq0) {
             if seq_le(nxtseq, m.nxtpdu) && m.last_frame != frame && m.first_frame != frame {
                 report.retransmitted = true;
                 return report;
@@ -314,7 +365,7 @@ impl Direction {
             let mut must: Option<(usize, Option<usize>)> = None;
             let mut restart = false;
             if let Some(key) = self.find(seq) {
-                let Some(msp) = self.msps.get_mut(&key) else {
+                let Some(msp) = self.get_mut(key) else {
                     break;
                 };
                 msp.last_frame = frame;
@@ -370,7 +421,8 @@ impl Direction {
                                 self.insert(tail);
                                 k
                             };
-                            if let Some(t) = self.msps.get_mut(&target_key) {
+                            let at = self.pos(target_key);
+                            if let Some(t) = at.and_then(|a| self.msps.get_mut(a)) {
                                 match want {
                                     None => {
                                         let end = seq.wrapping_add(rest.len() as u32);
@@ -471,7 +523,7 @@ impl Direction {
             Some(f) if f == frame => {}
             Some(_) => return report,
         }
-        let Some((_, msp)) = self.msps.range_mut(..=seq.wrapping_sub(1)).next_back() else {
+        let Some(msp) = self.last_at_most(seq.wrapping_sub(1)) else {
             return report;
         };
         if msp.add(seq.wrapping_sub(msp.seq), payload, frame, false) {
@@ -611,6 +663,30 @@ mod tests {
         let r = d.fin(3, 7, b"", &mut call);
         assert_eq!(r.segments, vec![1, 2, 3]);
         assert_eq!(got, vec![b"abcdef".to_vec()]);
+    }
+
+    #[test]
+    fn pdus_stay_ordered_and_a_lone_one_takes_one_slot() {
+        let budget = Budget::new(1 << 20);
+        let mut d = Direction::default();
+        assert!(d.is_idle());
+        let mut call = |b: &[u8], _: Delivered| lp(b, &mut Vec::new());
+        // A PDU of 5 bytes opened by 3: kept, finished or not.
+        d.segment(&budget, 1, 100, &[5, 1, 2], true, &mut call);
+        assert!(!d.is_idle());
+        assert_eq!(d.msps.capacity(), 1);
+        // Two more PDUs opened at lower and higher sequence numbers.
+        d.segment(&budget, 2, 300, &[9, 1], true, &mut call);
+        d.segment(&budget, 3, 50, &[9, 1], true, &mut call);
+        let seqs: Vec<u32> = d.msps.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, vec![50, 100, 300]);
+        assert_eq!(d.find(302), Some(300));
+        assert_eq!(d.find(52), Some(50));
+        assert_eq!(d.find(200), None);
+        // Opening a PDU again at the same sequence number replaces it.
+        d.insert(Msp::new(100, 110, 4, &budget));
+        assert_eq!(d.msps.len(), 3);
+        assert_eq!(d.get(100).map(|m| m.nxtpdu), Some(110));
     }
 
     #[test]
