@@ -10,6 +10,7 @@
 //! of it before handing bytes on. Each worker thread builds its own set.
 
 use crate::hash::HashMap;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::fields::{FieldId, Registry};
@@ -115,6 +116,25 @@ pub struct Dissectors {
     list: Vec<Rc<dyn Dissector>>,
     names: HashMap<&'static str, DissectorId>,
     tables: Vec<Table>,
+    /// Names found before, by the address of the caller's string: a name
+    /// only goes in when the caller passed the registered `'static` string
+    /// itself (same address and length, so same bytes, forever), which
+    /// the literals of one binary usually are. Spares the per-frame hash
+    /// and compare of `call_by_name("frame")`, `call_by_name("data")`.
+    recent: [Cell<Option<(&'static str, DissectorId)>>; RECENT],
+}
+
+/// Slots of [`Dissectors::recent`].
+const RECENT: usize = 16;
+
+/// Whether two strings are the same string in memory (not just equal).
+fn same_str(a: &str, b: &str) -> bool {
+    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+}
+
+fn recent_slot(name: &str) -> usize {
+    let p = name.as_ptr() as usize;
+    ((p >> 3) ^ (p >> 9) ^ name.len()) % RECENT
 }
 
 impl Dissectors {
@@ -130,11 +150,28 @@ impl Dissectors {
     }
 
     pub fn find(&self, name: &str) -> Option<DissectorId> {
-        self.names.get(name).copied()
+        let slot = self.recent.get(recent_slot(name));
+        if let Some((known, id)) = slot.and_then(Cell::get) {
+            if same_str(known, name) {
+                return Some(id);
+            }
+        }
+        let (&known, &id) = self.names.get_key_value(name)?;
+        if let Some(slot) = slot {
+            if same_str(known, name) {
+                slot.set(Some((known, id)));
+            }
+        }
+        Some(id)
     }
 
     /// The table of this name, created on first use.
     pub fn table(&mut self, name: &'static str) -> TableId {
+        // Callers name tables with literals, mostly the very string the
+        // table was created with: compare addresses before bytes.
+        if let Some(i) = self.tables.iter().position(|t| same_str(t.name, name)) {
+            return TableId(i);
+        }
         if let Some(i) = self.tables.iter().position(|t| t.name == name) {
             return TableId(i);
         }

@@ -29,15 +29,35 @@ pub fn write_value(out: &mut String, def: &FieldDef, value: &Value, table: &Fiel
         Value::Str(s) => push_escaped(out, table.bytes(s)),
         Value::Bytes(s) => push_hex(out, table.bytes(s)),
         Value::Ether(m) => write_ether(out, &m),
-        Value::Ipv4(a) => {
-            for (i, b) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                push_decimal(out, u64::from(*b));
-            }
-        }
+        Value::Ipv4(a) => write_ipv4(out, &a),
         Value::Ipv6(a) => write_ipv6(out, &a),
+    }
+}
+
+/// Appends the `-T fields` cell form of `value`: its display form with
+/// `print_escaped_csv` applied, written in one step. Only strings and
+/// protocol labels can hold the characters that are escaped; every other
+/// form (numbers, addresses, times, FT_CHAR's C escapes, static names) is
+/// written as it is.
+pub fn write_cell_value(out: &mut String, def: &FieldDef, value: &Value, table: &FieldTable) {
+    match *value {
+        Value::Str(s) | Value::Proto { label: Some(s), .. } => {
+            push_escaped_csv_bytes(out, table.bytes(s))
+        }
+        _ => write_value(out, def, value, table),
+    }
+}
+
+/// [`push_escaped`] followed by [`push_csv_escaped`], without the
+/// intermediate string.
+fn push_escaped_csv_bytes(out: &mut String, bytes: &[u8]) {
+    let end = memchr_nul(bytes);
+    let bytes = bytes.get(..end).unwrap_or(bytes);
+    for chunk in bytes.utf8_chunks() {
+        push_csv_escaped(out, chunk.valid());
+        if !chunk.invalid().is_empty() {
+            out.push('\u{FFFD}');
+        }
     }
 }
 
@@ -47,8 +67,7 @@ fn hex_base(base: Base) -> bool {
 
 fn write_unsigned(out: &mut String, def: &FieldDef, v: u64) {
     if hex_base(def.base) {
-        let digits = (def.ftype.bits() / 4) as usize;
-        let _ = write!(out, "0x{v:0digits$x}");
+        push_hex_padded(out, v, (def.ftype.bits() / 4) as usize);
     } else if def.ftype == FieldType::Char {
         write_char(out, v);
     } else {
@@ -58,12 +77,18 @@ fn write_unsigned(out: &mut String, def: &FieldDef, v: u64) {
 
 /// Decimal digits of `v`, without going through `core::fmt` (the fields
 /// printer's hottest path).
-pub fn push_decimal(out: &mut String, mut v: u64) {
+pub fn push_decimal(out: &mut String, v: u64) {
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
+    let at = decimal_digits(&mut digits, v);
+    push_ascii(out, digits.get(at..).unwrap_or_default());
+}
+
+/// Writes the decimal digits of `v` at the end of `buf`; returns where they start.
+fn decimal_digits(buf: &mut [u8; 20], mut v: u64) -> usize {
+    let mut at = buf.len();
     loop {
         at -= 1;
-        if let Some(d) = digits.get_mut(at) {
+        if let Some(d) = buf.get_mut(at) {
             *d = b'0' + (v % 10) as u8;
         }
         v /= 10;
@@ -71,9 +96,60 @@ pub fn push_decimal(out: &mut String, mut v: u64) {
             break;
         }
     }
-    for &d in digits.get(at..).unwrap_or_default() {
-        out.push(char::from(d));
+    at
+}
+
+/// Appends ASCII bytes built by the formatters below (never anything else).
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+}
+
+/// Dotted quad, built on the stack and appended in one step.
+pub fn write_ipv4(out: &mut String, a: &[u8; 4]) {
+    let mut buf = [0u8; 15];
+    let mut n = 0usize;
+    for (i, &b) in a.iter().enumerate() {
+        if i > 0 {
+            if let Some(c) = buf.get_mut(n) {
+                *c = b'.';
+            }
+            n += 1;
+        }
+        let (h, t, u) = (b / 100, (b / 10) % 10, b % 10);
+        for (d, show) in [(h, h > 0), (t, h > 0 || t > 0), (u, true)] {
+            if show {
+                if let Some(c) = buf.get_mut(n) {
+                    *c = b'0' + d;
+                }
+                n += 1;
+            }
+        }
     }
+    push_ascii(out, buf.get(..n).unwrap_or_default());
+}
+
+/// `0x` and the lowercase hex digits of `v`, zero-padded to `width`.
+fn push_hex_padded(out: &mut String, v: u64, width: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [b'0'; 18];
+    let mut at = buf.len();
+    let mut rest = v;
+    loop {
+        at -= 1;
+        if let Some(d) = buf.get_mut(at) {
+            *d = HEX.get((rest & 0xf) as usize).copied().unwrap_or(b'0');
+        }
+        rest >>= 4;
+        if rest == 0 || at <= 2 {
+            break;
+        }
+    }
+    // Pad to the width (the buffer's zeros), then the prefix.
+    let start = at.min(buf.len().saturating_sub(width)).max(2) - 2;
+    if let Some(p) = buf.get_mut(start..start + 2) {
+        p.copy_from_slice(b"0x");
+    }
+    push_ascii(out, buf.get(start..).unwrap_or_default());
 }
 
 fn write_signed(out: &mut String, def: &FieldDef, v: i64) {
@@ -224,16 +300,15 @@ pub fn utc_date(ts: Timestamp) -> (i64, u32, u32) {
 
 pub fn write_ether(out: &mut String, m: &[u8; 6]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [b':'; 17];
     for (i, b) in m.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        for nibble in [b >> 4, b & 0xf] {
-            out.push(char::from(
-                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-            ));
+        let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+        let lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+        if let Some(pair) = buf.get_mut(i * 3..i * 3 + 2) {
+            pair.copy_from_slice(&[hi, lo]);
         }
     }
+    push_ascii(out, &buf);
 }
 
 /// RFC 5952 text, with the embedded-IPv4 forms that Wireshark's inet_ntop prints.
@@ -249,11 +324,16 @@ pub fn write_ipv6(out: &mut String, a: &[u8; 16]) {
 }
 
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        for nibble in [b >> 4, b & 15] {
-            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(buf.len() / 2) {
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            let lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+            pair.copy_from_slice(&[hi, lo]);
         }
+        push_ascii(out, buf.get(..chunk.len() * 2).unwrap_or_default());
     }
 }
 
@@ -338,6 +418,42 @@ mod tests {
 
     use super::*;
     use crate::fields::FieldDef;
+
+    #[test]
+    fn hand_made_formatters_match_core_fmt() {
+        for v in [0u64, 1, 0x18, 0xabc, 0xffff, 0x1_0000, u64::MAX] {
+            for width in [2usize, 4, 6, 8, 16] {
+                let mut s = String::new();
+                push_hex_padded(&mut s, v, width);
+                assert_eq!(s, format!("0x{v:0width$x}"));
+            }
+        }
+        for a in [
+            [0u8, 0, 0, 0],
+            [10, 0, 0, 1],
+            [192, 168, 100, 255],
+            [1, 20, 109, 99],
+        ] {
+            let mut s = String::new();
+            write_ipv4(&mut s, &a);
+            assert_eq!(s, std::net::Ipv4Addr::from(a).to_string());
+        }
+        let mut s = String::new();
+        let long: Vec<u8> = (0..=255u8).collect();
+        push_hex(&mut s, &long);
+        let want: String = long.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(s, want);
+    }
+
+    #[test]
+    fn cells_escape_strings_and_labels_in_one_step() {
+        let mut t = FieldTable::new();
+        let def = FieldDef::new("x.s", "S", FieldType::String, Base::None);
+        let span = t.store(b"a\tb\r\n\xffc\x00d");
+        let mut s = String::new();
+        write_cell_value(&mut s, &def, &Value::Str(span), &t);
+        assert_eq!(s, "a\\tb\\r\\n\u{FFFD}c");
+    }
 
     fn show(def: FieldDef, v: Value) -> String {
         let t = FieldTable::new();

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
-use crate::format::{push_csv_escaped, utc_date, write_value};
+use crate::format::{utc_date, write_cell_value, write_value};
 use crate::table::FieldTable;
 
 /// Receives the frames that passed the filter.
@@ -148,7 +148,9 @@ pub struct FieldsPrinter<'r, W: Write> {
     out: W,
     cols: Columns,
     opts: FieldsOptions,
-    cells: Vec<Cell>,
+    /// Per column, the indices in the frame's table of its values, in tree
+    /// order (only the first of several columns naming one field is filled).
+    slots: Vec<Vec<u32>>,
     line: String,
 }
 
@@ -160,7 +162,7 @@ impl<'r, W: Write> FieldsPrinter<'r, W> {
             out,
             cols: Columns::new(reg, ids),
             opts,
-            cells: vec![Cell::default(); n],
+            slots: vec![Vec::new(); n],
             line: String::new(),
         }
     }
@@ -189,29 +191,53 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
         Ok(())
     }
 
+    /// Writes the row straight into the line: each value is formatted and
+    /// escaped in place, with no per-cell buffers.
     fn frame(&mut self, _frame: &Frame, t: &FieldTable) -> io::Result<()> {
-        self.cols.fill(self.reg, t, &mut self.cells);
+        for s in self.slots.iter_mut() {
+            s.clear();
+        }
+        let entries = t.entries();
+        for (n, e) in entries.iter().enumerate() {
+            let Some(Some(col)) = self.cols.column_of.get(e.field.index()) else {
+                continue;
+            };
+            if let (Some(s), Ok(n)) = (self.slots.get_mut(*col), u32::try_from(n)) {
+                s.push(n);
+            }
+        }
         self.line.clear();
-        for (i, cell) in self.cells.iter().enumerate() {
+        for (i, id) in self.cols.ids.iter().enumerate() {
             if i > 0 {
                 self.line.push_str(&self.opts.separator);
             }
-            let (from, to) = match self.opts.occurrence {
-                Occurrence::All => (0, cell.len()),
-                Occurrence::First => (0, cell.len().min(1)),
-                Occurrence::Last => (cell.len().saturating_sub(1), cell.len()),
+            // A field named twice on the command line fills both columns.
+            let col = self
+                .cols
+                .column_of
+                .get(id.index())
+                .copied()
+                .flatten()
+                .unwrap_or(i);
+            let all = self.slots.get(col).map(Vec::as_slice).unwrap_or_default();
+            let picked = match self.opts.occurrence {
+                Occurrence::All => all,
+                Occurrence::First => all.get(..all.len().min(1)).unwrap_or_default(),
+                Occurrence::Last => all.get(all.len().saturating_sub(1)..).unwrap_or_default(),
             };
-            if from >= to {
+            if picked.is_empty() {
                 continue;
             }
             if let Some(q) = self.opts.quote {
                 self.line.push(q);
             }
-            for (j, v) in cell.range(from, to).enumerate() {
+            for (j, &n) in picked.iter().enumerate() {
                 if j > 0 {
                     self.line.push_str(&self.opts.aggregator);
                 }
-                push_csv_escaped(&mut self.line, v);
+                if let Some(e) = entries.get(n as usize) {
+                    write_cell_value(&mut self.line, self.reg.def(e.field), &e.value, t);
+                }
             }
             if let Some(q) = self.opts.quote {
                 self.line.push(q);
