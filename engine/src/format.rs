@@ -48,6 +48,74 @@ pub fn write_cell_value(out: &mut String, def: &FieldDef, value: &Value, table: 
     }
 }
 
+/// [`write_cell_value`] into a byte buffer, the fields printer's row: the
+/// common forms (decimal and hex integers, addresses, booleans, strings)
+/// are written directly, the rest go through `scratch`.
+pub fn write_cell_bytes(
+    out: &mut Vec<u8>,
+    scratch: &mut String,
+    def: &FieldDef,
+    value: &Value,
+    table: &FieldTable,
+) {
+    match *value {
+        Value::U(v) if def.ftype != FieldType::Char || hex_base(def.base) => {
+            if hex_base(def.base) {
+                let (buf, start) = hex_padded_text(v, (def.ftype.bits() / 4) as usize);
+                out.extend_from_slice(buf.get(start..).unwrap_or_default());
+            } else {
+                let mut digits = [0u8; 20];
+                let at = decimal_digits(&mut digits, v);
+                out.extend_from_slice(digits.get(at..).unwrap_or_default());
+            }
+        }
+        Value::Bool(b) => out.push(if b { b'1' } else { b'0' }),
+        Value::None => out.push(b'1'),
+        Value::Ether(m) => out.extend_from_slice(&ether_text(&m)),
+        Value::Ipv4(a) => {
+            let (buf, n) = ipv4_text(&a);
+            out.extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        Value::Str(s) | Value::Proto { label: Some(s), .. } => {
+            push_escaped_csv_into(out, table.bytes(s))
+        }
+        _ => {
+            scratch.clear();
+            write_value(scratch, def, value, table);
+            out.extend_from_slice(scratch.as_bytes());
+        }
+    }
+}
+
+/// [`push_escaped_csv_bytes`] into a byte buffer.
+fn push_escaped_csv_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    let end = memchr_nul(bytes);
+    let bytes = bytes.get(..end).unwrap_or(bytes);
+    for chunk in bytes.utf8_chunks() {
+        let mut rest = chunk.valid().as_bytes();
+        while let Some(at) = rest
+            .iter()
+            .position(|b| matches!(b, 0x08..=0x0a | 0x0c | 0x0d))
+        {
+            let (run, tail) = rest.split_at(at);
+            out.extend_from_slice(run);
+            let (c, tail) = tail.split_first().unwrap_or((&b'\t', &[]));
+            out.extend_from_slice(match c {
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                _ => b"\\t",
+            });
+            rest = tail;
+        }
+        out.extend_from_slice(rest);
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+}
+
 /// [`push_escaped`] followed by [`push_csv_escaped`], without the
 /// intermediate string.
 fn push_escaped_csv_bytes(out: &mut String, bytes: &[u8]) {
@@ -106,6 +174,12 @@ fn push_ascii(out: &mut String, bytes: &[u8]) {
 
 /// Dotted quad, built on the stack and appended in one step.
 pub fn write_ipv4(out: &mut String, a: &[u8; 4]) {
+    let (buf, n) = ipv4_text(a);
+    push_ascii(out, buf.get(..n).unwrap_or_default());
+}
+
+/// The dotted quad of `a` and its length.
+fn ipv4_text(a: &[u8; 4]) -> ([u8; 15], usize) {
     let mut buf = [0u8; 15];
     let mut n = 0usize;
     for (i, &b) in a.iter().enumerate() {
@@ -125,11 +199,18 @@ pub fn write_ipv4(out: &mut String, a: &[u8; 4]) {
             }
         }
     }
-    push_ascii(out, buf.get(..n).unwrap_or_default());
+    (buf, n)
 }
 
 /// `0x` and the lowercase hex digits of `v`, zero-padded to `width`.
 fn push_hex_padded(out: &mut String, v: u64, width: usize) {
+    let (buf, start) = hex_padded_text(v, width);
+    push_ascii(out, buf.get(start..).unwrap_or_default());
+}
+
+/// `0x` and the hex digits of `v` padded to `width`, at the end of the
+/// buffer from the returned offset on.
+fn hex_padded_text(v: u64, width: usize) -> ([u8; 18], usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [b'0'; 18];
     let mut at = buf.len();
@@ -149,7 +230,7 @@ fn push_hex_padded(out: &mut String, v: u64, width: usize) {
     if let Some(p) = buf.get_mut(start..start + 2) {
         p.copy_from_slice(b"0x");
     }
-    push_ascii(out, buf.get(start..).unwrap_or_default());
+    (buf, start)
 }
 
 fn write_signed(out: &mut String, def: &FieldDef, v: i64) {
@@ -299,6 +380,10 @@ pub fn utc_date(ts: Timestamp) -> (i64, u32, u32) {
 }
 
 pub fn write_ether(out: &mut String, m: &[u8; 6]) {
+    push_ascii(out, &ether_text(m));
+}
+
+fn ether_text(m: &[u8; 6]) -> [u8; 17] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut buf = [b':'; 17];
     for (i, b) in m.iter().enumerate() {
@@ -308,7 +393,7 @@ pub fn write_ether(out: &mut String, m: &[u8; 6]) {
             pair.copy_from_slice(&[hi, lo]);
         }
     }
-    push_ascii(out, &buf);
+    buf
 }
 
 /// RFC 5952 text, with the embedded-IPv4 forms that Wireshark's inet_ntop prints.
@@ -443,6 +528,58 @@ mod tests {
         push_hex(&mut s, &long);
         let want: String = long.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(s, want);
+    }
+
+    #[test]
+    fn byte_cells_match_string_cells() {
+        let mut t = FieldTable::new();
+        let span = t.store(b"a\tb\r\n\x08\x0c\xffc\x00d");
+        let cases = [
+            (
+                FieldDef::new("x.s", "S", FieldType::String, Base::None),
+                Value::Str(span),
+            ),
+            (
+                FieldDef::new("x.u", "U", FieldType::U32, Base::Dec),
+                Value::U(4_294_967_295),
+            ),
+            (
+                FieldDef::new("x.h", "H", FieldType::U16, Base::Hex),
+                Value::U(0x18),
+            ),
+            (
+                FieldDef::new("x.c", "C", FieldType::Char, Base::None),
+                Value::U(9),
+            ),
+            (
+                FieldDef::new("x.e", "E", FieldType::Ether, Base::None),
+                Value::Ether([0, 1, 0xab, 2, 3, 0xff]),
+            ),
+            (
+                FieldDef::new("x.i", "I", FieldType::Ipv4, Base::None),
+                Value::Ipv4([10, 0, 200, 1]),
+            ),
+            (
+                FieldDef::new("x.b", "B", FieldType::Bool, Base::None),
+                Value::Bool(true),
+            ),
+            (
+                FieldDef::new("x.t", "T", FieldType::RelTime, Base::None),
+                Value::RelTime(-5),
+            ),
+        ];
+        for (def, v) in cases {
+            let mut want = String::new();
+            write_cell_value(&mut want, &def, &v, &t);
+            let mut got = Vec::new();
+            write_cell_bytes(&mut got, &mut String::new(), &def, &v, &t);
+            assert_eq!(
+                String::from_utf8(got).expect("utf8"),
+                want,
+                "{}",
+                def.abbrev
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
-use crate::format::{utc_date, write_cell_value, write_value};
+use crate::format::{utc_date, write_cell_bytes, write_value};
 use crate::table::FieldTable;
 
 /// Receives the frames that passed the filter.
@@ -151,7 +151,9 @@ pub struct FieldsPrinter<'r, W: Write> {
     /// Per column, the indices in the frame's table of its values, in tree
     /// order (only the first of several columns naming one field is filled).
     slots: Vec<Vec<u32>>,
-    line: String,
+    line: Vec<u8>,
+    /// For the value forms that are formatted through a `String`.
+    scratch: String,
 }
 
 impl<'r, W: Write> FieldsPrinter<'r, W> {
@@ -163,7 +165,8 @@ impl<'r, W: Write> FieldsPrinter<'r, W> {
             cols: Columns::new(reg, ids),
             opts,
             slots: vec![Vec::new(); n],
-            line: String::new(),
+            line: Vec::new(),
+            scratch: String::new(),
         }
     }
 
@@ -209,7 +212,7 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
         self.line.clear();
         for (i, id) in self.cols.ids.iter().enumerate() {
             if i > 0 {
-                self.line.push_str(&self.opts.separator);
+                self.line.extend_from_slice(self.opts.separator.as_bytes());
             }
             // A field named twice on the command line fills both columns.
             let col = self
@@ -228,23 +231,31 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
             if picked.is_empty() {
                 continue;
             }
-            if let Some(q) = self.opts.quote {
-                self.line.push(q);
-            }
+            let mut quote = [0u8; 4];
+            let quote = self
+                .opts
+                .quote
+                .map(|q| q.encode_utf8(&mut quote).as_bytes())
+                .unwrap_or_default();
+            self.line.extend_from_slice(quote);
             for (j, &n) in picked.iter().enumerate() {
                 if j > 0 {
-                    self.line.push_str(&self.opts.aggregator);
+                    self.line.extend_from_slice(self.opts.aggregator.as_bytes());
                 }
                 if let Some(e) = entries.get(n as usize) {
-                    write_cell_value(&mut self.line, self.reg.def(e.field), &e.value, t);
+                    write_cell_bytes(
+                        &mut self.line,
+                        &mut self.scratch,
+                        self.reg.def(e.field),
+                        &e.value,
+                        t,
+                    );
                 }
             }
-            if let Some(q) = self.opts.quote {
-                self.line.push(q);
-            }
+            self.line.extend_from_slice(quote);
         }
-        self.line.push('\n');
-        self.out.write_all(self.line.as_bytes())
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     fn end(&mut self) -> io::Result<()> {
