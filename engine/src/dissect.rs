@@ -122,6 +122,8 @@ pub struct Dissectors {
     /// the literals of one binary usually are. Spares the per-frame hash
     /// and compare of `call_by_name("frame")`, `call_by_name("data")`.
     recent: [Cell<Option<(&'static str, DissectorId)>>; RECENT],
+    /// Tables found before, by the address of the caller's `'static` name.
+    recent_tables: [Option<(&'static str, TableId)>; RECENT],
 }
 
 /// Slots of [`Dissectors::recent`].
@@ -167,11 +169,23 @@ impl Dissectors {
 
     /// The table of this name, created on first use.
     pub fn table(&mut self, name: &'static str) -> TableId {
-        // Callers name tables with literals, mostly the very string the
-        // table was created with: compare addresses before bytes.
-        if let Some(i) = self.tables.iter().position(|t| same_str(t.name, name)) {
-            return TableId(i);
+        // Dissectors look their tables up on every frame: remember the
+        // answer by the address of the caller's literal, which, being
+        // 'static, always holds the same bytes.
+        let slot = recent_slot(name);
+        if let Some(Some((known, id))) = self.recent_tables.get(slot) {
+            if same_str(known, name) {
+                return *id;
+            }
         }
+        let id = self.table_slow(name);
+        if let Some(s) = self.recent_tables.get_mut(slot) {
+            *s = Some((name, id));
+        }
+        id
+    }
+
+    fn table_slow(&mut self, name: &'static str) -> TableId {
         if let Some(i) = self.tables.iter().position(|t| t.name == name) {
             return TableId(i);
         }
