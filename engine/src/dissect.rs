@@ -114,6 +114,13 @@ struct Table {
 #[derive(Default)]
 pub struct Dissectors {
     list: Vec<Rc<dyn Dissector>>,
+    h: Handoff,
+}
+
+/// Names and handoff tables: what [`Cx`] may change while the list of
+/// dissectors it calls into stays borrowed (so a call needs no `Rc` clone).
+#[derive(Default)]
+struct Handoff {
     names: HashMap<&'static str, DissectorId>,
     tables: Vec<Table>,
     /// Names found before, by the address of the caller's string: a name
@@ -126,7 +133,7 @@ pub struct Dissectors {
     recent_tables: [Option<(&'static str, TableId)>; RECENT],
 }
 
-/// Slots of [`Dissectors::recent`].
+/// Slots of [`Handoff::recent`].
 const RECENT: usize = 16;
 
 /// Whether two strings are the same string in memory (not just equal).
@@ -147,17 +154,57 @@ impl Dissectors {
     pub fn register(&mut self, name: &'static str, d: Rc<dyn Dissector>) -> DissectorId {
         let id = self.list.len();
         self.list.push(d);
-        self.names.insert(name, id);
+        self.h.names.insert(name, id);
         id
     }
 
     pub fn find(&self, name: &str) -> Option<DissectorId> {
+        self.h.find(name)
+    }
+
+    /// The table of this name, created on first use.
+    pub fn table(&mut self, name: &'static str) -> TableId {
+        self.h.table(name)
+    }
+
+    pub fn add(&mut self, table: &'static str, key: u32, id: DissectorId) {
+        let t = self.h.table(table);
+        if let Some(t) = self.h.tables.get_mut(t.0) {
+            t.by_key.insert(key, id);
+        }
+    }
+
+    pub fn add_heuristic(&mut self, table: &'static str, id: DissectorId) {
+        let t = self.h.table(table);
+        if let Some(t) = self.h.tables.get_mut(t.0) {
+            t.heuristics.push(id);
+        }
+    }
+
+    pub fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
+        self.h.lookup(table, key)
+    }
+}
+
+impl Handoff {
+    #[inline]
+    fn find(&self, name: &str) -> Option<DissectorId> {
         let slot = self.recent.get(recent_slot(name));
         if let Some((known, id)) = slot.and_then(Cell::get) {
             if same_str(known, name) {
                 return Some(id);
             }
         }
+        self.find_slow(name, slot)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn find_slow(
+        &self,
+        name: &str,
+        slot: Option<&Cell<Option<(&'static str, DissectorId)>>>,
+    ) -> Option<DissectorId> {
         let (&known, &id) = self.names.get_key_value(name)?;
         if let Some(slot) = slot {
             if same_str(known, name) {
@@ -167,8 +214,8 @@ impl Dissectors {
         Some(id)
     }
 
-    /// The table of this name, created on first use.
-    pub fn table(&mut self, name: &'static str) -> TableId {
+    #[inline]
+    fn table(&mut self, name: &'static str) -> TableId {
         // Dissectors look their tables up on every frame: remember the
         // answer by the address of the caller's literal, which, being
         // 'static, always holds the same bytes.
@@ -178,39 +225,29 @@ impl Dissectors {
                 return *id;
             }
         }
-        let id = self.table_slow(name);
+        self.table_slow(name, slot)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn table_slow(&mut self, name: &'static str, slot: usize) -> TableId {
+        let id = match self.tables.iter().position(|t| t.name == name) {
+            Some(i) => TableId(i),
+            None => {
+                self.tables.push(Table {
+                    name,
+                    ..Table::default()
+                });
+                TableId(self.tables.len() - 1)
+            }
+        };
         if let Some(s) = self.recent_tables.get_mut(slot) {
             *s = Some((name, id));
         }
         id
     }
 
-    fn table_slow(&mut self, name: &'static str) -> TableId {
-        if let Some(i) = self.tables.iter().position(|t| t.name == name) {
-            return TableId(i);
-        }
-        self.tables.push(Table {
-            name,
-            ..Table::default()
-        });
-        TableId(self.tables.len() - 1)
-    }
-
-    pub fn add(&mut self, table: &'static str, key: u32, id: DissectorId) {
-        let t = self.table(table);
-        if let Some(t) = self.tables.get_mut(t.0) {
-            t.by_key.insert(key, id);
-        }
-    }
-
-    pub fn add_heuristic(&mut self, table: &'static str, id: DissectorId) {
-        let t = self.table(table);
-        if let Some(t) = self.tables.get_mut(t.0) {
-            t.heuristics.push(id);
-        }
-    }
-
-    pub fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
+    fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
         self.tables.get(table.0)?.by_key.get(&key).copied()
     }
 
@@ -230,7 +267,10 @@ pub struct Cx<'a> {
     pub frame: &'a Frame,
     pub t: &'a mut FieldTable,
     pub reg: &'a Registry,
-    ds: &'a mut Dissectors,
+    /// The dissectors, borrowed apart from the tables so that a call can
+    /// hold one while the callee changes the rest of `Cx`.
+    list: &'a [Rc<dyn Dissector>],
+    ds: &'a mut Handoff,
     /// Forward references; filled in the first pass of `-2`, read in the second.
     pub notes: &'a mut Notes,
     depth: u32,
@@ -281,11 +321,13 @@ impl<'a> Cx<'a> {
         ds: &'a mut Dissectors,
         notes: &'a mut Notes,
     ) -> Self {
+        let Dissectors { list, h } = ds;
         Cx {
             frame,
             t,
             reg,
-            ds,
+            list,
+            ds: h,
             notes,
             depth: 0,
             src: Address::None,
@@ -320,7 +362,8 @@ impl<'a> Cx<'a> {
         if self.depth >= MAX_DEPTH {
             return Outcome::Rejected;
         }
-        let Some(d) = self.ds.list.get(id).cloned() else {
+        let list = self.list;
+        let Some(d) = list.get(id) else {
             return Outcome::Rejected;
         };
         let saved = (self.reported, self.captured);

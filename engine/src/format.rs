@@ -178,28 +178,44 @@ pub fn write_ipv4(out: &mut String, a: &[u8; 4]) {
     push_ascii(out, buf.get(..n).unwrap_or_default());
 }
 
+/// Decimal text of every byte value: up to three digits, then the count.
+/// (Built at compile time: an index out of range would fail the build,
+/// never a run.)
+#[allow(clippy::indexing_slicing)]
+const BYTE_DEC: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0usize;
+    while v < 256 {
+        let (h, d, u) = ((v / 100) as u8, ((v / 10) % 10) as u8, (v % 10) as u8);
+        t[v] = if v >= 100 {
+            [b'0' + h, b'0' + d, b'0' + u, 3]
+        } else if v >= 10 {
+            [b'0' + d, b'0' + u, 0, 2]
+        } else {
+            [b'0' + u, 0, 0, 1]
+        };
+        v += 1;
+    }
+    t
+};
+
 /// The dotted quad of `a` and its length.
 fn ipv4_text(a: &[u8; 4]) -> ([u8; 15], usize) {
-    let mut buf = [0u8; 15];
+    let mut buf = [b'.'; 15];
     let mut n = 0usize;
-    for (i, &b) in a.iter().enumerate() {
-        if i > 0 {
-            if let Some(c) = buf.get_mut(n) {
-                *c = b'.';
-            }
-            n += 1;
+    for &b in a {
+        let [x, y, z, len] = BYTE_DEC
+            .get(usize::from(b))
+            .copied()
+            .unwrap_or([b'0', 0, 0, 1]);
+        let len = usize::from(len);
+        if let Some(dst) = buf.get_mut(n..n + len) {
+            dst.copy_from_slice([x, y, z].get(..len).unwrap_or_default());
         }
-        let (h, t, u) = (b / 100, (b / 10) % 10, b % 10);
-        for (d, show) in [(h, h > 0), (t, h > 0 || t > 0), (u, true)] {
-            if show {
-                if let Some(c) = buf.get_mut(n) {
-                    *c = b'0' + d;
-                }
-                n += 1;
-            }
-        }
+        // The dot after it stays from the fill (the last is cut off).
+        n += len + 1;
     }
-    (buf, n)
+    (buf, n.saturating_sub(1))
 }
 
 /// `0x` and the lowercase hex digits of `v`, zero-padded to `width`.
