@@ -64,9 +64,8 @@ pub fn write_cell_bytes(
                 let (buf, start) = hex_padded_text(v, (def.ftype.bits() / 4) as usize);
                 out.extend_from_slice(buf.get(start..).unwrap_or_default());
             } else {
-                let mut digits = [0u8; 20];
-                let at = decimal_digits(&mut digits, v);
-                out.extend_from_slice(digits.get(at..).unwrap_or_default());
+                let (digits, n) = decimal_left(v);
+                push_fixed(out, &digits, n);
             }
         }
         Value::Bool(b) => out.push(if b { b'1' } else { b'0' }),
@@ -74,7 +73,7 @@ pub fn write_cell_bytes(
         Value::Ether(m) => out.extend_from_slice(&ether_text(&m)),
         Value::Ipv4(a) => {
             let (buf, n) = ipv4_text(&a);
-            out.extend_from_slice(buf.get(..n).unwrap_or_default());
+            push_fixed(out, &buf, n);
         }
         Value::Str(s) | Value::Proto { label: Some(s), .. } => {
             push_escaped_csv_into(out, table.bytes(s))
@@ -85,6 +84,33 @@ pub fn write_cell_bytes(
             out.extend_from_slice(scratch.as_bytes());
         }
     }
+}
+
+/// Appends the first `n` bytes of `buf`: the whole fixed-size array is
+/// copied (a copy of known size, done inline) and the tail cut off again,
+/// instead of a `memcpy` call of a variable size per value.
+#[inline]
+fn push_fixed<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
+    let len = out.len();
+    out.extend_from_slice(buf);
+    out.truncate(len.saturating_add(n.min(N)));
+}
+
+/// The decimal digits of `v` from the start of the buffer, and their count.
+fn decimal_left(v: u64) -> ([u8; 20], usize) {
+    let mut n = 1usize;
+    let mut p = v;
+    while p >= 10 {
+        p /= 10;
+        n += 1;
+    }
+    let mut buf = [0u8; 20];
+    let mut rest = v;
+    for d in buf.get_mut(..n).unwrap_or_default().iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    (buf, n)
 }
 
 /// [`push_escaped_csv_bytes`] into a byte buffer.
@@ -200,22 +226,28 @@ const BYTE_DEC: [[u8; 4]; 256] = {
 };
 
 /// The dotted quad of `a` and its length.
-fn ipv4_text(a: &[u8; 4]) -> ([u8; 15], usize) {
-    let mut buf = [b'.'; 15];
+fn ipv4_text(a: &[u8; 4]) -> ([u8; 16], usize) {
+    let mut buf = [0u8; 16];
     let mut n = 0usize;
-    for &b in a {
+    for (i, &b) in a.iter().enumerate() {
+        if i > 0 {
+            if let Some(c) = buf.get_mut(n) {
+                *c = b'.';
+            }
+            n += 1;
+        }
         let [x, y, z, len] = BYTE_DEC
             .get(usize::from(b))
             .copied()
             .unwrap_or([b'0', 0, 0, 1]);
-        let len = usize::from(len);
-        if let Some(dst) = buf.get_mut(n..n + len) {
-            dst.copy_from_slice([x, y, z].get(..len).unwrap_or_default());
+        // Three bytes whatever the length (a fixed-size copy); the next
+        // dot or octet overwrites the padding.
+        if let Some(dst) = buf.get_mut(n..n + 3) {
+            dst.copy_from_slice(&[x, y, z]);
         }
-        // The dot after it stays from the fill (the last is cut off).
-        n += len + 1;
+        n += usize::from(len);
     }
-    (buf, n.saturating_sub(1))
+    (buf, n)
 }
 
 /// `0x` and the lowercase hex digits of `v`, zero-padded to `width`.
