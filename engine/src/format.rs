@@ -64,16 +64,18 @@ pub fn write_cell_bytes(
                 let (buf, start) = hex_padded_text(v, (def.ftype.bits() / 4) as usize);
                 out.extend_from_slice(buf.get(start..).unwrap_or_default());
             } else {
-                let (digits, n) = decimal_left(v);
-                push_fixed(out, &digits, n);
+                push_decimal_bytes(out, v);
             }
         }
         Value::Bool(b) => out.push(if b { b'1' } else { b'0' }),
         Value::None => out.push(b'1'),
         Value::Ether(m) => out.extend_from_slice(&ether_text(&m)),
         Value::Ipv4(a) => {
-            let (buf, n) = ipv4_text(&a);
-            push_fixed(out, &buf, n);
+            // Written in place: room for the longest text, then cut to size.
+            let len = out.len();
+            out.extend_from_slice(&[0u8; 16]);
+            let n = out.get_mut(len..).map_or(0, |buf| ipv4_into(buf, &a));
+            out.truncate(len.saturating_add(n));
         }
         Value::Str(s) | Value::Proto { label: Some(s), .. } => {
             push_escaped_csv_into(out, table.bytes(s))
@@ -86,31 +88,66 @@ pub fn write_cell_bytes(
     }
 }
 
-/// Appends the first `n` bytes of `buf`: the whole fixed-size array is
-/// copied (a copy of known size, done inline) and the tail cut off again,
-/// instead of a `memcpy` call of a variable size per value.
-#[inline]
-fn push_fixed<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], n: usize) {
+/// Appends the decimal digits of `v`, written in place in `out` (a
+/// stack buffer copied over would be read back before its bytes land).
+fn push_decimal_bytes(out: &mut Vec<u8>, v: u64) {
+    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
     let len = out.len();
-    out.extend_from_slice(buf);
-    out.truncate(len.saturating_add(n.min(N)));
+    out.extend_from_slice(&[0u8; 20]);
+    if let Some(dst) = out.get_mut(len..len.saturating_add(n)) {
+        decimal_into(dst, v);
+    }
+    out.truncate(len.saturating_add(n));
 }
 
-/// The decimal digits of `v` from the start of the buffer, and their count.
-fn decimal_left(v: u64) -> ([u8; 20], usize) {
-    let mut n = 1usize;
-    let mut p = v;
-    while p >= 10 {
-        p /= 10;
-        n += 1;
+/// "00" to "99", for writing decimals two digits at a time.
+/// (Built at compile time: an index out of range would fail the build.)
+#[allow(clippy::indexing_slicing)]
+const TWO_DIGITS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut v = 0usize;
+    while v < 100 {
+        t[v] = [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+        v += 1;
     }
+    t
+};
+
+/// The decimal digits of `v` from the start of the buffer, and their count.
+#[cfg(test)]
+fn decimal_left(v: u64) -> ([u8; 20], usize) {
+    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
     let mut buf = [0u8; 20];
-    let mut rest = v;
-    for d in buf.get_mut(..n).unwrap_or_default().iter_mut().rev() {
-        *d = b'0' + (rest % 10) as u8;
-        rest /= 10;
+    if let Some(dst) = buf.get_mut(..n) {
+        decimal_into(dst, v);
     }
     (buf, n)
+}
+
+/// Writes the decimal digits of `v` right-aligned in `dst`, two at a
+/// time; `dst` is as long as the number (shorter keeps the low digits).
+fn decimal_into(dst: &mut [u8], v: u64) {
+    let mut at = dst.len();
+    let mut rest = v;
+    while rest >= 100 && at >= 2 {
+        let pair = TWO_DIGITS
+            .get((rest % 100) as usize)
+            .copied()
+            .unwrap_or_default();
+        rest /= 100;
+        at -= 2;
+        if let Some(d) = dst.get_mut(at..at + 2) {
+            d.copy_from_slice(&pair);
+        }
+    }
+    let [hi, lo] = TWO_DIGITS.get(rest as usize).copied().unwrap_or_default();
+    if rest >= 10 {
+        if let Some(d) = dst.get_mut(at.saturating_sub(2)..at) {
+            d.copy_from_slice(&[hi, lo]);
+        }
+    } else if let Some(d) = dst.get_mut(at.saturating_sub(1)) {
+        *d = lo;
+    }
 }
 
 /// [`push_escaped_csv_bytes`] into a byte buffer.
@@ -228,6 +265,13 @@ const BYTE_DEC: [[u8; 4]; 256] = {
 /// The dotted quad of `a` and its length.
 fn ipv4_text(a: &[u8; 4]) -> ([u8; 16], usize) {
     let mut buf = [0u8; 16];
+    let n = ipv4_into(&mut buf, a);
+    (buf, n)
+}
+
+/// Writes the dotted quad of `a` at the start of `buf` (16 bytes or more
+/// for the whole of it); returns its length.
+fn ipv4_into(buf: &mut [u8], a: &[u8; 4]) -> usize {
     let mut n = 0usize;
     for (i, &b) in a.iter().enumerate() {
         if i > 0 {
@@ -247,7 +291,7 @@ fn ipv4_text(a: &[u8; 4]) -> ([u8; 16], usize) {
         }
         n += usize::from(len);
     }
-    (buf, n)
+    n
 }
 
 /// `0x` and the lowercase hex digits of `v`, zero-padded to `width`.
@@ -551,6 +595,28 @@ mod tests {
 
     use super::*;
     use crate::fields::FieldDef;
+
+    #[test]
+    fn decimals_written_from_the_left_match_core_fmt() {
+        let mut vals = vec![
+            0u64,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            u64::MAX,
+            u64::MAX / 10,
+        ];
+        vals.extend((0..20).map(|p| 10u64.pow(p)));
+        vals.extend((1..20).map(|p| 10u64.pow(p) - 1));
+        for v in vals {
+            let (buf, n) = decimal_left(v);
+            assert_eq!(buf.get(..n), Some(v.to_string().as_bytes()), "{v}");
+        }
+    }
 
     #[test]
     fn hand_made_formatters_match_core_fmt() {

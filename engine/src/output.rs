@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::dissect::Frame;
-use crate::fields::{FieldId, Registry};
+use crate::fields::{FieldDef, FieldId, Registry};
 use crate::format::{utc_date, write_cell_bytes, write_value};
 use crate::table::FieldTable;
 
@@ -93,20 +93,41 @@ impl Cell {
 /// The requested columns and, per field id, the column it fills.
 struct Columns {
     ids: Vec<FieldId>,
-    column_of: Vec<Option<usize>>,
+    /// Per field id, its first column, or [`NO_COLUMN`]: four bytes an
+    /// entry so that the lookup of every entry of every frame stays in
+    /// the first-level cache.
+    column_of: Vec<u32>,
+    /// The declaration of each column's field, copied out of the registry.
+    defs: Vec<FieldDef>,
 }
+
+const NO_COLUMN: u32 = u32::MAX;
 
 impl Columns {
     fn new(reg: &Registry, ids: Vec<FieldId>) -> Self {
-        let mut column_of = vec![None; reg.len()];
+        let mut column_of = vec![NO_COLUMN; reg.len()];
         for (i, id) in ids.iter().enumerate() {
-            if let Some(slot) = column_of.get_mut(id.index()) {
-                if slot.is_none() {
-                    *slot = Some(i);
+            if let (Some(slot), Ok(i)) = (column_of.get_mut(id.index()), u32::try_from(i)) {
+                if *slot == NO_COLUMN {
+                    *slot = i;
                 }
             }
         }
-        Columns { ids, column_of }
+        let defs = ids.iter().map(|id| *reg.def(*id)).collect();
+        Columns {
+            ids,
+            column_of,
+            defs,
+        }
+    }
+
+    /// The first column of a field, if it has one.
+    #[inline]
+    fn col(&self, id: FieldId) -> Option<usize> {
+        match self.column_of.get(id.index()) {
+            Some(&c) if c != NO_COLUMN => Some(c as usize),
+            _ => None,
+        }
     }
 
     /// Collects every value of every column, in tree order, into `cells`.
@@ -115,26 +136,21 @@ impl Columns {
             c.clear();
         }
         for e in t.entries() {
-            let Some(Some(col)) = self.column_of.get(e.field.index()) else {
+            let Some(col) = self.col(e.field) else {
                 continue;
             };
-            if let Some(cell) = cells.get_mut(*col) {
+            if let Some(cell) = cells.get_mut(col) {
                 write_value(&mut cell.buf, reg.def(e.field), &e.value, t);
                 cell.ends.push(cell.buf.len());
             }
         }
         // A field named twice on the command line fills both columns.
         for (i, id) in self.ids.iter().enumerate() {
-            if self.column_of.get(id.index()).copied().flatten() != Some(i) {
+            if self.col(*id) != Some(i) {
                 let (first, rest) = cells.split_at_mut(i);
-                if let (Some(src), Some(dst)) = (
-                    self.column_of
-                        .get(id.index())
-                        .copied()
-                        .flatten()
-                        .and_then(|c| first.get(c)),
-                    rest.first_mut(),
-                ) {
+                if let (Some(src), Some(dst)) =
+                    (self.col(*id).and_then(|c| first.get(c)), rest.first_mut())
+                {
                     dst.clone_from(src);
                 }
             }
@@ -206,15 +222,19 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
     /// Writes the row straight into the line: each value is formatted and
     /// escaped in place, with no per-cell buffers.
     fn frame(&mut self, _frame: &Frame, t: &FieldTable) -> io::Result<()> {
+        if self.cols.ids.len() == 1 && self.opts.occurrence == Occurrence::All {
+            self.single_column(t);
+            return self.out.write_all(&self.line);
+        }
         for s in self.slots.iter_mut() {
             s.clear();
         }
         let entries = t.entries();
         for (n, e) in entries.iter().enumerate() {
-            let Some(Some(col)) = self.cols.column_of.get(e.field.index()) else {
+            let Some(col) = self.cols.col(e.field) else {
                 continue;
             };
-            if let (Some(s), Ok(n)) = (self.slots.get_mut(*col), u32::try_from(n)) {
+            if let (Some(s), Ok(n)) = (self.slots.get_mut(col), u32::try_from(n)) {
                 s.push(n);
             }
         }
@@ -224,13 +244,11 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
                 push_short(&mut self.line, self.opts.separator.as_bytes());
             }
             // A field named twice on the command line fills both columns.
-            let col = self
-                .cols
-                .column_of
-                .get(id.index())
-                .copied()
-                .flatten()
-                .unwrap_or(i);
+            let col = self.cols.col(*id).unwrap_or(i);
+            // Every value of the column is of its field.
+            let Some(def) = self.cols.defs.get(col) else {
+                continue;
+            };
             let all = self.slots.get(col).map(Vec::as_slice).unwrap_or_default();
             let picked = match self.opts.occurrence {
                 Occurrence::All => all,
@@ -252,13 +270,7 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
                     push_short(&mut self.line, self.opts.aggregator.as_bytes());
                 }
                 if let Some(e) = entries.get(n as usize) {
-                    write_cell_bytes(
-                        &mut self.line,
-                        &mut self.scratch,
-                        self.reg.def(e.field),
-                        &e.value,
-                        t,
-                    );
+                    write_cell_bytes(&mut self.line, &mut self.scratch, def, &e.value, t);
                 }
             }
             self.line.extend_from_slice(quote);
@@ -269,6 +281,40 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
 
     fn end(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+impl<W: Write> FieldsPrinter<'_, W> {
+    /// The row of a single column with every occurrence: its values are
+    /// the table's entries of that field in order, written as they come.
+    fn single_column(&mut self, t: &FieldTable) {
+        self.line.clear();
+        let mut quote = [0u8; 4];
+        let quote = self
+            .opts
+            .quote
+            .map(|q| q.encode_utf8(&mut quote).as_bytes())
+            .unwrap_or_default();
+        let Some(def) = self.cols.defs.first() else {
+            return;
+        };
+        let mut first = true;
+        for e in t.entries() {
+            if self.cols.col(e.field) != Some(0) {
+                continue;
+            }
+            if first {
+                self.line.extend_from_slice(quote);
+                first = false;
+            } else {
+                push_short(&mut self.line, self.opts.aggregator.as_bytes());
+            }
+            write_cell_bytes(&mut self.line, &mut self.scratch, def, &e.value, t);
+        }
+        if !first {
+            self.line.extend_from_slice(quote);
+        }
+        self.line.push(b'\n');
     }
 }
 
@@ -437,6 +483,24 @@ mod tests {
         p.end().expect("end");
         let out = String::from_utf8(p.into_inner()).expect("utf8");
         assert_eq!(out, "a.n\tb.s\ta.n\n\"1,2\"\t\t\"1,2\"\n");
+    }
+
+    #[test]
+    fn a_single_column_joins_and_quotes_its_values() {
+        let (reg, a, b) = setup();
+        let mut t = FieldTable::new();
+        t.push_u(a, 1u8);
+        t.push_str(b, b"x");
+        t.push_u(a, 2u8);
+        let opts = FieldsOptions {
+            quote: Some('"'),
+            ..FieldsOptions::default()
+        };
+        let mut p = FieldsPrinter::new(&reg, vec![a], opts, Vec::new());
+        p.frame(&Frame::default(), &t).expect("frame");
+        t.clear();
+        p.frame(&Frame::default(), &t).expect("frame");
+        assert_eq!(p.into_inner(), b"\"1,2\"\n\n");
     }
 
     #[test]
