@@ -108,6 +108,40 @@ struct Table {
     name: &'static str,
     by_key: HashMap<u32, DissectorId>,
     heuristics: Vec<DissectorId>,
+    /// Recent answers of `by_key`, misses included, by the key's low bits:
+    /// the same few keys (ethertype 0x0800, IP protocols 6 and 17, a link
+    /// type) come back frame after frame. Emptied when a key is added.
+    recent: [Cell<Option<KeyAnswer>>; RECENT_KEYS],
+}
+
+/// A key of a table and the dissector registered under it, if any.
+type KeyAnswer = (u32, Option<DissectorId>);
+
+/// Slots of [`Table::recent`].
+const RECENT_KEYS: usize = 8;
+
+impl Table {
+    #[inline]
+    fn get(&self, key: u32) -> Option<DissectorId> {
+        let slot = self.recent.get(key as usize % RECENT_KEYS);
+        if let Some((k, id)) = slot.and_then(Cell::get) {
+            if k == key {
+                return id;
+            }
+        }
+        let id = self.by_key.get(&key).copied();
+        if let Some(slot) = slot {
+            slot.set(Some((key, id)));
+        }
+        id
+    }
+
+    fn insert(&mut self, key: u32, id: DissectorId) {
+        self.by_key.insert(key, id);
+        for slot in &self.recent {
+            slot.set(None);
+        }
+    }
 }
 
 /// Every registered dissector, its name and the handoff tables.
@@ -119,7 +153,6 @@ pub struct Dissectors {
 
 /// Names and handoff tables: what [`Cx`] may change while the list of
 /// dissectors it calls into stays borrowed (so a call needs no `Rc` clone).
-#[derive(Default)]
 struct Handoff {
     names: HashMap<&'static str, DissectorId>,
     tables: Vec<Table>,
@@ -133,8 +166,20 @@ struct Handoff {
     recent_tables: [Option<(&'static str, TableId)>; RECENT],
 }
 
-/// Slots of [`Handoff::recent`].
-const RECENT: usize = 16;
+impl Default for Handoff {
+    fn default() -> Self {
+        Handoff {
+            names: HashMap::default(),
+            tables: Vec::new(),
+            recent: std::array::from_fn(|_| Cell::new(None)),
+            recent_tables: [None; RECENT],
+        }
+    }
+}
+
+/// Slots of [`Handoff::recent`] (a power of two): enough that the dozen
+/// names and tables looked up on every frame rarely share one.
+const RECENT: usize = 64;
 
 /// Whether two strings are the same string in memory (not just equal).
 fn same_str(a: &str, b: &str) -> bool {
@@ -142,8 +187,9 @@ fn same_str(a: &str, b: &str) -> bool {
 }
 
 fn recent_slot(name: &str) -> usize {
-    let p = name.as_ptr() as usize;
-    ((p >> 3) ^ (p >> 9) ^ name.len()) % RECENT
+    // Fibonacci hashing of the address: its top bits pick the slot.
+    let p = (name.as_ptr() as u64) ^ (name.len() as u64);
+    (p.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT.trailing_zeros())) as usize
 }
 
 impl Dissectors {
@@ -170,7 +216,7 @@ impl Dissectors {
     pub fn add(&mut self, table: &'static str, key: u32, id: DissectorId) {
         let t = self.h.table(table);
         if let Some(t) = self.h.tables.get_mut(t.0) {
-            t.by_key.insert(key, id);
+            t.insert(key, id);
         }
     }
 
@@ -248,7 +294,7 @@ impl Handoff {
     }
 
     fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
-        self.tables.get(table.0)?.by_key.get(&key).copied()
+        self.tables.get(table.0)?.get(key)
     }
 
     fn heuristics(&self, table: TableId) -> &[DissectorId] {
@@ -461,6 +507,26 @@ mod tests {
             }
             Outcome::Done(data.len())
         }
+    }
+
+    #[test]
+    fn table_answers_follow_later_additions() {
+        let mut reg = Registry::new();
+        let f = reg.add(FieldDef::new("echo.len", "Len", FieldType::U32, Base::Dec));
+        let mut ds = Dissectors::new();
+        let a = ds.register("a", Rc::new(Echo(f)));
+        let b = ds.register("b", Rc::new(Echo(f)));
+        let t = ds.table("demo.port");
+        assert_eq!(ds.lookup(t, 80), None);
+        ds.add("demo.port", 80, a);
+        assert_eq!(ds.lookup(t, 80), Some(a));
+        assert_eq!(ds.lookup(t, 88), None);
+        ds.add("demo.port", 80, b);
+        assert_eq!(ds.lookup(t, 80), Some(b));
+        assert_eq!(ds.lookup(t, 88), None);
+        assert_eq!(ds.find("b"), Some(b));
+        assert_eq!(ds.find(&String::from("a")), Some(a));
+        assert_eq!(ds.find("nope"), None);
     }
 
     #[test]
