@@ -10,6 +10,7 @@
 //! of it before handing bytes on. Each worker thread builds its own set.
 
 use crate::hash::HashMap;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::fields::{FieldId, Registry};
@@ -113,14 +114,88 @@ struct Table {
     name: &'static str,
     by_key: HashMap<u32, DissectorId>,
     heuristics: Vec<DissectorId>,
+    /// Recent answers of `by_key`, misses included, by the key's low bits:
+    /// the same few keys (ethertype 0x0800, IP protocols 6 and 17, a link
+    /// type) come back frame after frame. Emptied when a key is added.
+    recent: [Cell<Option<KeyAnswer>>; RECENT_KEYS],
+}
+
+/// A key of a table and the dissector registered under it, if any.
+type KeyAnswer = (u32, Option<DissectorId>);
+
+/// Slots of [`Table::recent`].
+const RECENT_KEYS: usize = 8;
+
+impl Table {
+    #[inline]
+    fn get(&self, key: u32) -> Option<DissectorId> {
+        let slot = self.recent.get(key as usize % RECENT_KEYS);
+        if let Some((k, id)) = slot.and_then(Cell::get) {
+            if k == key {
+                return id;
+            }
+        }
+        let id = self.by_key.get(&key).copied();
+        if let Some(slot) = slot {
+            slot.set(Some((key, id)));
+        }
+        id
+    }
+
+    fn insert(&mut self, key: u32, id: DissectorId) {
+        self.by_key.insert(key, id);
+        for slot in &self.recent {
+            slot.set(None);
+        }
+    }
 }
 
 /// Every registered dissector, its name and the handoff tables.
 #[derive(Default)]
 pub struct Dissectors {
     list: Vec<Rc<dyn Dissector>>,
+    h: Handoff,
+}
+
+/// Names and handoff tables: what [`Cx`] may change while the list of
+/// dissectors it calls into stays borrowed (so a call needs no `Rc` clone).
+struct Handoff {
     names: HashMap<&'static str, DissectorId>,
     tables: Vec<Table>,
+    /// Names found before, by the address of the caller's string: a name
+    /// only goes in when the caller passed the registered `'static` string
+    /// itself (same address and length, so same bytes, forever), which
+    /// the literals of one binary usually are. Spares the per-frame hash
+    /// and compare of `call_by_name("frame")`, `call_by_name("data")`.
+    recent: [Cell<Option<(&'static str, DissectorId)>>; RECENT],
+    /// Tables found before, by the address of the caller's `'static` name.
+    recent_tables: [Option<(&'static str, TableId)>; RECENT],
+}
+
+impl Default for Handoff {
+    fn default() -> Self {
+        Handoff {
+            names: HashMap::default(),
+            tables: Vec::new(),
+            recent: std::array::from_fn(|_| Cell::new(None)),
+            recent_tables: [None; RECENT],
+        }
+    }
+}
+
+/// Slots of [`Handoff::recent`] (a power of two): enough that the dozen
+/// names and tables looked up on every frame rarely share one.
+const RECENT: usize = 64;
+
+/// Whether two strings are the same string in memory (not just equal).
+fn same_str(a: &str, b: &str) -> bool {
+    std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()
+}
+
+fn recent_slot(name: &str) -> usize {
+    // Fibonacci hashing of the address: its top bits pick the slot.
+    let p = (name.as_ptr() as u64) ^ (name.len() as u64);
+    (p.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT.trailing_zeros())) as usize
 }
 
 impl Dissectors {
@@ -131,42 +206,101 @@ impl Dissectors {
     pub fn register(&mut self, name: &'static str, d: Rc<dyn Dissector>) -> DissectorId {
         let id = self.list.len();
         self.list.push(d);
-        self.names.insert(name, id);
+        self.h.names.insert(name, id);
         id
     }
 
     pub fn find(&self, name: &str) -> Option<DissectorId> {
-        self.names.get(name).copied()
+        self.h.find(name)
     }
 
     /// The table of this name, created on first use.
     pub fn table(&mut self, name: &'static str) -> TableId {
-        if let Some(i) = self.tables.iter().position(|t| t.name == name) {
-            return TableId(i);
-        }
-        self.tables.push(Table {
-            name,
-            ..Table::default()
-        });
-        TableId(self.tables.len() - 1)
+        self.h.table(name)
     }
 
     pub fn add(&mut self, table: &'static str, key: u32, id: DissectorId) {
-        let t = self.table(table);
-        if let Some(t) = self.tables.get_mut(t.0) {
-            t.by_key.insert(key, id);
+        let t = self.h.table(table);
+        if let Some(t) = self.h.tables.get_mut(t.0) {
+            t.insert(key, id);
         }
     }
 
     pub fn add_heuristic(&mut self, table: &'static str, id: DissectorId) {
-        let t = self.table(table);
-        if let Some(t) = self.tables.get_mut(t.0) {
+        let t = self.h.table(table);
+        if let Some(t) = self.h.tables.get_mut(t.0) {
             t.heuristics.push(id);
         }
     }
 
     pub fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
-        self.tables.get(table.0)?.by_key.get(&key).copied()
+        self.h.lookup(table, key)
+    }
+}
+
+impl Handoff {
+    #[inline]
+    fn find(&self, name: &str) -> Option<DissectorId> {
+        let slot = self.recent.get(recent_slot(name));
+        if let Some((known, id)) = slot.and_then(Cell::get) {
+            if same_str(known, name) {
+                return Some(id);
+            }
+        }
+        self.find_slow(name, slot)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn find_slow(
+        &self,
+        name: &str,
+        slot: Option<&Cell<Option<(&'static str, DissectorId)>>>,
+    ) -> Option<DissectorId> {
+        let (&known, &id) = self.names.get_key_value(name)?;
+        if let Some(slot) = slot {
+            if same_str(known, name) {
+                slot.set(Some((known, id)));
+            }
+        }
+        Some(id)
+    }
+
+    #[inline]
+    fn table(&mut self, name: &'static str) -> TableId {
+        // Dissectors look their tables up on every frame: remember the
+        // answer by the address of the caller's literal, which, being
+        // 'static, always holds the same bytes.
+        let slot = recent_slot(name);
+        if let Some(Some((known, id))) = self.recent_tables.get(slot) {
+            if same_str(known, name) {
+                return *id;
+            }
+        }
+        self.table_slow(name, slot)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn table_slow(&mut self, name: &'static str, slot: usize) -> TableId {
+        let id = match self.tables.iter().position(|t| t.name == name) {
+            Some(i) => TableId(i),
+            None => {
+                self.tables.push(Table {
+                    name,
+                    ..Table::default()
+                });
+                TableId(self.tables.len() - 1)
+            }
+        };
+        if let Some(s) = self.recent_tables.get_mut(slot) {
+            *s = Some((name, id));
+        }
+        id
+    }
+
+    fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
+        self.tables.get(table.0)?.get(key)
     }
 
     fn heuristics(&self, table: TableId) -> &[DissectorId] {
@@ -185,7 +319,10 @@ pub struct Cx<'a> {
     pub frame: &'a Frame,
     pub t: &'a mut FieldTable,
     pub reg: &'a Registry,
-    ds: &'a mut Dissectors,
+    /// The dissectors, borrowed apart from the tables so that a call can
+    /// hold one while the callee changes the rest of `Cx`.
+    list: &'a [Rc<dyn Dissector>],
+    ds: &'a mut Handoff,
     /// Forward references; filled in the first pass of `-2`, read in the second.
     pub notes: &'a mut Notes,
     depth: u32,
@@ -236,11 +373,13 @@ impl<'a> Cx<'a> {
         ds: &'a mut Dissectors,
         notes: &'a mut Notes,
     ) -> Self {
+        let Dissectors { list, h } = ds;
         Cx {
             frame,
             t,
             reg,
-            ds,
+            list,
+            ds: h,
             notes,
             depth: 0,
             src: Address::None,
@@ -275,7 +414,8 @@ impl<'a> Cx<'a> {
         if self.depth >= MAX_DEPTH {
             return Outcome::Rejected;
         }
-        let Some(d) = self.ds.list.get(id).cloned() else {
+        let list = self.list;
+        let Some(d) = list.get(id) else {
             return Outcome::Rejected;
         };
         let saved = (self.reported, self.captured);
@@ -373,6 +513,26 @@ mod tests {
             }
             Outcome::Done(data.len())
         }
+    }
+
+    #[test]
+    fn table_answers_follow_later_additions() {
+        let mut reg = Registry::new();
+        let f = reg.add(FieldDef::new("echo.len", "Len", FieldType::U32, Base::Dec));
+        let mut ds = Dissectors::new();
+        let a = ds.register("a", Rc::new(Echo(f)));
+        let b = ds.register("b", Rc::new(Echo(f)));
+        let t = ds.table("demo.port");
+        assert_eq!(ds.lookup(t, 80), None);
+        ds.add("demo.port", 80, a);
+        assert_eq!(ds.lookup(t, 80), Some(a));
+        assert_eq!(ds.lookup(t, 88), None);
+        ds.add("demo.port", 80, b);
+        assert_eq!(ds.lookup(t, 80), Some(b));
+        assert_eq!(ds.lookup(t, 88), None);
+        assert_eq!(ds.find("b"), Some(b));
+        assert_eq!(ds.find(&String::from("a")), Some(a));
+        assert_eq!(ds.find("nope"), None);
     }
 
     #[test]

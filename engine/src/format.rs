@@ -29,15 +29,166 @@ pub fn write_value(out: &mut String, def: &FieldDef, value: &Value, table: &Fiel
         Value::Str(s) => push_escaped(out, table.bytes(s)),
         Value::Bytes(s) => push_hex(out, table.bytes(s)),
         Value::Ether(m) => write_ether(out, &m),
-        Value::Ipv4(a) => {
-            for (i, b) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                push_decimal(out, u64::from(*b));
+        Value::Ipv4(a) => write_ipv4(out, &a),
+        Value::Ipv6(a) => write_ipv6(out, &a),
+    }
+}
+
+/// Appends the `-T fields` cell form of `value`: its display form with
+/// `print_escaped_csv` applied, written in one step. Only strings and
+/// protocol labels can hold the characters that are escaped; every other
+/// form (numbers, addresses, times, FT_CHAR's C escapes, static names) is
+/// written as it is.
+pub fn write_cell_value(out: &mut String, def: &FieldDef, value: &Value, table: &FieldTable) {
+    match *value {
+        Value::Str(s) | Value::Proto { label: Some(s), .. } => {
+            push_escaped_csv_bytes(out, table.bytes(s))
+        }
+        _ => write_value(out, def, value, table),
+    }
+}
+
+/// [`write_cell_value`] into a byte buffer, the fields printer's row: the
+/// common forms (decimal and hex integers, addresses, booleans, strings)
+/// are written directly, the rest go through `scratch`.
+pub fn write_cell_bytes(
+    out: &mut Vec<u8>,
+    scratch: &mut String,
+    def: &FieldDef,
+    value: &Value,
+    table: &FieldTable,
+) {
+    match *value {
+        Value::U(v) if def.ftype != FieldType::Char || hex_base(def.base) => {
+            if hex_base(def.base) {
+                let (buf, start) = hex_padded_text(v, (def.ftype.bits() / 4) as usize);
+                out.extend_from_slice(buf.get(start..).unwrap_or_default());
+            } else {
+                push_decimal_bytes(out, v);
             }
         }
-        Value::Ipv6(a) => write_ipv6(out, &a),
+        Value::Bool(b) => out.push(if b { b'1' } else { b'0' }),
+        Value::None => out.push(b'1'),
+        Value::Ether(m) => out.extend_from_slice(&ether_text(&m)),
+        Value::Ipv4(a) => {
+            // Written in place: room for the longest text, then cut to size.
+            let len = out.len();
+            out.extend_from_slice(&[0u8; 16]);
+            let n = out.get_mut(len..).map_or(0, |buf| ipv4_into(buf, &a));
+            out.truncate(len.saturating_add(n));
+        }
+        Value::Str(s) | Value::Proto { label: Some(s), .. } => {
+            push_escaped_csv_into(out, table.bytes(s))
+        }
+        _ => {
+            scratch.clear();
+            write_value(scratch, def, value, table);
+            out.extend_from_slice(scratch.as_bytes());
+        }
+    }
+}
+
+/// Appends the decimal digits of `v`, written in place in `out` (a
+/// stack buffer copied over would be read back before its bytes land).
+fn push_decimal_bytes(out: &mut Vec<u8>, v: u64) {
+    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let len = out.len();
+    out.extend_from_slice(&[0u8; 20]);
+    if let Some(dst) = out.get_mut(len..len.saturating_add(n)) {
+        decimal_into(dst, v);
+    }
+    out.truncate(len.saturating_add(n));
+}
+
+/// "00" to "99", for writing decimals two digits at a time.
+/// (Built at compile time: an index out of range would fail the build.)
+#[allow(clippy::indexing_slicing)]
+const TWO_DIGITS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut v = 0usize;
+    while v < 100 {
+        t[v] = [b'0' + (v / 10) as u8, b'0' + (v % 10) as u8];
+        v += 1;
+    }
+    t
+};
+
+/// The decimal digits of `v` from the start of the buffer, and their count.
+#[cfg(test)]
+fn decimal_left(v: u64) -> ([u8; 20], usize) {
+    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut buf = [0u8; 20];
+    if let Some(dst) = buf.get_mut(..n) {
+        decimal_into(dst, v);
+    }
+    (buf, n)
+}
+
+/// Writes the decimal digits of `v` right-aligned in `dst`, two at a
+/// time; `dst` is as long as the number (shorter keeps the low digits).
+fn decimal_into(dst: &mut [u8], v: u64) {
+    let mut at = dst.len();
+    let mut rest = v;
+    while rest >= 100 && at >= 2 {
+        let pair = TWO_DIGITS
+            .get((rest % 100) as usize)
+            .copied()
+            .unwrap_or_default();
+        rest /= 100;
+        at -= 2;
+        if let Some(d) = dst.get_mut(at..at + 2) {
+            d.copy_from_slice(&pair);
+        }
+    }
+    let [hi, lo] = TWO_DIGITS.get(rest as usize).copied().unwrap_or_default();
+    if rest >= 10 {
+        if let Some(d) = dst.get_mut(at.saturating_sub(2)..at) {
+            d.copy_from_slice(&[hi, lo]);
+        }
+    } else if let Some(d) = dst.get_mut(at.saturating_sub(1)) {
+        *d = lo;
+    }
+}
+
+/// [`push_escaped_csv_bytes`] into a byte buffer.
+fn push_escaped_csv_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    let end = memchr_nul(bytes);
+    let bytes = bytes.get(..end).unwrap_or(bytes);
+    for chunk in bytes.utf8_chunks() {
+        let mut rest = chunk.valid().as_bytes();
+        while let Some(at) = rest
+            .iter()
+            .position(|b| matches!(b, 0x08..=0x0a | 0x0c | 0x0d))
+        {
+            let (run, tail) = rest.split_at(at);
+            out.extend_from_slice(run);
+            let (c, tail) = tail.split_first().unwrap_or((&b'\t', &[]));
+            out.extend_from_slice(match c {
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                _ => b"\\t",
+            });
+            rest = tail;
+        }
+        out.extend_from_slice(rest);
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{FFFD}".as_bytes());
+        }
+    }
+}
+
+/// [`push_escaped`] followed by [`push_csv_escaped`], without the
+/// intermediate string.
+fn push_escaped_csv_bytes(out: &mut String, bytes: &[u8]) {
+    let end = memchr_nul(bytes);
+    let bytes = bytes.get(..end).unwrap_or(bytes);
+    for chunk in bytes.utf8_chunks() {
+        push_csv_escaped(out, chunk.valid());
+        if !chunk.invalid().is_empty() {
+            out.push('\u{FFFD}');
+        }
     }
 }
 
@@ -47,8 +198,7 @@ fn hex_base(base: Base) -> bool {
 
 fn write_unsigned(out: &mut String, def: &FieldDef, v: u64) {
     if hex_base(def.base) {
-        let digits = (def.ftype.bits() / 4) as usize;
-        let _ = write!(out, "0x{v:0digits$x}");
+        push_hex_padded(out, v, (def.ftype.bits() / 4) as usize);
     } else if def.ftype == FieldType::Char {
         write_char(out, v);
     } else {
@@ -58,12 +208,18 @@ fn write_unsigned(out: &mut String, def: &FieldDef, v: u64) {
 
 /// Decimal digits of `v`, without going through `core::fmt` (the fields
 /// printer's hottest path).
-pub fn push_decimal(out: &mut String, mut v: u64) {
+pub fn push_decimal(out: &mut String, v: u64) {
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
+    let at = decimal_digits(&mut digits, v);
+    push_ascii(out, digits.get(at..).unwrap_or_default());
+}
+
+/// Writes the decimal digits of `v` at the end of `buf`; returns where they start.
+fn decimal_digits(buf: &mut [u8; 20], mut v: u64) -> usize {
+    let mut at = buf.len();
     loop {
         at -= 1;
-        if let Some(d) = digits.get_mut(at) {
+        if let Some(d) = buf.get_mut(at) {
             *d = b'0' + (v % 10) as u8;
         }
         v /= 10;
@@ -71,9 +227,102 @@ pub fn push_decimal(out: &mut String, mut v: u64) {
             break;
         }
     }
-    for &d in digits.get(at..).unwrap_or_default() {
-        out.push(char::from(d));
+    at
+}
+
+/// Appends ASCII bytes built by the formatters below (never anything else).
+fn push_ascii(out: &mut String, bytes: &[u8]) {
+    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+}
+
+/// Dotted quad, built on the stack and appended in one step.
+pub fn write_ipv4(out: &mut String, a: &[u8; 4]) {
+    let (buf, n) = ipv4_text(a);
+    push_ascii(out, buf.get(..n).unwrap_or_default());
+}
+
+/// Decimal text of every byte value: up to three digits, then the count.
+/// (Built at compile time: an index out of range would fail the build,
+/// never a run.)
+#[allow(clippy::indexing_slicing)]
+const BYTE_DEC: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0usize;
+    while v < 256 {
+        let (h, d, u) = ((v / 100) as u8, ((v / 10) % 10) as u8, (v % 10) as u8);
+        t[v] = if v >= 100 {
+            [b'0' + h, b'0' + d, b'0' + u, 3]
+        } else if v >= 10 {
+            [b'0' + d, b'0' + u, 0, 2]
+        } else {
+            [b'0' + u, 0, 0, 1]
+        };
+        v += 1;
     }
+    t
+};
+
+/// The dotted quad of `a` and its length.
+fn ipv4_text(a: &[u8; 4]) -> ([u8; 16], usize) {
+    let mut buf = [0u8; 16];
+    let n = ipv4_into(&mut buf, a);
+    (buf, n)
+}
+
+/// Writes the dotted quad of `a` at the start of `buf` (16 bytes or more
+/// for the whole of it); returns its length.
+fn ipv4_into(buf: &mut [u8], a: &[u8; 4]) -> usize {
+    let mut n = 0usize;
+    for (i, &b) in a.iter().enumerate() {
+        if i > 0 {
+            if let Some(c) = buf.get_mut(n) {
+                *c = b'.';
+            }
+            n += 1;
+        }
+        let [x, y, z, len] = BYTE_DEC
+            .get(usize::from(b))
+            .copied()
+            .unwrap_or([b'0', 0, 0, 1]);
+        // Three bytes whatever the length (a fixed-size copy); the next
+        // dot or octet overwrites the padding.
+        if let Some(dst) = buf.get_mut(n..n + 3) {
+            dst.copy_from_slice(&[x, y, z]);
+        }
+        n += usize::from(len);
+    }
+    n
+}
+
+/// `0x` and the lowercase hex digits of `v`, zero-padded to `width`.
+fn push_hex_padded(out: &mut String, v: u64, width: usize) {
+    let (buf, start) = hex_padded_text(v, width);
+    push_ascii(out, buf.get(start..).unwrap_or_default());
+}
+
+/// `0x` and the hex digits of `v` padded to `width`, at the end of the
+/// buffer from the returned offset on.
+fn hex_padded_text(v: u64, width: usize) -> ([u8; 18], usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [b'0'; 18];
+    let mut at = buf.len();
+    let mut rest = v;
+    loop {
+        at -= 1;
+        if let Some(d) = buf.get_mut(at) {
+            *d = HEX.get((rest & 0xf) as usize).copied().unwrap_or(b'0');
+        }
+        rest >>= 4;
+        if rest == 0 || at <= 2 {
+            break;
+        }
+    }
+    // Pad to the width (the buffer's zeros), then the prefix.
+    let start = at.min(buf.len().saturating_sub(width)).max(2) - 2;
+    if let Some(p) = buf.get_mut(start..start + 2) {
+        p.copy_from_slice(b"0x");
+    }
+    (buf, start)
 }
 
 fn write_signed(out: &mut String, def: &FieldDef, v: i64) {
@@ -223,17 +472,20 @@ pub fn utc_date(ts: Timestamp) -> (i64, u32, u32) {
 }
 
 pub fn write_ether(out: &mut String, m: &[u8; 6]) {
+    push_ascii(out, &ether_text(m));
+}
+
+fn ether_text(m: &[u8; 6]) -> [u8; 17] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [b':'; 17];
     for (i, b) in m.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        for nibble in [b >> 4, b & 0xf] {
-            out.push(char::from(
-                HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-            ));
+        let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+        let lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+        if let Some(pair) = buf.get_mut(i * 3..i * 3 + 2) {
+            pair.copy_from_slice(&[hi, lo]);
         }
     }
+    buf
 }
 
 /// RFC 5952 text, with the embedded-IPv4 forms that Wireshark's inet_ntop prints.
@@ -249,11 +501,16 @@ pub fn write_ipv6(out: &mut String, a: &[u8; 16]) {
 }
 
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        for nibble in [b >> 4, b & 15] {
-            out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(buf.len() / 2) {
+        for (pair, &b) in buf.chunks_exact_mut(2).zip(chunk) {
+            let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            let lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+            pair.copy_from_slice(&[hi, lo]);
         }
+        push_ascii(out, buf.get(..chunk.len() * 2).unwrap_or_default());
     }
 }
 
@@ -338,6 +595,116 @@ mod tests {
 
     use super::*;
     use crate::fields::FieldDef;
+
+    #[test]
+    fn decimals_written_from_the_left_match_core_fmt() {
+        let mut vals = vec![
+            0u64,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            u64::MAX,
+            u64::MAX / 10,
+        ];
+        vals.extend((0..20).map(|p| 10u64.pow(p)));
+        vals.extend((1..20).map(|p| 10u64.pow(p) - 1));
+        for v in vals {
+            let (buf, n) = decimal_left(v);
+            assert_eq!(buf.get(..n), Some(v.to_string().as_bytes()), "{v}");
+        }
+    }
+
+    #[test]
+    fn hand_made_formatters_match_core_fmt() {
+        for v in [0u64, 1, 0x18, 0xabc, 0xffff, 0x1_0000, u64::MAX] {
+            for width in [2usize, 4, 6, 8, 16] {
+                let mut s = String::new();
+                push_hex_padded(&mut s, v, width);
+                assert_eq!(s, format!("0x{v:0width$x}"));
+            }
+        }
+        for a in [
+            [0u8, 0, 0, 0],
+            [10, 0, 0, 1],
+            [192, 168, 100, 255],
+            [1, 20, 109, 99],
+        ] {
+            let mut s = String::new();
+            write_ipv4(&mut s, &a);
+            assert_eq!(s, std::net::Ipv4Addr::from(a).to_string());
+        }
+        let mut s = String::new();
+        let long: Vec<u8> = (0..=255u8).collect();
+        push_hex(&mut s, &long);
+        let want: String = long.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(s, want);
+    }
+
+    #[test]
+    fn byte_cells_match_string_cells() {
+        let mut t = FieldTable::new();
+        let span = t.store(b"a\tb\r\n\x08\x0c\xffc\x00d");
+        let cases = [
+            (
+                FieldDef::new("x.s", "S", FieldType::String, Base::None),
+                Value::Str(span),
+            ),
+            (
+                FieldDef::new("x.u", "U", FieldType::U32, Base::Dec),
+                Value::U(4_294_967_295),
+            ),
+            (
+                FieldDef::new("x.h", "H", FieldType::U16, Base::Hex),
+                Value::U(0x18),
+            ),
+            (
+                FieldDef::new("x.c", "C", FieldType::Char, Base::None),
+                Value::U(9),
+            ),
+            (
+                FieldDef::new("x.e", "E", FieldType::Ether, Base::None),
+                Value::Ether([0, 1, 0xab, 2, 3, 0xff]),
+            ),
+            (
+                FieldDef::new("x.i", "I", FieldType::Ipv4, Base::None),
+                Value::Ipv4([10, 0, 200, 1]),
+            ),
+            (
+                FieldDef::new("x.b", "B", FieldType::Bool, Base::None),
+                Value::Bool(true),
+            ),
+            (
+                FieldDef::new("x.t", "T", FieldType::RelTime, Base::None),
+                Value::RelTime(-5),
+            ),
+        ];
+        for (def, v) in cases {
+            let mut want = String::new();
+            write_cell_value(&mut want, &def, &v, &t);
+            let mut got = Vec::new();
+            write_cell_bytes(&mut got, &mut String::new(), &def, &v, &t);
+            assert_eq!(
+                String::from_utf8(got).expect("utf8"),
+                want,
+                "{}",
+                def.abbrev
+            );
+        }
+    }
+
+    #[test]
+    fn cells_escape_strings_and_labels_in_one_step() {
+        let mut t = FieldTable::new();
+        let def = FieldDef::new("x.s", "S", FieldType::String, Base::None);
+        let span = t.store(b"a\tb\r\n\xffc\x00d");
+        let mut s = String::new();
+        write_cell_value(&mut s, &def, &Value::Str(span), &t);
+        assert_eq!(s, "a\\tb\\r\\n\u{FFFD}c");
+    }
 
     fn show(def: FieldDef, v: Value) -> String {
         let t = FieldTable::new();

@@ -284,7 +284,7 @@ fn work(
             let (r0, h0) = (out.rows.len(), out.holes.len());
             out.indices.extend_from_slice(t.new_indices());
             match rows.as_mut() {
-                Some(rows) if shown => rows.row(setup.reg, t, &mut out.rows, &mut out.holes),
+                Some(rows) if shown => rows.row(t, &mut out.rows, &mut out.holes),
                 None if shown => {
                     out.entries.extend_from_slice(t.entries());
                     out.arena.extend_from_slice(t.arena());

@@ -64,6 +64,23 @@ pub enum Value {
     Ipv6([u8; 16]),
 }
 
+/// The smallest range of field ids holding a set of fields (for
+/// [`FieldTable::wants_any`]); it may hold other fields too, which only
+/// makes the answer a cautious yes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdSpan {
+    lo: u32,
+    hi: u32,
+}
+
+impl IdSpan {
+    pub fn of(ids: &[FieldId]) -> Self {
+        let lo = ids.iter().map(|i| i.0).min().unwrap_or(0);
+        let hi = ids.iter().map(|i| i.0).max().unwrap_or(0);
+        IdSpan { lo, hi }
+    }
+}
+
 /// One entry of the table.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Entry {
@@ -84,6 +101,9 @@ pub struct FieldTable {
     arena: Vec<u8>,
     /// Indexed by field id; empty means every field is wanted.
     wanted: Vec<bool>,
+    /// `wanted_before[i]`: how many of the fields below id `i` are wanted
+    /// (one more entry than `wanted`), for [`FieldTable::wants_any`].
+    wanted_before: Vec<u32>,
     /// Protocol layers in order, as `frame.protocols` lists them.
     layers: Vec<&'static str>,
     /// Top-level items of the protocol tree, in tree order (`-z io,phs`).
@@ -111,12 +131,39 @@ impl FieldTable {
 
     /// Restricts the table to the given fields; others are dropped on push.
     pub fn set_wanted(&mut self, wanted: Vec<bool>) {
+        let mut before = Vec::with_capacity(wanted.len().saturating_add(1));
+        let mut n = 0u32;
+        before.push(n);
+        for &w in &wanted {
+            n = n.saturating_add(u32::from(w));
+            before.push(n);
+        }
         self.wanted = wanted;
+        self.wanted_before = before;
     }
 
     pub fn want_all(&mut self) {
         self.wanted.clear();
+        self.wanted_before.clear();
         self.frame_only = false;
+    }
+
+    /// Whether any field of the span is wanted: a dissector with a run of
+    /// pushes of such fields can skip the run when none is (each push would
+    /// check and drop its value anyway).
+    #[inline]
+    pub fn wants_any(&self, span: IdSpan) -> bool {
+        if self.wanted.is_empty() {
+            return true;
+        }
+        // Ids past the table are not wanted (as in `wants`).
+        let last = self.wanted_before.len().saturating_sub(1);
+        let lo = (span.lo as usize).min(last);
+        let hi = (span.hi as usize).saturating_add(1).min(last);
+        match (self.wanted_before.get(lo), self.wanted_before.get(hi)) {
+            (Some(lo), Some(hi)) => hi > lo,
+            _ => false,
+        }
     }
 
     /// Lets the frame dissector stop before the link layer.
@@ -353,6 +400,22 @@ mod tests {
         assert_eq!(t.entries().len(), 1);
         assert_eq!(t.first(FieldId(1)), Some(&Value::U(6)));
         assert!(!t.has(FieldId(0)));
+    }
+
+    #[test]
+    fn wants_any_answers_for_a_span() {
+        let mut t = FieldTable::new();
+        let span = IdSpan::of(&[FieldId(2), FieldId(4)]);
+        assert!(t.wants_any(span));
+        t.set_wanted(vec![true, false, false, false, false, true]);
+        assert!(!t.wants_any(span));
+        assert!(t.wants_any(IdSpan::of(&[FieldId(4), FieldId(5)])));
+        assert!(t.wants_any(IdSpan::of(&[FieldId(0)])));
+        t.set_wanted(vec![false, false, false, true]);
+        assert!(t.wants_any(span));
+        assert!(!t.wants_any(IdSpan::of(&[FieldId(7), FieldId(9)])));
+        t.want_all();
+        assert!(t.wants_any(span));
     }
 
     #[test]

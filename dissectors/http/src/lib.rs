@@ -986,9 +986,9 @@ impl Http {
             offset = next;
         }
         if let (Some(h), Some(u)) = (&req_host, &req_uri) {
-            let lower: Vec<u8> = u.iter().take(8).map(u8::to_ascii_lowercase).collect();
-            let absolute = lower.starts_with(b"http://")
-                || lower.starts_with(b"https://")
+            let scheme = |p: &[u8]| u.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p));
+            let absolute = scheme(b"http://")
+                || scheme(b"https://")
                 || conv.request_method.as_deref().is_some_and(|m| {
                     m.len() >= 7
                         && m.get(..7)
@@ -1127,8 +1127,16 @@ impl Http {
                 _ => {}
             },
         }
-        let eo_host = conv.http_host.clone();
-        let eo_name = conv.request_uri.as_deref().map(basename);
+        // What an exported object is named after; nothing to copy when no
+        // object is exported.
+        let (eo_host, eo_name) = if self.eo.is_some() {
+            (
+                conv.http_host.clone(),
+                conv.request_uri.as_deref().map(basename),
+            )
+        } else {
+            (None, None)
+        };
         drop(convs);
         if datalen > 0 {
             let raw = data.get(offset..offset + datalen).unwrap_or_default();
@@ -1313,8 +1321,18 @@ impl Http {
                 break;
             }
         }
-        let lname = name.to_ascii_lowercase();
-        let field = match lname.as_slice() {
+        // Lowercased on the stack: a name longer than the buffer is none of
+        // the names below.
+        let mut lower = [0u8; 32];
+        let lname: &[u8] = match lower.get_mut(..name.len()) {
+            Some(buf) => {
+                buf.copy_from_slice(name);
+                buf.make_ascii_lowercase();
+                buf
+            }
+            None => &[],
+        };
+        let field = match lname {
             b"authorization" => Some(f.authorization),
             b"proxy-authorization" => Some(f.proxy_authorization),
             b"proxy-authenticate" => Some(f.proxy_authenticate),
@@ -1362,13 +1380,13 @@ impl Http {
                     a.wrapping_mul(10).wrapping_add(u32::from(c - b'0'))
                 });
             cx.t.push_u(field, n);
-        } else {
+        } else if cx.t.wants(field) {
             cx.t.push_str(field, &body::ascii_string(v));
         }
         if let Some(lf) = line_field {
             cx.t.push_str(lf, full);
         }
-        match lname.as_slice() {
+        match lname {
             b"authorization" | b"proxy-authorization"
                 if !(v.starts_with(b"NTLM ") || v.starts_with(b"Negotiate ")) =>
             {

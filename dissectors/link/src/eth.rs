@@ -3,7 +3,7 @@
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
-use dorsal_engine::table::Value;
+use dorsal_engine::table::{IdSpan, Value};
 
 use crate::bytes::{array, be16, be32, from, le32, u8_at};
 
@@ -104,18 +104,31 @@ pub enum Kind {
 pub struct Link {
     f: EthFields,
     kind: Kind,
+    /// The address fields of [`push_mac`]: when none is wanted their
+    /// pushes are skipped.
+    macs: IdSpan,
 }
 
 impl Link {
     pub fn new(f: EthFields, kind: Kind) -> Self {
-        Link { f, kind }
+        let macs = IdSpan::of(&[
+            f.dst,
+            f.dst_resolved,
+            f.addr,
+            f.addr_resolved,
+            f.lg,
+            f.ig,
+            f.src,
+            f.src_resolved,
+        ]);
+        Link { f, kind, macs }
     }
 }
 
 impl Dissector for Link {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         match self.kind {
-            Kind::Eth => eth(&self.f, cx, data),
+            Kind::Eth => eth(&self.f, self.macs, cx, data),
             Kind::Vlan => vlan(&self.f, cx, data),
             Kind::Sll => sll(&self.f, cx, data),
             Kind::Sll2 => sll2(&self.f, cx, data),
@@ -189,7 +202,7 @@ fn mac_string(m: &[u8; 6]) -> String {
     s
 }
 
-fn eth(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+fn eth(f: &EthFields, macs: IdSpan, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     let (Some(dst), Some(src), Some(ty)) =
         (array::<6>(data, 0), array::<6>(data, 6), be16(data, 12))
     else {
@@ -211,8 +224,10 @@ fn eth(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         );
         cx.t.set_label(entry, &label);
     }
-    push_mac(f, cx, f.dst, f.dst_resolved, dst);
-    push_mac(f, cx, f.src, f.src_resolved, src);
+    if cx.t.wants_any(macs) {
+        push_mac(f, cx, f.dst, f.dst_resolved, dst);
+        push_mac(f, cx, f.src, f.src_resolved, src);
+    }
     let payload = from(data, 14);
     if ty <= 1500 {
         // IEEE 802.3: a length, then LLC, which dorsal shows as data.

@@ -3,7 +3,7 @@
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
-use dorsal_engine::table::Value;
+use dorsal_engine::table::{IdSpan, Value};
 
 fields! {
     pub struct FrameFields {
@@ -32,11 +32,29 @@ fields! {
 
 pub struct Frame {
     f: FrameFields,
+    /// The record's metadata fields: when none is wanted (most runs want
+    /// one or two) their pushes are skipped as a whole.
+    meta: IdSpan,
 }
 
 impl Frame {
     pub fn new(f: FrameFields) -> Self {
-        Frame { f }
+        let meta = IdSpan::of(&[
+            f.interface_id,
+            f.time,
+            f.time_utc,
+            f.time_epoch,
+            f.offset_shift,
+            f.time_delta,
+            f.time_delta_displayed,
+            f.time_relative,
+            f.number,
+            f.len,
+            f.cap_len,
+            f.marked,
+            f.ignored,
+        ]);
+        Frame { f, meta }
     }
 }
 
@@ -57,22 +75,24 @@ impl Dissector for Frame {
             );
             cx.t.set_label(entry, &label);
         }
-        cx.t.push_u(f.interface_id, fr.interface_id);
-        cx.t.push(f.time, Value::AbsTime(fr.ts));
-        cx.t.push(f.time_utc, Value::AbsTime(fr.ts));
-        cx.t.push(f.time_epoch, Value::AbsTime(fr.ts));
-        cx.t.push(f.offset_shift, Value::RelTime(0));
-        cx.t.push(f.time_delta, Value::RelTime(fr.delta_nanos));
-        cx.t.push(
-            f.time_delta_displayed,
-            Value::RelTime(fr.delta_displayed_nanos),
-        );
-        cx.t.push(f.time_relative, Value::RelTime(fr.rel_nanos));
-        cx.t.push_u(f.number, fr.number);
-        cx.t.push_u(f.len, fr.len);
-        cx.t.push_u(f.cap_len, fr.cap_len);
-        cx.t.push_bool(f.marked, false);
-        cx.t.push_bool(f.ignored, false);
+        if cx.t.wants_any(self.meta) {
+            cx.t.push_u(f.interface_id, fr.interface_id);
+            cx.t.push(f.time, Value::AbsTime(fr.ts));
+            cx.t.push(f.time_utc, Value::AbsTime(fr.ts));
+            cx.t.push(f.time_epoch, Value::AbsTime(fr.ts));
+            cx.t.push(f.offset_shift, Value::RelTime(0));
+            cx.t.push(f.time_delta, Value::RelTime(fr.delta_nanos));
+            cx.t.push(
+                f.time_delta_displayed,
+                Value::RelTime(fr.delta_displayed_nanos),
+            );
+            cx.t.push(f.time_relative, Value::RelTime(fr.rel_nanos));
+            cx.t.push_u(f.number, fr.number);
+            cx.t.push_u(f.len, fr.len);
+            cx.t.push_u(f.cap_len, fr.cap_len);
+            cx.t.push_bool(f.marked, false);
+            cx.t.push_bool(f.ignored, false);
+        }
 
         if cx.t.frame_only() {
             return Outcome::Done(data.len());

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use dorsal_engine::fields;
-use dorsal_engine::table::Value;
+use dorsal_engine::table::{IdSpan, Value};
 
 use crate::bytes::{array, be16, be32, from, u8_at};
 
@@ -135,13 +135,41 @@ impl Defrag {
 
 pub struct Ipv4 {
     f: IpFields,
+    /// The header's fields, from `ip.version` to `ip.dst_host`: when none
+    /// is wanted their pushes are skipped as a whole.
+    header: IdSpan,
     defrag: RefCell<Defrag>,
 }
 
 impl Ipv4 {
     pub fn new(f: IpFields) -> Self {
+        let header = IdSpan::of(&[
+            f.version,
+            f.hdr_len,
+            f.dsfield,
+            f.dscp,
+            f.ecn,
+            f.len,
+            f.id,
+            f.flags,
+            f.flags_rb,
+            f.flags_df,
+            f.flags_mf,
+            f.frag_offset,
+            f.ttl,
+            f.proto,
+            f.checksum,
+            f.checksum_status,
+            f.src,
+            f.addr,
+            f.src_host,
+            f.host,
+            f.dst,
+            f.dst_host,
+        ]);
         Ipv4 {
             f,
+            header,
             defrag: RefCell::new(Defrag::default()),
         }
     }
@@ -163,6 +191,7 @@ impl Dissector for Ipv4 {
         let version = b0 >> 4;
         let hlen = usize::from(b0 & 0x0f) * 4;
         let entry = cx.t.push_proto(f.ip, data.get(..hlen).unwrap_or(data));
+        let fields = cx.t.wants_any(self.header);
         cx.t.push_u(f.version, version);
         if version != 4 {
             if version == 6 {
@@ -199,9 +228,11 @@ impl Dissector for Ipv4 {
         else {
             return Outcome::Done(data.len());
         };
-        cx.t.push_u(f.dsfield, tos);
-        cx.t.push_u(f.dscp, tos >> 2);
-        cx.t.push_u(f.ecn, tos & 3);
+        if fields {
+            cx.t.push_u(f.dsfield, tos);
+            cx.t.push_u(f.dscp, tos >> 2);
+            cx.t.push_u(f.ecn, tos & 3);
+        }
         let mut total = usize::from(ip_len);
         if total < hlen {
             if total == 0 {
@@ -212,7 +243,7 @@ impl Dissector for Ipv4 {
                 cx.t.push_u(f.len, ip_len);
                 return Outcome::Done(data.len());
             }
-        } else {
+        } else if fields {
             cx.t.push_u(f.len, ip_len);
         }
         // The datagram ends at its total length unless that runs past the frame.
@@ -221,25 +252,27 @@ impl Dissector for Ipv4 {
         } else {
             (data, reported)
         };
-        cx.t.push_u(f.id, id);
         let flags = (off_raw >> 13) as u8;
-        cx.t.push_u(f.flags, flags);
-        cx.t.push_bool(f.flags_rb, flags & 4 != 0);
-        cx.t.push_bool(f.flags_df, flags & 2 != 0);
-        cx.t.push_bool(f.flags_mf, flags & 1 != 0);
         let frag_off = usize::from(off_raw & 0x1fff) * 8;
-        cx.t.push_u(f.frag_offset, frag_off as u64);
-        cx.t.push_u(f.ttl, ttl);
-        cx.t.push_u(f.proto, proto);
-        cx.t.push_u(f.checksum, sum);
-        cx.t.push_u(f.checksum_status, 2u8);
-        for (addr, one, host_one) in [(src, f.src, f.src_host), (dst, f.dst, f.dst_host)] {
-            cx.t.push(one, Value::Ipv4(addr));
-            cx.t.push(f.addr, Value::Ipv4(addr));
-            if cx.t.wants(host_one) || cx.t.wants(f.host) {
-                let s = ipv4_string(addr);
-                cx.t.push_str(host_one, s.as_bytes());
-                cx.t.push_str(f.host, s.as_bytes());
+        if fields {
+            cx.t.push_u(f.id, id);
+            cx.t.push_u(f.flags, flags);
+            cx.t.push_bool(f.flags_rb, flags & 4 != 0);
+            cx.t.push_bool(f.flags_df, flags & 2 != 0);
+            cx.t.push_bool(f.flags_mf, flags & 1 != 0);
+            cx.t.push_u(f.frag_offset, frag_off as u64);
+            cx.t.push_u(f.ttl, ttl);
+            cx.t.push_u(f.proto, proto);
+            cx.t.push_u(f.checksum, sum);
+            cx.t.push_u(f.checksum_status, 2u8);
+            for (addr, one, host_one) in [(src, f.src, f.src_host), (dst, f.dst, f.dst_host)] {
+                cx.t.push(one, Value::Ipv4(addr));
+                cx.t.push(f.addr, Value::Ipv4(addr));
+                if cx.t.wants(host_one) || cx.t.wants(f.host) {
+                    let s = ipv4_string(addr);
+                    cx.t.push_str(host_one, s.as_bytes());
+                    cx.t.push_str(f.host, s.as_bytes());
+                }
             }
         }
         if entry.is_some() {
