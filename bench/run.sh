@@ -25,7 +25,7 @@ if [ ! -f "$CAP" ] || [ "$(cat "$OUT/repeat" 2>/dev/null)" != "$REPEAT" ]; then
     ./target/release/gen-fixtures "$OUT" --repeat "$REPEAT" >/dev/null
     echo "$REPEAT" > "$OUT/repeat"
 fi
-SIZE=$(stat -c %s "$CAP")
+SIZE=$(stat -L -c %s "$CAP")
 FRAMES=$(./target/release/dorsal -r "$CAP" -T fields -e frame.number | tail -n 1)
 echo "capture: $CAP, $SIZE bytes, $FRAMES frames"
 

@@ -27,7 +27,7 @@ pub struct Args {
     pub fields: Vec<String>,
     pub fields_opts: FieldsOptions,
     pub count: Option<u64>,
-    /// `-j N`: worker threads (dorsal's own; tshark's `-j` takes a
+    /// `-j N`: cores to use (dorsal's own; tshark's `-j` takes a
     /// protocol filter for JSON, which dorsal does not have). `None`: one
     /// per core.
     pub jobs: Option<usize>,

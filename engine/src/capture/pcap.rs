@@ -20,6 +20,8 @@ pub(crate) struct PcapReader {
     extra_header: usize,
     linktype: u32,
     max_len: u32,
+    /// The link type's records start with a pseudo-header to strip.
+    pseudo_header: bool,
 }
 
 impl PcapReader {
@@ -66,6 +68,7 @@ impl PcapReader {
             extra_header,
             linktype,
             max_len: max_snaplen_for(linktype),
+            pseudo_header: super::linktypes::pseudo_header(linktype).is_some(),
         }))
     }
 
@@ -97,8 +100,13 @@ impl PcapReader {
             frac.wrapping_mul(1000)
         };
         let ts = Timestamp::new(i64::from(secs), nanos as i32);
-        let (start, _, len) = super::linktypes::strip_pseudo_header(self.linktype, caplen, len)
-            .map_err(CaptureError::Corrupt)?;
+        let (start, len) = if self.pseudo_header {
+            let (start, _, len) = super::linktypes::strip_pseudo_header(self.linktype, caplen, len)
+                .map_err(CaptureError::Corrupt)?;
+            (start, len)
+        } else {
+            (0, len)
+        };
         Ok(Some(RecordMeta {
             ts,
             len,
