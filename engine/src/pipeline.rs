@@ -1,7 +1,8 @@
-//! `-j N`: one capture on several cores, with the output of one.
+//! `-j N`: one capture on N cores, with the output of one.
 //!
-//! A reader thread numbers and times the records and deals them out to N
-//! workers by [`shard::key`] (the unordered IP address pair), so all the
+//! A reader thread numbers and times the records and deals them out to
+//! N+1 workers (see [`run`]) by [`shard::key`] (the unordered IP address
+//! pair, looked up through stateless tunnels), so all the
 //! frames any flow's state depends on (TCP streams and reassembly, IP
 //! fragments, FTP data connections, DNS and ICMP matching) meet in one
 //! worker, which owns a full set of dissectors for them. The calling
