@@ -29,9 +29,20 @@ pub const TCP_PORT_POP: u16 = 110;
 pub const TCP_PORT_IMAP: u16 = 143;
 pub const TCP_PORTS_SMTP: [u16; 2] = [25, 587];
 
-/// Streams with remembered state per protocol; past this, new streams
-/// are dissected without state (no credentials).
+/// Streams with remembered state per protocol.
 pub(crate) const MAX_STREAMS: usize = 1 << 16;
+
+/// The state of one TCP stream, made on first use; past [`MAX_STREAMS`]
+/// streams the table starts over rather than grow.
+pub(crate) fn stream_state<T: Default>(
+    convs: &mut std::collections::HashMap<u32, T>,
+    stream: u32,
+) -> &mut T {
+    if convs.len() >= MAX_STREAMS && !convs.contains_key(&stream) {
+        convs.clear();
+    }
+    convs.entry(stream).or_default()
+}
 /// Lines looked at in one PDU.
 pub(crate) const MAX_LINES: usize = 4096;
 

@@ -1,5 +1,5 @@
 //! Line and token helpers shared by the three protocols (epan's
-//! `tvb_find_line_end` and `get_token_len`), and glib's lenient base64.
+//! `tvb_find_line_end` and `get_token_len`).
 
 /// `tvb_find_line_end`: the line's length (without its end) and where the
 /// next line starts, or `None` when no `\r` or `\n` ends it.
@@ -53,31 +53,6 @@ pub fn ascii(raw: &[u8]) -> Vec<u8> {
     out
 }
 
-/// glib's `g_base64_decode`: characters outside the alphabet are skipped,
-/// `=` ends the data.
-pub fn base64(s: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len() / 4 * 3 + 3);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in s {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            b'=' => break,
-            _ => continue,
-        };
-        acc = (acc << 6 | u32::from(v)) & 0x00ff_ffff;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,12 +68,5 @@ mod tests {
         assert_eq!(token(b"USER  bob x"), (&b"USER"[..], &b"bob x"[..]));
         assert_eq!(token(b"QUIT"), (&b"QUIT"[..], &b""[..]));
         assert_eq!(ascii(b"a\xffb\0c"), "a\u{fffd}b".as_bytes());
-    }
-
-    #[test]
-    fn base64_is_lenient() {
-        assert_eq!(base64(b"dXNlcg=="), b"user");
-        assert_eq!(base64(b"dX Nl\ncg"), b"user");
-        assert_eq!(base64(b"AHUAcA=="), b"\0u\0p");
     }
 }

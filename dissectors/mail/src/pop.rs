@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 
 use crate::line::{ascii, line, token};
-use crate::{credential, is_request, push_ascii, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORT_POP};
+use crate::{
+    credential, is_request, push_ascii, stream_state, MailFields, MAX_LINES, TCP_PORT_POP,
+};
 
 #[derive(Default)]
 struct Conv {
@@ -42,10 +44,7 @@ impl Dissector for Pop {
             return Outcome::Rejected;
         };
         let mut convs = self.convs.borrow_mut();
-        if convs.len() >= MAX_STREAMS && !convs.contains_key(&tcp.stream) {
-            convs.clear();
-        }
-        let conv = convs.entry(tcp.stream).or_default();
+        let conv = stream_state(&mut convs, tcp.stream);
         if conv.tls {
             return Outcome::Rejected;
         }

@@ -13,7 +13,7 @@ use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 
 use crate::line::{ascii, line, line_end_deseg};
 use crate::{
-    credential, is_request, push_ascii, MailFields, MAX_LINES, MAX_STREAMS, TCP_PORTS_SMTP,
+    credential, is_request, push_ascii, stream_state, MailFields, MAX_LINES, TCP_PORTS_SMTP,
 };
 
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
@@ -248,10 +248,7 @@ impl Dissector for Smtp {
             return Outcome::Rejected;
         };
         let mut convs = self.convs.borrow_mut();
-        if convs.len() >= MAX_STREAMS && !convs.contains_key(&tcp.stream) {
-            convs.clear();
-        }
-        let conv = convs.entry(tcp.stream).or_default();
+        let conv = stream_state(&mut convs, tcp.stream);
         if conv.tls {
             return Outcome::Rejected;
         }

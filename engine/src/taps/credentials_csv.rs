@@ -900,6 +900,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn base64_is_lenient() {
+        assert_eq!(base64(b"dXNlcg=="), b"user");
+        assert_eq!(base64(b"dX Nl\ncg"), b"user");
+        assert_eq!(base64(b"AHUAcA=="), b"\0u\0p");
+    }
+
+    #[test]
     fn csv_quotes_as_rfc_4180() {
         let r = Record {
             frame: 7,
