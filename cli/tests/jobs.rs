@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{dorsal, mixed_capture, write_temp};
+use std::io::Write;
+
+use common::{dorsal, mixed_capture, mixed_capture_rounds, write_temp};
 
 fn run(path: &str, jobs: &str, args: &[&str]) -> String {
     let mut all = vec!["-j", jobs, "-r", path];
@@ -84,6 +86,41 @@ fn several_workers_print_what_one_prints() {
     // the 36th (three rounds of twelve), numbered as one thread does.
     let streams = run(path, "3", &["-T", "fields", "-e", "tcp.stream"]);
     assert!(streams.lines().any(|l| l == "35"), "{streams}");
+}
+
+#[test]
+fn many_rounds_from_a_file_a_pipe_and_gzip_print_what_one_thread_prints() {
+    // Past the pipeline's rounds (16384 frames read per worker, 1 MiB per
+    // buffer of the reader thread that standard input and compressed
+    // files go through).
+    let capture = mixed_capture_rounds(700);
+    assert!(capture.len() > 2 << 20);
+    let path = write_temp("jobs-many.pcap", &capture);
+    let path = path.to_str().expect("path");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&capture).expect("gzip");
+    let gz = write_temp("jobs-many.pcap.gz", &gz.finish().expect("gzip"));
+    let gz = gz.to_str().expect("path");
+    let args = [
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "udp.stream",
+        "-e",
+        "http.response_in",
+    ];
+    let one = run(path, "1", &args);
+    assert_eq!(one.lines().count(), 700 * 48);
+    assert_eq!(one, run(path, "2", &args), "file");
+    assert_eq!(one, run(gz, "2", &args), "gzip");
+    let mut piped = vec!["-j", "3", "-r", "-"];
+    piped.extend_from_slice(&args);
+    let out = dorsal(&piped, Some(&capture));
+    assert_eq!(one, String::from_utf8_lossy(&out.stdout), "standard input");
 }
 
 #[test]

@@ -203,6 +203,7 @@ pub struct FieldsPrinter<'r, W: Write> {
     reg: &'r Registry,
     out: W,
     rows: FieldsRows,
+    line: Vec<u8>,
 }
 
 /// The rows of `-T fields`: one line per frame, on its own.
@@ -213,7 +214,6 @@ struct FieldsRows {
     /// Per column, the indices in the frame's table of its values, in tree
     /// order (only the first of several columns naming one field is filled).
     slots: Vec<Vec<u32>>,
-    line: Vec<u8>,
     /// For the value forms that are formatted through a `String`.
     scratch: String,
     /// Per field id: its values are holes (see [`Sink::rows`]); empty when
@@ -231,10 +231,10 @@ impl<'r, W: Write> FieldsPrinter<'r, W> {
                 cols: Columns::new(reg, ids),
                 opts,
                 slots: vec![Vec::new(); n],
-                line: Vec::new(),
                 scratch: String::new(),
                 hole: Vec::new(),
             },
+            line: Vec::new(),
         }
     }
 
@@ -264,8 +264,9 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
     }
 
     fn frame(&mut self, _frame: &Frame, t: &FieldTable) -> io::Result<()> {
-        self.rows.line(t, None);
-        self.out.write_all(&self.rows.line)
+        self.line.clear();
+        self.rows.line(t, &mut self.line, None);
+        self.out.write_all(&self.line)
     }
 
     fn end(&mut self) -> io::Result<()> {
@@ -290,23 +291,17 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
 
 impl Rows for FieldsRows {
     fn row(&mut self, t: &FieldTable, out: &mut Vec<u8>, holes: &mut Vec<Hole>) {
-        let first = holes.len();
-        self.line(t, Some(holes));
-        let base = out.len();
-        for h in holes.get_mut(first..).unwrap_or_default() {
-            h.at += base;
-        }
-        out.extend_from_slice(&self.line);
+        self.line(t, out, Some(holes));
     }
 }
 
 impl FieldsRows {
-    /// Writes the row straight into `line`: each value is formatted and
-    /// escaped in place, with no per-cell buffers. With `holes`, notes
-    /// where the values of the hole fields sit.
-    fn line(&mut self, t: &FieldTable, mut holes: Option<&mut Vec<Hole>>) {
+    /// Appends the row to `line`: each value is formatted and escaped in
+    /// place, with no per-cell buffers. With `holes`, notes where in `line`
+    /// the values of the hole fields sit.
+    fn line(&mut self, t: &FieldTable, line: &mut Vec<u8>, mut holes: Option<&mut Vec<Hole>>) {
         if self.cols.ids.len() == 1 && self.opts.occurrence == Occurrence::All {
-            self.single_column(t, holes);
+            self.single_column(t, line, holes);
             return;
         }
         for s in self.slots.iter_mut() {
@@ -321,10 +316,9 @@ impl FieldsRows {
                 s.push(n);
             }
         }
-        self.line.clear();
         for (i, id) in self.cols.ids.iter().enumerate() {
             if i > 0 {
-                push_short(&mut self.line, self.opts.separator.as_bytes());
+                push_short(line, self.opts.separator.as_bytes());
             }
             // A field named twice on the command line fills both columns.
             let col = self.cols.col(*id).unwrap_or(i);
@@ -347,26 +341,30 @@ impl FieldsRows {
                 .quote
                 .map(|q| q.encode_utf8(&mut quote).as_bytes())
                 .unwrap_or_default();
-            self.line.extend_from_slice(quote);
+            line.extend_from_slice(quote);
             for (j, &n) in picked.iter().enumerate() {
                 if j > 0 {
-                    push_short(&mut self.line, self.opts.aggregator.as_bytes());
+                    push_short(line, self.opts.aggregator.as_bytes());
                 }
                 if let Some(e) = entries.get(n as usize) {
-                    let at = self.line.len();
-                    write_cell_bytes(&mut self.line, &mut self.scratch, def, &e.value, t);
-                    note_hole(&self.hole, holes.as_deref_mut(), e, at, self.line.len());
+                    let at = line.len();
+                    write_cell_bytes(line, &mut self.scratch, def, &e.value, t);
+                    note_hole(&self.hole, holes.as_deref_mut(), e, at, line.len());
                 }
             }
-            self.line.extend_from_slice(quote);
+            line.extend_from_slice(quote);
         }
-        self.line.push(b'\n');
+        line.push(b'\n');
     }
 
     /// The row of a single column with every occurrence: its values are
     /// the table's entries of that field in order, written as they come.
-    fn single_column(&mut self, t: &FieldTable, mut holes: Option<&mut Vec<Hole>>) {
-        self.line.clear();
+    fn single_column(
+        &mut self,
+        t: &FieldTable,
+        line: &mut Vec<u8>,
+        mut holes: Option<&mut Vec<Hole>>,
+    ) {
         let mut quote = [0u8; 4];
         let quote = self
             .opts
@@ -382,19 +380,19 @@ impl FieldsRows {
                 continue;
             }
             if first {
-                self.line.extend_from_slice(quote);
+                line.extend_from_slice(quote);
                 first = false;
             } else {
-                push_short(&mut self.line, self.opts.aggregator.as_bytes());
+                push_short(line, self.opts.aggregator.as_bytes());
             }
-            let at = self.line.len();
-            write_cell_bytes(&mut self.line, &mut self.scratch, def, &e.value, t);
-            note_hole(&self.hole, holes.as_deref_mut(), e, at, self.line.len());
+            let at = line.len();
+            write_cell_bytes(line, &mut self.scratch, def, &e.value, t);
+            note_hole(&self.hole, holes.as_deref_mut(), e, at, line.len());
         }
         if !first {
-            self.line.extend_from_slice(quote);
+            line.extend_from_slice(quote);
         }
-        self.line.push(b'\n');
+        line.push(b'\n');
     }
 }
 

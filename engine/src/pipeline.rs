@@ -1,17 +1,23 @@
 //! `-j N`: one capture on N cores, with the output of one.
 //!
-//! A reader thread numbers and times the records and deals them out to
-//! N+1 workers (see [`run`]) by [`shard::key`] (the unordered IP address
-//! pair, looked up through stateless tunnels), so all the
-//! frames any flow's state depends on (TCP streams and reassembly, IP
-//! fragments, FTP data connections, DNS and ICMP matching) meet in one
-//! worker, which owns a full set of dissectors for them. The calling
-//! thread merges the results back into frame order and writes them.
+//! Workers each own a full set of dissectors and take the frames of one
+//! shard: [`shard::key`] (the unordered IP address pair, looked up through
+//! stateless tunnels) sends all the frames any flow's state depends on (TCP
+//! streams and reassembly, IP fragments, FTP data connections, DNS and ICMP
+//! matching) to one worker. The calling thread merges the workers' results
+//! back into frame order and writes them.
 //!
-//! The reader deals in rounds: every worker gets one batch per round, even
-//! an empty one, and the merge takes one result per worker per round, so
-//! the bounded queues between them cannot deadlock and at most `QUEUE`
-//! rounds are in memory.
+//! Where the frames come from ([`Source`]): a capture file that can be read
+//! again cheaply (a plain file, not compressed, not standard input) is read
+//! by every worker on its own, each numbering every record and dissecting
+//! its shard's; the records never cross cores and no thread waits on a
+//! reader. Any other input has a reader thread that hands each read buffer
+//! whole to every worker.
+//!
+//! Work moves in rounds: every worker sends one result per round, even an
+//! empty one, and the merge takes one from each per round, so the bounded
+//! queues between them cannot deadlock and at most about `QUEUE` rounds are
+//! in memory.
 //!
 //! What one thread numbers across flows is fixed up by the merge:
 //! index fields (`tcp.stream`, `udp.stream`; each worker numbers its own
@@ -21,25 +27,27 @@
 
 use std::ops::Range;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::Arc;
 
 use crate::capture::{Capture, CaptureError};
 use crate::dfilter::Filter;
 use crate::dissect::{Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
-use crate::format::write_value;
-use crate::hash::HashMap;
+use crate::format::write_cell_bytes;
 use crate::output::{Hole, Rows, Sink};
 use crate::run::{Clock, Demand, Pass, RunError, RunOptions};
 use crate::shard;
 use crate::table::{Entry, FieldTable, Timestamp, Value};
 
-/// Frames per round, unless `ROUND_BYTES` comes first.
-const ROUND_FRAMES: usize = 16384;
-const ROUND_BYTES: usize = 8 << 20;
+/// Bytes of capture per round of a reader thread: its buffers' size.
+const ROUND_BYTES: usize = 1 << 20;
+/// Frames per round of workers reading on their own.
+const ROUND_FRAMES: u32 = 16384;
 /// Rounds waiting in each queue.
 const QUEUE: usize = 4;
-/// Bytes of rows the merge gathers before writing them.
-const FLUSH: usize = 64 * 1024;
+/// Bytes of rows the merge gathers before writing them: more than the
+/// output's buffer, which then passes them through instead of copying.
+const FLUSH: usize = 512 * 1024;
 /// Workers at most (the shard of a frame is kept in a byte).
 pub const MAX_JOBS: usize = 64;
 
@@ -61,18 +69,22 @@ pub fn eligible(opts: &RunOptions, reg: &Registry, has_taps: bool) -> bool {
             .all(|f| !f.fields().iter().copied().any(cross_flow))
 }
 
-/// Frames for one worker in one round.
-#[derive(Default)]
-struct Batch {
-    frames: Vec<(Frame, Range<usize>)>,
-    bytes: Vec<u8>,
+/// Where a worker's frames come from.
+enum Source {
+    /// Its own reading of the capture.
+    Own(Capture),
+    /// The rounds of a reader thread.
+    Dealt(Receiver<Arc<Chunk>>),
 }
 
-impl Batch {
-    fn clear(&mut self) {
-        self.frames.clear();
-        self.bytes.clear();
-    }
+/// One round of a reader thread: a buffer of the capture and, per worker,
+/// its frames with where their bytes sit.
+#[derive(Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    frames: Vec<Vec<(Frame, Range<usize>)>>,
+    /// The capture ends here.
+    last: bool,
 }
 
 /// A queue of filled buffers and the way back for emptied ones, so that
@@ -110,44 +122,73 @@ impl<T: Default> Lane<T> {
     }
 }
 
+impl Lane<Results> {
+    /// Sends a round's results on and starts the next round's in an
+    /// emptied buffer; false when the merge is gone.
+    fn pass_on(&self, out: &mut Results) -> bool {
+        let mut next = self.spare();
+        next.clear();
+        self.full.send(std::mem::replace(out, next)).is_ok()
+    }
+}
+
 /// One worker's results for one round, frame by frame: formatted rows
-/// when the sink can format away from itself, else the wanted entries.
+/// when the sink can format away from itself, else the frames and their
+/// wanted entries.
 #[derive(Default)]
 struct Results {
     frames: Vec<FrameResult>,
+    /// Without rows: each frame of `frames`, for the sink.
+    whole: Vec<Frame>,
     entries: Vec<Entry>,
     arena: Vec<u8>,
     indices: Vec<FieldId>,
     rows: Vec<u8>,
     holes: Vec<Hole>,
+    /// The worker's last round: the capture ended.
+    last: bool,
 }
 
 impl Results {
     fn clear(&mut self) {
         self.frames.clear();
+        self.whole.clear();
         self.entries.clear();
         self.arena.clear();
         self.indices.clear();
         self.rows.clear();
         self.holes.clear();
+        self.last = false;
+    }
+
+    /// Where the parts of frame `i` sit: each starts where the previous
+    /// frame's ends.
+    fn parts(&self, i: usize) -> (Ends, Ends) {
+        let start = i
+            .checked_sub(1)
+            .and_then(|p| self.frames.get(p))
+            .map_or_else(Ends::default, |f| f.ends);
+        let end = self.frames.get(i).map_or(start, |f| f.ends);
+        (start, end)
     }
 }
 
+/// What the merge needs of a frame; kept small, as every frame has one.
 struct FrameResult {
-    frame: Frame,
+    number: u32,
+    ts: Timestamp,
     shown: bool,
-    entries: Range<usize>,
-    arena: Range<usize>,
-    indices: Range<usize>,
-    row: Range<usize>,
-    holes: Range<usize>,
+    ends: Ends,
 }
 
-/// What the reader tells the merge: which worker has each frame of a
-/// round, or that the capture ended (with its error, if any).
-enum Round {
-    Frames(Vec<u8>),
-    End(Option<CaptureError>),
+/// Where a frame's parts end in its [`Results`].
+#[derive(Clone, Copy, Default)]
+struct Ends {
+    entries: usize,
+    arena: usize,
+    indices: usize,
+    row: usize,
+    holes: usize,
 }
 
 /// Everything a worker needs besides its queues.
@@ -166,185 +207,285 @@ pub fn run(
     jobs: usize,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
-    // One worker more than cores: the reader takes a share of a core, and
-    // with one worker per core the worker sharing it would hold the others
-    // at the end of every round (measured: 1.5x on two cores, 1.8x with
-    // three workers).
-    let jobs = jobs.saturating_add(1).clamp(1, MAX_JOBS);
+    let path = opts.path.as_str();
+    let first = Capture::open(path).map_err(RunError::Capture)?;
+    let own = first.rereadable();
+    let jobs = jobs.clamp(1, MAX_JOBS);
+    let mut sources = Vec::with_capacity(jobs);
+    let mut to_workers = Vec::new();
+    let mut reader = None;
+    if own {
+        sources.push(Source::Own(first));
+        for _ in 1..jobs {
+            sources.push(Source::Own(Capture::open(path).map_err(RunError::Capture)?));
+        }
+    } else {
+        for _ in 0..jobs {
+            let (to, chunks) = sync_channel::<Arc<Chunk>>(QUEUE);
+            to_workers.push(to);
+            sources.push(Source::Dealt(chunks));
+        }
+        reader = Some(first);
+    }
     std::thread::scope(|scope| {
-        let (order_tx, order_rx) = sync_channel::<Round>(QUEUE);
-        let mut to_workers = Vec::with_capacity(jobs);
+        // How the capture ended, from whoever read it to its end.
+        let (end_tx, end_rx) = channel::<Option<CaptureError>>();
+        // Rounds of the reader thread on their way back for reuse.
+        let (reuse_tx, reuse_rx) = channel::<Chunk>();
         let mut from_workers = Vec::with_capacity(jobs);
         let mut holes = setup.reg.indices().to_vec();
         holes.extend(setup.reg.lookup("frame.time_delta_displayed"));
-        for _ in 0..jobs {
-            let (to, batches) = lane::<Batch>();
+        for (me, source) in sources.into_iter().enumerate() {
             let (results, from) = lane::<Results>();
-            to_workers.push(to);
             from_workers.push(from);
-            let filter = opts.display_filter.clone();
-            let rows = sink.rows(setup.reg, &holes);
-            scope.spawn(move || work(setup, filter, rows, batches, results));
+            let worker = Worker {
+                setup,
+                me: u8::try_from(me).unwrap_or(u8::MAX),
+                of: jobs,
+                filter: opts.display_filter.clone(),
+                rows: sink.rows(setup.reg, &holes),
+            };
+            let (end, reuse) = (end_tx.clone(), reuse_tx.clone());
+            scope.spawn(move || worker.work(source, results, end, reuse));
         }
-        let path = opts.path.as_str();
-        scope.spawn(move || read(path, to_workers, order_tx));
-        merge(opts, setup.reg, order_rx, from_workers, sink)
+        if let Some(cap) = reader {
+            scope.spawn(move || read(cap, to_workers, end_tx, reuse_rx));
+        }
+        merge(opts, setup.reg, from_workers, end_rx, sink)
     })
 }
 
-/// The reader: records in order, dealt out in rounds.
-fn read(path: &str, workers: Vec<Lane<Batch>>, order: SyncSender<Round>) {
-    let mut cap = match Capture::open(path) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = order.send(Round::End(Some(e)));
-            return;
-        }
-    };
-    let n = workers.len().max(1) as u64;
+/// The shard of a record among `of` workers.
+fn shard_of(linktype: u32, data: &[u8], of: usize) -> u8 {
+    (shard::key(linktype, data) % of.max(1) as u64) as u8
+}
+
+/// The reader thread: records in order, dealt out a buffer at a time.
+fn read(
+    mut cap: Capture,
+    workers: Vec<SyncSender<Arc<Chunk>>>,
+    end: Sender<Option<CaptureError>>,
+    reuse: Receiver<Chunk>,
+) {
+    cap.keep_buffers(ROUND_BYTES);
     let mut clock = Clock::default();
     let mut number: u32 = 0;
+    let n = workers.len();
+    let fresh = || vec![Vec::new(); n];
+    let mut frames: Vec<Vec<(Frame, Range<usize>)>> = fresh();
+    // Sends the frames read so far, which sit in `bytes`; false when the
+    // workers are gone.
+    let deal = |cap: &mut Capture, frames: &mut Vec<_>, bytes: Vec<u8>, last: bool| -> bool {
+        let mut spare = reuse.try_recv().unwrap_or_default();
+        cap.recycle_buffer(std::mem::take(&mut spare.bytes));
+        spare.frames.iter_mut().for_each(Vec::clear);
+        spare.frames.resize_with(n, Vec::new);
+        let chunk = Arc::new(Chunk {
+            bytes,
+            frames: std::mem::replace(frames, spare.frames),
+            last,
+        });
+        workers.iter().all(|w| w.send(Arc::clone(&chunk)).is_ok())
+    };
     loop {
-        let mut batches: Vec<Batch> = workers
-            .iter()
-            .map(|w| {
-                let mut b = w.spare();
-                b.clear();
-                b
-            })
-            .collect();
-        let mut who = Vec::with_capacity(ROUND_FRAMES);
-        let mut bytes = 0usize;
-        let mut end = None;
-        while who.len() < ROUND_FRAMES && bytes < ROUND_BYTES {
-            match cap.next_record() {
-                Ok(Some(rec)) => {
-                    number = number.saturating_add(1);
-                    let frame = clock.frame(number, &rec);
-                    let w = (shard::key(rec.linktype, rec.data) % n) as u8;
-                    if let Some(b) = batches.get_mut(usize::from(w)) {
-                        let start = b.bytes.len();
-                        b.bytes.extend_from_slice(rec.data);
-                        b.frames.push((frame, start..b.bytes.len()));
-                    }
-                    who.push(w);
-                    bytes = bytes.saturating_add(rec.data.len());
-                }
-                Ok(None) => {
-                    end = Some(None);
-                    break;
-                }
-                Err(e) => {
-                    end = Some(Some(e));
-                    break;
-                }
+        let next = match cap.next_record_at() {
+            Ok(Some((rec, at))) => {
+                number = number.saturating_add(1);
+                let w = shard_of(rec.linktype, rec.data, n);
+                Ok(Some((clock.frame(number, &rec), at, w)))
             }
-        }
-        if !who.is_empty() {
-            if order.send(Round::Frames(who)).is_err() {
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        // The frames so far are complete once reading moved past their buffer.
+        if let Some(full) = cap.retired_buffer() {
+            let any = frames.iter().any(|f| !f.is_empty());
+            if any && !deal(&mut cap, &mut frames, full, false) {
                 return;
             }
-            for (w, b) in workers.iter().zip(batches) {
-                if w.full.send(b).is_err() {
-                    return;
+        }
+        let error = match next {
+            Ok(Some((frame, at, w))) => {
+                if let Some(mine) = frames.get_mut(usize::from(w)) {
+                    mine.push((frame, at));
                 }
+                continue;
             }
-        }
-        if let Some(e) = end {
-            let _ = order.send(Round::End(e));
-            return;
-        }
+            Ok(None) => None,
+            Err(e) => Some(e),
+        };
+        // Said before the last round, which the merge ends with.
+        let _ = end.send(error);
+        let rest = cap.take_buffer();
+        deal(&mut cap, &mut frames, rest, true);
+        return;
     }
 }
 
-/// A worker: dissects and filters its frames, keeping the wanted entries
-/// of those shown.
-fn work(
-    setup: &Setup<'_>,
+/// What a worker needs besides its source and queues.
+struct Worker<'a> {
+    setup: &'a Setup<'a>,
+    /// Its shard, of `of`.
+    me: u8,
+    of: usize,
     filter: Option<Filter>,
-    mut rows: Option<Box<dyn Rows + Send>>,
-    batches: LaneEnd<Batch>,
-    results: Lane<Results>,
-) {
-    let mut table = FieldTable::new();
-    table.set_wanted(setup.wanted.to_vec());
-    table.set_frame_only(setup.frame_only);
-    let mut notes = Notes::discarding();
-    let mut pass = Pass {
-        reg: setup.reg,
-        ds: (setup.build)(setup.demand),
-        table: &mut table,
-        notes: &mut notes,
-        clock: Clock::default(),
-        frame: None,
-    };
-    for batch in batches.full.iter() {
+    rows: Option<Box<dyn Rows + Send>>,
+}
+
+impl Worker<'_> {
+    /// Dissects and filters the frames of its shard, round by round.
+    fn work(
+        mut self,
+        source: Source,
+        results: Lane<Results>,
+        end: Sender<Option<CaptureError>>,
+        reuse: Sender<Chunk>,
+    ) {
+        let setup = self.setup;
+        let mut table = FieldTable::new();
+        table.set_wanted(setup.wanted.to_vec());
+        table.set_frame_only(setup.frame_only);
+        let mut notes = Notes::discarding();
+        let mut pass = Pass {
+            reg: setup.reg,
+            ds: (setup.build)(setup.demand),
+            table: &mut table,
+            notes: &mut notes,
+            clock: Clock::default(),
+            frame: None,
+        };
         let mut out = results.spare();
         out.clear();
-        for (frame, range) in &batch.frames {
-            let data = batch.bytes.get(range.clone()).unwrap_or_default();
-            pass.dissect(frame, data);
-            let t = &*pass.table;
-            let shown = filter.as_ref().is_none_or(|f| f.matches(t));
-            let (e0, a0, i0) = (out.entries.len(), out.arena.len(), out.indices.len());
-            let (r0, h0) = (out.rows.len(), out.holes.len());
-            out.indices.extend_from_slice(t.new_indices());
-            match rows.as_mut() {
-                Some(rows) if shown => rows.row(t, &mut out.rows, &mut out.holes),
-                None if shown => {
+        match source {
+            Source::Dealt(chunks) => {
+                let me = self.me;
+                for chunk in chunks.iter() {
+                    let mine = chunk.frames.get(usize::from(me)).map(Vec::as_slice);
+                    for (frame, range) in mine.unwrap_or_default() {
+                        let data = chunk.bytes.get(range.clone()).unwrap_or_default();
+                        self.one(&mut pass, frame, data, &mut out);
+                    }
+                    out.last = chunk.last;
+                    // The last worker done with a round hands it back to the reader.
+                    if let Some(chunk) = Arc::into_inner(chunk) {
+                        let _ = reuse.send(chunk);
+                    }
+                    if !results.pass_on(&mut out) {
+                        return;
+                    }
+                }
+            }
+            Source::Own(mut cap) => {
+                let mut clock = Clock::default();
+                let mut number: u32 = 0;
+                let error = loop {
+                    let rec = match cap.next_record() {
+                        Ok(Some(rec)) => rec,
+                        Ok(None) => break None,
+                        Err(e) => break Some(e),
+                    };
+                    number = number.saturating_add(1);
+                    if shard_of(rec.linktype, rec.data, self.of) == self.me {
+                        let frame = clock.frame(number, &rec);
+                        self.one(&mut pass, &frame, rec.data, &mut out);
+                    } else {
+                        clock.pass(rec.ts);
+                    }
+                    if number.is_multiple_of(ROUND_FRAMES) && !results.pass_on(&mut out) {
+                        return;
+                    }
+                };
+                // Every worker reads to the same end; the merge keeps the first word.
+                let _ = end.send(error);
+                out.last = true;
+                results.pass_on(&mut out);
+            }
+        }
+    }
+
+    /// Dissects one frame, keeping what the merge needs of it.
+    fn one(&mut self, pass: &mut Pass<'_>, frame: &Frame, data: &[u8], out: &mut Results) {
+        pass.dissect(frame, data);
+        let t = &*pass.table;
+        let shown = self.filter.as_ref().is_none_or(|f| f.matches(t));
+        out.indices.extend_from_slice(t.new_indices());
+        match self.rows.as_mut() {
+            Some(rows) => {
+                if shown {
+                    rows.row(t, &mut out.rows, &mut out.holes);
+                }
+            }
+            None => {
+                out.whole.push(*frame);
+                if shown {
                     out.entries.extend_from_slice(t.entries());
                     out.arena.extend_from_slice(t.arena());
                 }
-                _ => {}
             }
-            out.frames.push(FrameResult {
-                frame: *frame,
-                shown,
-                entries: e0..out.entries.len(),
-                arena: a0..out.arena.len(),
-                indices: i0..out.indices.len(),
-                row: r0..out.rows.len(),
-                holes: h0..out.holes.len(),
-            });
         }
-        // The reader may be gone already; the batch is then dropped.
-        let _ = batches.empty.send(batch);
-        if results.full.send(out).is_err() {
-            return;
-        }
+        out.frames.push(FrameResult {
+            number: frame.number,
+            ts: frame.ts,
+            shown,
+            ends: Ends {
+                entries: out.entries.len(),
+                arena: out.arena.len(),
+                indices: out.indices.len(),
+                row: out.rows.len(),
+                holes: out.holes.len(),
+            },
+        });
     }
 }
 
 /// Renumbers index fields in frame order: each worker's n-th new value of
 /// a field becomes the next value of that field across all workers.
-#[derive(Default)]
 struct Renumber {
-    next: HashMap<FieldId, u64>,
-    /// Per (worker, field): global value of each local one.
-    global: HashMap<(usize, FieldId), Vec<u64>>,
+    /// The index fields (a handful).
+    fields: Vec<FieldId>,
+    /// Per field: its next global value.
+    next: Vec<u64>,
+    /// Per worker and field (`worker * fields.len() + field`): the global
+    /// value of each local one.
+    global: Vec<Vec<u64>>,
 }
 
 impl Renumber {
+    fn new(fields: &[FieldId], workers: usize) -> Renumber {
+        Renumber {
+            fields: fields.to_vec(),
+            next: vec![0; fields.len()],
+            global: vec![Vec::new(); fields.len().saturating_mul(workers)],
+        }
+    }
+
+    fn slot(&self, worker: usize, field: FieldId) -> Option<(usize, usize)> {
+        let f = self.fields.iter().position(|&x| x == field)?;
+        Some((f, worker.checked_mul(self.fields.len())?.checked_add(f)?))
+    }
+
     fn new_value(&mut self, worker: usize, field: FieldId) {
-        let next = self.next.entry(field).or_insert(0);
-        self.global.entry((worker, field)).or_default().push(*next);
-        *next = next.saturating_add(1);
+        let Some((f, slot)) = self.slot(worker, field) else {
+            return;
+        };
+        if let (Some(next), Some(map)) = (self.next.get_mut(f), self.global.get_mut(slot)) {
+            map.push(*next);
+            *next = next.saturating_add(1);
+        }
     }
 
     /// The global value of a worker's local one (itself if unknown).
     fn global(&self, worker: usize, field: FieldId, local: u64) -> u64 {
-        self.global
-            .get(&(worker, field))
+        self.slot(worker, field)
+            .and_then(|(_, slot)| self.global.get(slot))
             .and_then(|map| map.get(usize::try_from(local).ok()?))
             .copied()
             .unwrap_or(local)
     }
 
     fn apply(&self, worker: usize, e: &mut Entry) {
-        if let (Value::U(local), Some(map)) = (&mut e.value, self.global.get(&(worker, e.field))) {
-            if let Some(&g) = usize::try_from(*local).ok().and_then(|i| map.get(i)) {
-                *local = g;
-            }
+        if let Value::U(local) = &mut e.value {
+            *local = self.global(worker, e.field, *local);
         }
     }
 }
@@ -353,77 +494,87 @@ impl Renumber {
 fn merge(
     opts: &RunOptions,
     reg: &Registry,
-    order: Receiver<Round>,
     workers: Vec<LaneEnd<Results>>,
+    end: Receiver<Option<CaptureError>>,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
     let delta_displayed = reg.lookup("frame.time_delta_displayed");
-    let mut renumber = Renumber::default();
+    let mut renumber = Renumber::new(reg.indices(), workers.len());
     let mut table = FieldTable::new();
     let mut prev_displayed: Option<Timestamp> = None;
     let mut shown: u64 = 0;
     // Rows made by the workers, written in chunks.
     let mut out: Vec<u8> = Vec::new();
     let mut text = String::new();
-    'rounds: for round in order {
-        let who = match round {
-            Round::Frames(who) => who,
-            Round::End(None) => return Ok(()),
-            Round::End(Some(e)) => return Err(RunError::Capture(e)),
-        };
-        let mut results = Vec::with_capacity(workers.len());
+    let mut results = Vec::with_capacity(workers.len());
+    let mut next = Vec::with_capacity(workers.len());
+    'rounds: loop {
         for w in &workers {
             // A worker that is gone panicked; its frames cannot be shown.
             let Ok(r) = w.full.recv() else { return Ok(()) };
             results.push(r);
         }
-        let mut next = vec![0usize; workers.len()];
-        for &w in &who {
-            let w = usize::from(w);
+        let last = results.iter().any(|r| r.last);
+        next.clear();
+        next.resize(workers.len(), 0usize);
+        // The round's frames in order: each worker's are, so the next is
+        // the lowest-numbered of the workers' next ones.
+        loop {
+            let mut pick: Option<(usize, u32)> = None;
+            for (w, (r, &i)) in results.iter().zip(&next).enumerate() {
+                if let Some(fr) = r.frames.get(i) {
+                    if pick.is_none_or(|(_, n)| fr.number < n) {
+                        pick = Some((w, fr.number));
+                    }
+                }
+            }
+            let Some((w, _)) = pick else { break };
             let (Some(r), Some(i)) = (results.get(w), next.get_mut(w)) else {
-                continue;
+                break;
             };
-            let Some(fr) = r.frames.get(*i) else { continue };
+            let (Some(fr), (from, to)) = (r.frames.get(*i), r.parts(*i)) else {
+                break;
+            };
+            let whole = r.whole.get(*i);
             *i += 1;
-            for &field in r.indices.get(fr.indices.clone()).unwrap_or_default() {
+            for &field in r.indices.get(from.indices..to.indices).unwrap_or_default() {
                 renumber.new_value(w, field);
             }
             if !fr.shown {
                 continue;
             }
-            let mut frame = fr.frame;
-            frame.delta_displayed_nanos = prev_displayed.map_or(0, |p| frame.ts.nanos_since(p));
-            prev_displayed = Some(frame.ts);
+            let delta = prev_displayed.map_or(0, |p| fr.ts.nanos_since(p));
+            prev_displayed = Some(fr.ts);
             shown += 1;
-            if fr.row.is_empty() {
+            if let Some(whole) = whole {
+                let mut frame = *whole;
+                frame.delta_displayed_nanos = delta;
                 table.load(
-                    r.entries.get(fr.entries.clone()).unwrap_or_default(),
-                    r.arena.get(fr.arena.clone()).unwrap_or_default(),
+                    r.entries.get(from.entries..to.entries).unwrap_or_default(),
+                    r.arena.get(from.arena..to.arena).unwrap_or_default(),
                 );
                 for e in table.entries_mut() {
                     if Some(e.field) == delta_displayed {
-                        e.value = Value::RelTime(frame.delta_displayed_nanos);
+                        e.value = Value::RelTime(delta);
                     } else {
                         renumber.apply(w, e);
                     }
                 }
                 sink.frame(&frame, &table).map_err(RunError::Output)?;
             } else {
-                let holes = r.holes.get(fr.holes.clone()).unwrap_or_default();
-                let mut at = fr.row.start;
-                for h in holes {
+                let mut at = from.row;
+                for h in r.holes.get(from.holes..to.holes).unwrap_or_default() {
                     out.extend_from_slice(r.rows.get(at..h.at).unwrap_or_default());
                     let value = if Some(h.field) == delta_displayed {
-                        Value::RelTime(frame.delta_displayed_nanos)
+                        Value::RelTime(delta)
                     } else {
                         Value::U(renumber.global(w, h.field, h.value))
                     };
-                    text.clear();
-                    write_value(&mut text, reg.def(h.field), &value, &table);
-                    out.extend_from_slice(text.as_bytes());
+                    // As the worker wrote the value it stands for.
+                    write_cell_bytes(&mut out, &mut text, reg.def(h.field), &value, &table);
                     at = h.at.saturating_add(h.len);
                 }
-                out.extend_from_slice(r.rows.get(at..fr.row.end).unwrap_or_default());
+                out.extend_from_slice(r.rows.get(at..to.row).unwrap_or_default());
                 if out.len() >= FLUSH {
                     sink.write_rows(&out).map_err(RunError::Output)?;
                     out.clear();
@@ -433,10 +584,15 @@ fn merge(
                 break 'rounds;
             }
         }
-        sink.write_rows(&out).map_err(RunError::Output)?;
-        out.clear();
-        for (w, r) in workers.iter().zip(results) {
+        for (w, r) in workers.iter().zip(results.drain(..)) {
             let _ = w.empty.send(r);
+        }
+        if last {
+            sink.write_rows(&out).map_err(RunError::Output)?;
+            return match end.recv() {
+                Ok(Some(e)) => Err(RunError::Capture(e)),
+                _ => Ok(()),
+            };
         }
     }
     // `-c` was reached, or the reader is gone without saying how the

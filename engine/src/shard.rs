@@ -155,51 +155,49 @@ fn ethertype(mut ty: u16, mut rest: &[u8]) -> Option<&[u8]> {
 /// Hash of the unordered address pair; an ICMP error's is its quoted
 /// packet's.
 fn ip_pair(ip: &[u8]) -> u64 {
-    let quoted = |at: usize| ip.get(at..).map(|inner| pair_hash(addresses(inner)));
-    match (ip.first().map(|b| b >> 4), addresses(ip)) {
-        (Some(4), Some((src, dst))) => {
+    let quoted = |at: usize| ip.get(at..).and_then(pair_hash);
+    let own = pair_hash(ip);
+    let quoting = match ip.first().map(|b| b >> 4) {
+        Some(4) => {
             let hlen = usize::from(ip.first().map_or(0, |b| b & 0x0f)) * 4;
             let icmp_error = ip.get(9) == Some(&1)
                 && ip
                     .get(hlen)
                     .is_some_and(|t| matches!(t, 3 | 4 | 5 | 11 | 12));
-            match icmp_error.then(|| quoted(hlen + 8)).flatten() {
-                Some(h) if h != 0 => h,
-                _ => pair_hash(Some((src, dst))),
-            }
+            icmp_error.then_some(hlen + 8)
         }
-        (Some(6), Some((src, dst))) => {
+        Some(6) => {
             let icmp_error =
                 ip.get(6) == Some(&58) && ip.get(40).is_some_and(|t| (1..=4).contains(t));
-            match icmp_error.then(|| quoted(48)).flatten() {
-                Some(h) if h != 0 => h,
-                _ => pair_hash(Some((src, dst))),
-            }
+            icmp_error.then_some(48)
         }
-        _ => 0,
-    }
-}
-
-/// Source and destination address bytes of an IPv4 or IPv6 header.
-fn addresses(ip: &[u8]) -> Option<(&[u8], &[u8])> {
-    match ip.first()? >> 4 {
-        4 => Some((ip.get(12..16)?, ip.get(16..20)?)),
-        6 => Some((ip.get(8..24)?, ip.get(24..40)?)),
         _ => None,
-    }
+    };
+    own.map_or(0, |own| quoting.and_then(quoted).unwrap_or(own))
 }
 
-/// FNV-1a over the lower address, then the higher: the same both ways.
-fn pair_hash(pair: Option<(&[u8], &[u8])>) -> u64 {
-    let Some((a, b)) = pair else { return 0 };
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in lo.iter().chain(hi) {
-        h ^= u64::from(byte);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    // Mixed so that `% n` sees the high bits too.
-    h ^ (h >> 29)
+/// The unordered pair of an IPv4 or IPv6 header's addresses, mixed: the
+/// same both ways, and cheap (every worker hashes every record).
+fn pair_hash(ip: &[u8]) -> Option<u64> {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(29);
+    let h = match ip.first()? >> 4 {
+        4 => {
+            let a = u32::from_be_bytes(ip.get(12..16)?.try_into().ok()?);
+            let b = u32::from_be_bytes(ip.get(16..20)?.try_into().ok()?);
+            mix(K, u64::from(a.min(b)) << 32 | u64::from(a.max(b)))
+        }
+        6 => {
+            let word = |at: usize| Some(u64::from_be_bytes(ip.get(at..at + 8)?.try_into().ok()?));
+            let a = (word(8)?, word(16)?);
+            let b = (word(24)?, word(32)?);
+            let (lo, hi) = (a.min(b), a.max(b));
+            [lo.0, lo.1, hi.0, hi.1].into_iter().fold(K, mix)
+        }
+        _ => return None,
+    };
+    // `% n` sees the high bits too.
+    Some(h ^ (h >> 32))
 }
 
 fn u16_at(b: &[u8], at: usize) -> Option<u16> {

@@ -170,11 +170,17 @@ pub fn dns_query(id: u16, name: &str) -> Vec<u8> {
 /// Three rounds of twelve clients talking to three servers, interleaved:
 /// HTTP requests in two segments with their responses, DNS queries.
 pub fn mixed_capture() -> Vec<u8> {
+    mixed_capture_rounds(3)
+}
+
+/// [`mixed_capture`] with `rounds` rounds (48 frames each).
+pub fn mixed_capture_rounds(rounds: u16) -> Vec<u8> {
     let mut frames = Vec::new();
     let server = |i: u8| [192, 0, 2, 10 + i % 3];
-    for round in 0..3u32 {
+    for round in 0..u32::from(rounds) {
         for c in 0..12u8 {
-            let client = [10, 0, round as u8, c];
+            let [_, _, hi, lo] = round.to_be_bytes();
+            let client = [10, hi, lo, c];
             let sport = 40000 + u16::from(c);
             let seq = 1000 + round * 100;
             frames.push(tcp_segment(client, sport, server(c), 80, seq, 1, b"GET /a"));

@@ -4,6 +4,12 @@
 //! The buffer's fill position is kept on a cache-line boundary: the kernel's
 //! copy into a misaligned destination is several times slower (measured 5x
 //! for a page-cached file), and that copy is most of a plain read's cost.
+//!
+//! After [`Input::keep_buffers`] a buffer is never written again once
+//! reading has moved past it: when a take does not fit, what is left moves
+//! to a fresh buffer and the full one waits in [`Input::retired`], with
+//! every range taken from it still valid, so that it can be handed to other
+//! threads whole instead of copied record by record.
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -24,7 +30,18 @@ pub(crate) struct Input {
     start: usize,
     end: usize,
     eof: bool,
+    keeping: Option<Keeping>,
 }
+
+/// The state of [`Input::keep_buffers`].
+struct Keeping {
+    size: usize,
+    retired: Option<Vec<u8>>,
+    spare: Vec<Vec<u8>>,
+}
+
+/// Emptied buffers kept for reuse at most.
+const SPARE: usize = 8;
 
 impl Input {
     pub fn new(src: Box<dyn Read + Send>) -> Input {
@@ -35,6 +52,7 @@ impl Input {
             start: 0,
             end: 0,
             eof: false,
+            keeping: None,
         };
         input.reserve(CHUNK);
         input
@@ -67,18 +85,58 @@ impl Input {
         self.mem.get(r).unwrap_or_default()
     }
 
+    /// From now on, reads go to buffers of at least `size` bytes that are
+    /// kept whole once read past; see [`Input::retired`].
+    pub fn keep_buffers(&mut self, size: usize) {
+        self.keeping = Some(Keeping {
+            size,
+            retired: None,
+            spare: Vec::new(),
+        });
+    }
+
+    /// The buffer reading moved on from since the last call, if any: the
+    /// ranges taken before the take that moved on index into it. Call it
+    /// after every record; a buffer left behind while one is waiting here
+    /// held no whole record (it was read past within one record) and is
+    /// reused.
+    pub fn retired(&mut self) -> Option<Vec<u8>> {
+        self.keeping.as_mut()?.retired.take()
+    }
+
+    /// The buffer being read, at the end of the input, leaving an empty one.
+    pub fn take_current(&mut self) -> Vec<u8> {
+        self.start = 0;
+        self.end = 0;
+        self.base = 0;
+        std::mem::take(&mut self.mem)
+    }
+
+    /// A retired buffer back for reuse.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if let Some(k) = self.keeping.as_mut().filter(|k| k.spare.len() < SPARE) {
+            k.spare.push(buf);
+        }
+    }
+
     /// Reads until `n` bytes are buffered or the input ends.
     fn fill(&mut self, n: usize) -> Result<(), CaptureError> {
         let have = self.end - self.start;
         // Move what is left to just before an aligned position, so the
         // reads that follow write to aligned memory.
         let shift = have.next_multiple_of(ALIGN) - have;
-        self.reserve(shift + n.max(CHUNK));
-        let from = self.base + self.start;
-        let to = self.base + shift;
-        self.mem.copy_within(from..from + have, to);
-        self.start = shift;
-        self.end = shift + have;
+        if self.keeping.is_some() {
+            if self.mem.len().saturating_sub(self.base + self.start) < n {
+                self.move_on(shift, n);
+            }
+        } else {
+            self.reserve(shift + n.max(CHUNK));
+            let from = self.base + self.start;
+            let to = self.base + shift;
+            self.mem.copy_within(from..from + have, to);
+            self.start = shift;
+            self.end = shift + have;
+        }
         let cap = self.mem.len() - self.base;
         while self.end - self.start < n && !self.eof {
             let Some(room) = self.mem.get_mut(self.base + self.end..self.base + cap) else {
@@ -94,6 +152,38 @@ impl Input {
             }
         }
         Ok(())
+    }
+
+    /// Keeping buffers: carries what is left to a fresh buffer with room for
+    /// `n` bytes after `shift`, and retires the current one.
+    fn move_on(&mut self, shift: usize, n: usize) {
+        let Some(k) = self.keeping.as_mut() else {
+            return;
+        };
+        let mut mem = k.spare.pop().unwrap_or_default();
+        let size = (shift + n).max(k.size) + ALIGN;
+        if mem.len() < size {
+            // Reused buffers keep their old bytes: only growth is zeroed.
+            mem.resize(size, 0);
+        }
+        let base = mem.as_ptr().align_offset(ALIGN).min(ALIGN);
+        let have = self.end - self.start;
+        let left = self
+            .mem
+            .get(self.base + self.start..self.base + self.end)
+            .unwrap_or_default();
+        if let Some(dst) = mem.get_mut(base + shift..base + shift + have) {
+            dst.copy_from_slice(left);
+        }
+        let old = std::mem::replace(&mut self.mem, mem);
+        self.base = base;
+        self.start = shift;
+        self.end = shift + have;
+        if k.retired.is_none() {
+            k.retired = Some(old);
+        } else if k.spare.len() < SPARE {
+            k.spare.push(old);
+        }
     }
 
     /// Makes the aligned window at least `size` bytes, keeping its contents.
@@ -143,6 +233,50 @@ mod tests {
             let rest = data.len() - pos;
             assert!(matches!(input.take(rest + 1), Err(CaptureError::CutShort)));
             assert!(input.take(1).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn kept_buffers_stay_whole_once_read_past() {
+        let data: Vec<u8> = (0..(5 * CHUNK)).map(|i| (i % 241) as u8).collect();
+        for step in [7usize, 4096, CHUNK] {
+            let mut input = Input::new(Box::new(Trickle(io::Cursor::new(data.clone()), step)));
+            input.keep_buffers(CHUNK / 2);
+            // Every range taken, in the buffer it was taken from.
+            let mut taken: Vec<(usize, Range<usize>)> = Vec::new();
+            let mut buffers: Vec<Vec<u8>> = Vec::new();
+            let mut pos = 0;
+            for n in (0..).map(|i| [100usize, 3, 5000, 17][i % 4]) {
+                if pos + n > data.len() {
+                    break;
+                }
+                let r = input.take(n).unwrap().unwrap();
+                let mut moved_on = false;
+                if let Some(full) = input.retired() {
+                    buffers.push(full);
+                    moved_on = true;
+                }
+                // What was taken before the move sits in the retired buffer.
+                if moved_on {
+                    for t in taken.iter_mut().filter(|t| t.0 == usize::MAX) {
+                        t.0 = buffers.len() - 1;
+                    }
+                }
+                assert_eq!(input.bytes(r.clone()), &data[pos..pos + n]);
+                taken.push((usize::MAX, r));
+                pos += n;
+            }
+            assert!(buffers.len() >= 8, "step {step}: {} buffers", buffers.len());
+            let mut pos = 0;
+            for (b, r) in &taken {
+                let n = r.len();
+                let bytes = match buffers.get(*b) {
+                    Some(buf) => &buf[r.clone()],
+                    None => input.bytes(r.clone()),
+                };
+                assert_eq!(bytes, &data[pos..pos + n], "step {step}");
+                pos += n;
+            }
         }
     }
 

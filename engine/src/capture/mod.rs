@@ -73,6 +73,9 @@ enum Format {
 pub struct Capture {
     input: Input,
     format: Format,
+    /// Opened from a file, not standard input.
+    from_file: bool,
+    compressed: bool,
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -82,7 +85,8 @@ const LZ4_MAGIC: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
 impl Capture {
     /// Opens a file, or standard input for `-`.
     pub fn open(path: &str) -> Result<Capture, CaptureError> {
-        let raw: Box<dyn Read + Send> = if path == "-" {
+        let stdin = path == "-";
+        let raw: Box<dyn Read + Send> = if stdin {
             Box::new(io::stdin())
         } else {
             match File::open(path) {
@@ -98,13 +102,24 @@ impl Capture {
                 Err(e) => return Err(CaptureError::Io(e)),
             }
         };
-        Self::from_reader(raw)
+        let mut cap = Self::from_reader(raw)?;
+        cap.from_file = !stdin;
+        Ok(cap)
+    }
+
+    /// Whether opening the same path again reads the same records for no
+    /// more than a copy out of the page cache: a file, not compressed.
+    pub fn rereadable(&self) -> bool {
+        self.from_file && !self.compressed
     }
 
     /// Reads a capture from any byte stream, decompressing it if needed.
     pub fn from_reader(mut raw: Box<dyn Read + Send>) -> Result<Capture, CaptureError> {
         let head = read_head(&mut raw)?;
         let raw = io::Cursor::new(head).chain(raw);
+        let compressed = [GZIP_MAGIC, ZSTD_MAGIC, LZ4_MAGIC]
+            .iter()
+            .any(|m| head.starts_with(m));
         let stream: Box<dyn Read + Send> = if head.starts_with(GZIP_MAGIC) {
             Box::new(flate2::bufread::MultiGzDecoder::new(
                 BufReader::with_capacity(1 << 16, raw),
@@ -129,22 +144,59 @@ impl Capture {
                 None => return Err(CaptureError::UnknownFormat),
             },
         };
-        Ok(Capture { input, format })
+        Ok(Capture {
+            input,
+            format,
+            from_file: false,
+            compressed,
+        })
     }
 
     /// The next record, `Ok(None)` at the end of the capture.
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
+        Ok(self.next_record_at()?.map(|(rec, _)| rec))
+    }
+
+    /// The next record and where its bytes sit in the current buffer.
+    pub fn next_record_at(&mut self) -> Result<Option<(Record<'_>, Range<usize>)>, CaptureError> {
         let meta = match &mut self.format {
             Format::Pcap(r) => r.next(&mut self.input)?,
             Format::Pcapng(r) => r.next(&mut self.input)?,
         };
-        Ok(meta.map(|m| Record {
-            ts: m.ts,
-            len: m.len,
-            linktype: m.linktype,
-            interface_id: m.interface_id,
-            data: self.input.bytes(m.data),
+        Ok(meta.map(|m| {
+            let rec = Record {
+                ts: m.ts,
+                len: m.len,
+                linktype: m.linktype,
+                interface_id: m.interface_id,
+                data: self.input.bytes(m.data.clone()),
+            };
+            (rec, m.data)
         }))
+    }
+
+    /// Reads into buffers of at least `size` bytes from now on, each kept
+    /// whole once reading moves past it, for [`Capture::retired_buffer`].
+    pub fn keep_buffers(&mut self, size: usize) {
+        self.input.keep_buffers(size);
+    }
+
+    /// After [`Capture::keep_buffers`]: the buffer the records before the
+    /// last one sit in (at the ranges [`Capture::next_record_at`] gave),
+    /// once the last one was read into a new buffer. Ask after every record.
+    pub fn retired_buffer(&mut self) -> Option<Vec<u8>> {
+        self.input.retired()
+    }
+
+    /// The buffer the records not yet retired sit in, once the capture ended.
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        self.input.take_current()
+    }
+
+    /// A buffer from [`Capture::retired_buffer`] or
+    /// [`Capture::take_buffer`], no longer read, back for reuse.
+    pub fn recycle_buffer(&mut self, buf: Vec<u8>) {
+        self.input.recycle(buf);
     }
 }
 
