@@ -360,9 +360,18 @@ pub fn eval(n: &Node, t: &FieldTable) -> bool {
             }
         }
         Node::Cmp { op, all, a, b } => {
-            let (mut xa, mut xb) = (Vec::new(), Vec::new());
+            let mut xa = Vec::new();
             collect(a, t, &mut xa);
-            collect(b, t, &mut xb);
+            // Most filters compare with a constant: no list to build for it
+            // (nor one for a field the frame lacks: this runs per frame).
+            let mut collected = Vec::new();
+            let xb = match b {
+                Src::Const(v) => std::slice::from_ref(v),
+                _ => {
+                    collect(b, t, &mut collected);
+                    &collected[..]
+                }
+            };
             if xb.is_empty() {
                 return false;
             }
