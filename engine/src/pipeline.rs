@@ -255,7 +255,8 @@ pub fn run(
     })
 }
 
-/// The shard of a record among `of` workers.
+/// The shard of a record among `of` workers (at most `MAX_JOBS`, so it
+/// fits in a byte).
 fn shard_of(linktype: u32, data: &[u8], of: usize) -> u8 {
     (shard::key(linktype, data) % of.max(1) as u64) as u8
 }
@@ -271,8 +272,7 @@ fn read(
     let mut clock = Clock::default();
     let mut number: u32 = 0;
     let n = workers.len();
-    let fresh = || vec![Vec::new(); n];
-    let mut frames: Vec<Vec<(Frame, Range<usize>)>> = fresh();
+    let mut frames: Vec<Vec<(Frame, Range<usize>)>> = vec![Vec::new(); n];
     // Sends the frames read so far, which sit in `bytes`; false when the
     // workers are gone.
     let deal = |cap: &mut Capture, frames: &mut Vec<_>, bytes: Vec<u8>, last: bool| -> bool {
@@ -287,7 +287,7 @@ fn read(
         });
         workers.iter().all(|w| w.send(Arc::clone(&chunk)).is_ok())
     };
-    loop {
+    let error = loop {
         let next = match cap.next_record_at() {
             Ok(Some((rec, at))) => {
                 number = number.saturating_add(1);
@@ -304,22 +304,20 @@ fn read(
                 return;
             }
         }
-        let error = match next {
+        match next {
             Ok(Some((frame, at, w))) => {
                 if let Some(mine) = frames.get_mut(usize::from(w)) {
                     mine.push((frame, at));
                 }
-                continue;
             }
-            Ok(None) => None,
-            Err(e) => Some(e),
-        };
-        // Said before the last round, which the merge ends with.
-        let _ = end.send(error);
-        let rest = cap.take_buffer();
-        deal(&mut cap, &mut frames, rest, true);
-        return;
-    }
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    // Said before the last round, which the merge ends with.
+    let _ = end.send(error);
+    let rest = cap.take_buffer();
+    deal(&mut cap, &mut frames, rest, true);
 }
 
 /// What a worker needs besides its source and queues.
