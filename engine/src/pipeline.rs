@@ -83,8 +83,8 @@ enum Source {
 struct Chunk {
     bytes: Vec<u8>,
     frames: Vec<Vec<(Frame, Range<usize>)>>,
-    /// The capture ends here.
-    last: bool,
+    /// The capture ends here, after this many records.
+    end: Option<u32>,
 }
 
 /// A queue of filled buffers and the way back for emptied ones, so that
@@ -145,8 +145,10 @@ struct Results {
     indices: Vec<FieldId>,
     rows: Vec<u8>,
     holes: Vec<Hole>,
-    /// The worker's last round: the capture ended.
-    last: bool,
+    /// The worker's last round: the capture ended after this many
+    /// records (as this worker read it: a file growing or shrinking while
+    /// the workers read it can end at different records for each).
+    end: Option<u32>,
 }
 
 impl Results {
@@ -158,7 +160,7 @@ impl Results {
         self.indices.clear();
         self.rows.clear();
         self.holes.clear();
-        self.last = false;
+        self.end = None;
     }
 
     /// Where the parts of frame `i` sit: each starts where the previous
@@ -275,7 +277,7 @@ fn read(
     let mut frames: Vec<Vec<(Frame, Range<usize>)>> = vec![Vec::new(); n];
     // Sends the frames read so far, which sit in `bytes`; false when the
     // workers are gone.
-    let deal = |cap: &mut Capture, frames: &mut Vec<_>, bytes: Vec<u8>, last: bool| -> bool {
+    let deal = |cap: &mut Capture, frames: &mut Vec<_>, bytes: Vec<u8>, end: Option<u32>| -> bool {
         let mut spare = reuse.try_recv().unwrap_or_default();
         cap.recycle_buffer(std::mem::take(&mut spare.bytes));
         spare.frames.iter_mut().for_each(Vec::clear);
@@ -283,7 +285,7 @@ fn read(
         let chunk = Arc::new(Chunk {
             bytes,
             frames: std::mem::replace(frames, spare.frames),
-            last,
+            end,
         });
         workers.iter().all(|w| w.send(Arc::clone(&chunk)).is_ok())
     };
@@ -300,7 +302,7 @@ fn read(
         // The frames so far are complete once reading moved past their buffer.
         if let Some(full) = cap.retired_buffer() {
             let any = frames.iter().any(|f| !f.is_empty());
-            if any && !deal(&mut cap, &mut frames, full, false) {
+            if any && !deal(&mut cap, &mut frames, full, None) {
                 return;
             }
         }
@@ -317,7 +319,7 @@ fn read(
     // Said before the last round, which the merge ends with.
     let _ = end.send(error);
     let rest = cap.take_buffer();
-    deal(&mut cap, &mut frames, rest, true);
+    deal(&mut cap, &mut frames, rest, Some(number));
 }
 
 /// What a worker needs besides its source and queues.
@@ -363,7 +365,7 @@ impl Worker<'_> {
                         let data = chunk.bytes.get(range.clone()).unwrap_or_default();
                         self.one(&mut pass, frame, data, &mut out);
                     }
-                    out.last = chunk.last;
+                    out.end = chunk.end;
                     // The last worker done with a round hands it back to the reader.
                     if let Some(chunk) = Arc::into_inner(chunk) {
                         let _ = reuse.send(chunk);
@@ -395,7 +397,7 @@ impl Worker<'_> {
                 };
                 // Every worker reads to the same end; the merge keeps the first word.
                 let _ = end.send(error);
-                out.last = true;
+                out.end = Some(number);
                 results.pass_on(&mut out);
             }
         }
@@ -512,7 +514,8 @@ fn merge(
             let Ok(r) = w.full.recv() else { return Ok(()) };
             results.push(r);
         }
-        let last = results.iter().any(|r| r.last);
+        // Frames past the first end any worker saw are not shown.
+        let stop = results.iter().filter_map(|r| r.end).min();
         next.clear();
         next.resize(workers.len(), 0usize);
         // The round's frames in order: each worker's are, so the next is
@@ -526,7 +529,9 @@ fn merge(
                     }
                 }
             }
-            let Some((w, _)) = pick else { break };
+            let Some((w, _)) = pick.filter(|&(_, n)| stop.is_none_or(|s| n <= s)) else {
+                break;
+            };
             let (Some(r), Some(i)) = (results.get(w), next.get_mut(w)) else {
                 break;
             };
@@ -585,7 +590,7 @@ fn merge(
         for (w, r) in workers.iter().zip(results.drain(..)) {
             let _ = w.empty.send(r);
         }
-        if last {
+        if stop.is_some() {
             sink.write_rows(&out).map_err(RunError::Output)?;
             return match end.recv() {
                 Ok(Some(e)) => Err(RunError::Capture(e)),
