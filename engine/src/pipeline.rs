@@ -376,7 +376,6 @@ impl Worker<'_> {
                 }
             }
             Source::Own(mut cap) => {
-                let mut clock = Clock::default();
                 let mut number: u32 = 0;
                 let error = loop {
                     let rec = match cap.next_record() {
@@ -386,10 +385,10 @@ impl Worker<'_> {
                     };
                     number = number.saturating_add(1);
                     if shard_of(rec.linktype, rec.data, self.of) == self.me {
-                        let frame = clock.frame(number, &rec);
+                        let frame = pass.clock.frame(number, &rec);
                         self.one(&mut pass, &frame, rec.data, &mut out);
                     } else {
-                        clock.pass(rec.ts);
+                        pass.clock.pass(rec.ts);
                     }
                     if number.is_multiple_of(ROUND_FRAMES) && !results.pass_on(&mut out) {
                         return;

@@ -43,6 +43,15 @@ struct Keeping {
 /// Emptied buffers kept for reuse at most.
 const SPARE: usize = 8;
 
+impl Keeping {
+    /// Keeps an emptied buffer for reuse, up to `SPARE` of them.
+    fn spare(&mut self, buf: Vec<u8>) {
+        if self.spare.len() < SPARE {
+            self.spare.push(buf);
+        }
+    }
+}
+
 impl Input {
     pub fn new(src: Box<dyn Read + Send>) -> Input {
         let mut input = Input {
@@ -114,8 +123,8 @@ impl Input {
 
     /// A retired buffer back for reuse.
     pub fn recycle(&mut self, buf: Vec<u8>) {
-        if let Some(k) = self.keeping.as_mut().filter(|k| k.spare.len() < SPARE) {
-            k.spare.push(buf);
+        if let Some(k) = self.keeping.as_mut() {
+            k.spare(buf);
         }
     }
 
@@ -181,8 +190,8 @@ impl Input {
         self.end = shift + have;
         if k.retired.is_none() {
             k.retired = Some(old);
-        } else if k.spare.len() < SPARE {
-            k.spare.push(old);
+        } else {
+            k.spare(old);
         }
     }
 
