@@ -90,9 +90,8 @@ fn several_workers_print_what_one_prints() {
 
 #[test]
 fn many_rounds_from_a_file_a_pipe_and_gzip_print_what_one_thread_prints() {
-    // Past the pipeline's rounds (16384 frames read per worker, 1 MiB per
-    // buffer of the reader thread that standard input and compressed
-    // files go through).
+    // Past the pipeline's rounds (one 512 KiB read buffer each), however
+    // the capture is read.
     let capture = mixed_capture_rounds(700);
     assert!(capture.len() > 2 << 20);
     let path = write_temp("jobs-many.pcap", &capture);

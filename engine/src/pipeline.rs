@@ -7,17 +7,19 @@
 //! matching) to one worker. The calling thread merges the workers' results
 //! back into frame order and writes them.
 //!
-//! Where the frames come from ([`Source`]): a capture file that can be read
-//! again cheaply (a plain file, not compressed, not standard input) is read
-//! by every worker on its own, each numbering every record and dissecting
-//! its shard's; the records never cross cores and no thread waits on a
-//! reader. Any other input has a reader thread that hands each read buffer
-//! whole to every worker.
+//! Reading is shared: whichever worker runs low on rounds to work on (and
+//! finds no other worker reading) reads the next buffer of the capture,
+//! numbers its records, picks each one's shard and hands the buffer whole
+//! to every worker. Each record is read once, by one core; no thread does
+//! nothing but read, and the worker that gets ahead does more of the
+//! reading, which keeps the workers level.
 //!
-//! Work moves in rounds: every worker sends one result per round, even an
-//! empty one, and the merge takes one from each per round, so the bounded
-//! queues between them cannot deadlock and at most about `QUEUE` rounds are
-//! in memory.
+//! Work moves in rounds, a buffer each: every worker sends one result per
+//! round, even an empty one, and the merge takes one from each per round.
+//! A worker reads only while fewer than `AHEAD` rounds wait for it, at most
+//! `QUEUE`, so a reader blocked on a full queue is waiting on a worker that
+//! has rounds to work on, and the bounded queues cannot deadlock; at most
+//! about `QUEUE` rounds are in memory.
 //!
 //! What one thread numbers across flows is fixed up by the merge:
 //! index fields (`tcp.stream`, `udp.stream`; each worker numbers its own
@@ -26,8 +28,9 @@
 //! [`eligible`] keeps runs whose filters read those on one thread.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::capture::{Capture, CaptureError};
 use crate::dfilter::Filter;
@@ -39,10 +42,11 @@ use crate::run::{Clock, Demand, Pass, RunError, RunOptions};
 use crate::shard;
 use crate::table::{Entry, FieldTable, Timestamp, Value};
 
-/// Bytes of capture per round of a reader thread: its buffers' size.
-const ROUND_BYTES: usize = 1 << 20;
-/// Frames per round of workers reading on their own.
-const ROUND_FRAMES: u32 = 16384;
+/// Bytes of capture per round: the read buffers' size.
+const ROUND_BYTES: usize = 512 * 1024;
+/// Rounds waiting for a worker below which it reads the next one (at most
+/// `QUEUE`: see the module's notes).
+const AHEAD: u64 = 3;
 /// Rounds waiting in each queue.
 const QUEUE: usize = 4;
 /// Bytes of rows the merge gathers before writing them: more than the
@@ -69,22 +73,14 @@ pub fn eligible(opts: &RunOptions, reg: &Registry, has_taps: bool) -> bool {
             .all(|f| !f.fields().iter().copied().any(cross_flow))
 }
 
-/// Where a worker's frames come from.
-enum Source {
-    /// Its own reading of the capture.
-    Own(Capture),
-    /// The rounds of a reader thread.
-    Dealt(Receiver<Arc<Chunk>>),
-}
-
-/// One round of a reader thread: a buffer of the capture and, per worker,
+/// One round: a buffer of the capture and, per worker,
 /// its frames with where their bytes sit.
 #[derive(Default)]
 struct Chunk {
     bytes: Vec<u8>,
     frames: Vec<Vec<(Frame, Range<usize>)>>,
-    /// The capture ends here, after this many records.
-    end: Option<u32>,
+    /// The capture ends with this round.
+    last: bool,
 }
 
 /// A queue of filled buffers and the way back for emptied ones, so that
@@ -145,10 +141,8 @@ struct Results {
     indices: Vec<FieldId>,
     rows: Vec<u8>,
     holes: Vec<Hole>,
-    /// The worker's last round: the capture ended after this many
-    /// records (as this worker read it: a file growing or shrinking while
-    /// the workers read it can end at different records for each).
-    end: Option<u32>,
+    /// The last round.
+    last: bool,
 }
 
 impl Results {
@@ -160,7 +154,7 @@ impl Results {
         self.indices.clear();
         self.rows.clear();
         self.holes.clear();
-        self.end = None;
+        self.last = false;
     }
 
     /// Where the parts of frame `i` sit: each starts where the previous
@@ -209,50 +203,49 @@ pub fn run(
     jobs: usize,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
-    let path = opts.path.as_str();
-    let first = Capture::open(path).map_err(RunError::Capture)?;
-    let own = first.rereadable();
+    let mut cap = Capture::open(opts.path.as_str()).map_err(RunError::Capture)?;
+    cap.keep_buffers(ROUND_BYTES);
     let jobs = jobs.clamp(1, MAX_JOBS);
+    let (end_tx, end_rx) = channel::<Option<CaptureError>>();
+    let (reuse_tx, reuse_rx) = channel::<Chunk>();
+    let mut to_workers = Vec::with_capacity(jobs);
     let mut sources = Vec::with_capacity(jobs);
-    let mut to_workers = Vec::new();
-    let mut reader = None;
-    if own {
-        sources.push(Source::Own(first));
-        for _ in 1..jobs {
-            sources.push(Source::Own(Capture::open(path).map_err(RunError::Capture)?));
-        }
-    } else {
-        for _ in 0..jobs {
-            let (to, chunks) = sync_channel::<Arc<Chunk>>(QUEUE);
-            to_workers.push(to);
-            sources.push(Source::Dealt(chunks));
-        }
-        reader = Some(first);
+    for _ in 0..jobs {
+        let (to, chunks) = sync_channel::<Arc<Chunk>>(QUEUE);
+        to_workers.push(to);
+        sources.push(chunks);
     }
+    let reader = Mutex::new(Reader {
+        cap,
+        clock: Clock::default(),
+        number: 0,
+        frames: vec![Vec::new(); jobs],
+        workers: to_workers,
+        reuse: reuse_rx,
+        end: end_tx,
+    });
+    let dealt = AtomicU64::new(0);
+    let shared = Shared {
+        reader: &reader,
+        dealt: &dealt,
+    };
     std::thread::scope(|scope| {
-        // How the capture ended, from whoever read it to its end.
-        let (end_tx, end_rx) = channel::<Option<CaptureError>>();
-        // Rounds of the reader thread on their way back for reuse.
-        let (reuse_tx, reuse_rx) = channel::<Chunk>();
         let mut from_workers = Vec::with_capacity(jobs);
         let mut holes = setup.reg.indices().to_vec();
         holes.extend(setup.reg.lookup("frame.time_delta_displayed"));
-        for (me, source) in sources.into_iter().enumerate() {
+        for (me, chunks) in sources.into_iter().enumerate() {
             let (results, from) = lane::<Results>();
             from_workers.push(from);
             let worker = Worker {
                 setup,
                 me: u8::try_from(me).unwrap_or(u8::MAX),
-                of: jobs,
                 filter: opts.display_filter.clone(),
                 rows: sink.rows(setup.reg, &holes),
             };
-            let (end, reuse) = (end_tx.clone(), reuse_tx.clone());
-            scope.spawn(move || worker.work(source, results, end, reuse));
+            let reuse = reuse_tx.clone();
+            scope.spawn(move || worker.work(shared, chunks, results, reuse));
         }
-        if let Some(cap) = reader {
-            scope.spawn(move || read(cap, to_workers, end_tx, reuse_rx));
-        }
+        drop(reuse_tx);
         merge(opts, setup.reg, from_workers, end_rx, sink)
     })
 }
@@ -263,82 +256,126 @@ fn shard_of(linktype: u32, data: &[u8], of: usize) -> u8 {
     (shard::key(linktype, data) % of.max(1) as u64) as u8
 }
 
-/// The reader thread: records in order, dealt out a buffer at a time.
-fn read(
-    mut cap: Capture,
+/// Reading the capture: whichever worker runs short of rounds takes the
+/// reader and deals out the next buffer, so reading is shared among the
+/// workers and the records are read once.
+struct Reader {
+    cap: Capture,
+    clock: Clock,
+    /// Records read so far.
+    number: u32,
+    /// Per worker: its frames read so far in the current buffer.
+    frames: Vec<Vec<(Frame, Range<usize>)>>,
+    /// Empty once the last round is dealt, or a worker is gone.
     workers: Vec<SyncSender<Arc<Chunk>>>,
-    end: Sender<Option<CaptureError>>,
+    /// Rounds every worker is done with, for their buffers.
     reuse: Receiver<Chunk>,
-) {
-    cap.keep_buffers(ROUND_BYTES);
-    let mut clock = Clock::default();
-    let mut number: u32 = 0;
-    let n = workers.len();
-    let mut frames: Vec<Vec<(Frame, Range<usize>)>> = vec![Vec::new(); n];
-    // Sends the frames read so far, which sit in `bytes`; false when the
-    // workers are gone.
-    let deal = |cap: &mut Capture, frames: &mut Vec<_>, bytes: Vec<u8>, end: Option<u32>| -> bool {
-        let mut spare = reuse.try_recv().unwrap_or_default();
-        cap.recycle_buffer(std::mem::take(&mut spare.bytes));
-        spare.frames.iter_mut().for_each(Vec::clear);
-        spare.frames.resize_with(n, Vec::new);
-        let chunk = Arc::new(Chunk {
-            bytes,
-            frames: std::mem::replace(frames, spare.frames),
-            end,
-        });
-        workers.iter().all(|w| w.send(Arc::clone(&chunk)).is_ok())
-    };
-    let error = loop {
-        let next = match cap.next_record_at() {
-            Ok(Some((rec, at))) => {
-                number = number.saturating_add(1);
-                let w = shard_of(rec.linktype, rec.data, n);
-                Ok(Some((clock.frame(number, &rec), at, w)))
-            }
-            Ok(None) => Ok(None),
-            Err(e) => Err(e),
-        };
-        // The frames so far are complete once reading moved past their buffer.
-        if let Some(full) = cap.retired_buffer() {
-            let any = frames.iter().any(|f| !f.is_empty());
-            if any && !deal(&mut cap, &mut frames, full, None) {
-                return;
-            }
-        }
-        match next {
-            Ok(Some((frame, at, w))) => {
-                if let Some(mine) = frames.get_mut(usize::from(w)) {
-                    mine.push((frame, at));
+    /// How the capture ended.
+    end: Sender<Option<CaptureError>>,
+}
+
+impl Reader {
+    /// Reads records until one buffer's worth is dealt out, or to the end.
+    fn deal_round(&mut self) {
+        let n = self.workers.len();
+        loop {
+            let next = match self.cap.next_record_at() {
+                Ok(Some((rec, at))) => {
+                    self.number = self.number.saturating_add(1);
+                    let w = shard_of(rec.linktype, rec.data, n);
+                    Ok(Some((self.clock.frame(self.number, &rec), at, w)))
+                }
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
+            // The frames so far are complete once reading moved past their buffer.
+            let dealt = match self.cap.retired_buffer() {
+                Some(full) if self.frames.iter().any(|f| !f.is_empty()) => {
+                    self.deal(full, false);
+                    true
+                }
+                _ => false,
+            };
+            match next {
+                Ok(Some((frame, at, w))) => {
+                    if let Some(mine) = self.frames.get_mut(usize::from(w)) {
+                        mine.push((frame, at));
+                    }
+                    if dealt {
+                        return;
+                    }
+                }
+                end => {
+                    // Said before the last round, which the merge ends with.
+                    let _ = self.end.send(end.err());
+                    let rest = self.cap.take_buffer();
+                    self.deal(rest, true);
+                    self.workers.clear();
+                    return;
                 }
             }
-            Ok(None) => break None,
-            Err(e) => break Some(e),
         }
-    };
-    // Said before the last round, which the merge ends with.
-    let _ = end.send(error);
-    let rest = cap.take_buffer();
-    deal(&mut cap, &mut frames, rest, Some(number));
+    }
+
+    /// Sends every worker the frames read so far, which sit in `bytes`.
+    fn deal(&mut self, bytes: Vec<u8>, last: bool) {
+        let mut spare = self.reuse.try_recv().unwrap_or_default();
+        self.cap.recycle_buffer(std::mem::take(&mut spare.bytes));
+        spare.frames.iter_mut().for_each(Vec::clear);
+        spare.frames.resize_with(self.workers.len(), Vec::new);
+        let chunk = Arc::new(Chunk {
+            bytes,
+            frames: std::mem::replace(&mut self.frames, spare.frames),
+            last,
+        });
+        if !self
+            .workers
+            .iter()
+            .all(|w| w.send(Arc::clone(&chunk)).is_ok())
+        {
+            // A worker is gone: the merge stopped, so the others stop too.
+            self.workers.clear();
+        }
+    }
+}
+
+/// The reader, taken by a worker. Should the worker panic while reading,
+/// no round will come: the reader lets the workers waiting for one go.
+struct Reading<'a>(MutexGuard<'a, Reader>);
+
+impl Drop for Reading<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.workers.clear();
+        }
+    }
+}
+
+/// What the workers share: the reader, and how many rounds it dealt.
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    reader: &'a Mutex<Reader>,
+    dealt: &'a AtomicU64,
 }
 
 /// What a worker needs besides its source and queues.
 struct Worker<'a> {
     setup: &'a Setup<'a>,
-    /// Its shard, of `of`.
+    /// Its shard.
     me: u8,
-    of: usize,
     filter: Option<Filter>,
     rows: Option<Box<dyn Rows + Send>>,
 }
 
 impl Worker<'_> {
-    /// Dissects and filters the frames of its shard, round by round.
+    /// Dissects and filters the frames of its shard, round by round,
+    /// reading the next rounds whenever it has fewer than `AHEAD` waiting
+    /// and no other worker is reading.
     fn work(
         mut self,
-        source: Source,
+        shared: Shared<'_>,
+        chunks: Receiver<Arc<Chunk>>,
         results: Lane<Results>,
-        end: Sender<Option<CaptureError>>,
         reuse: Sender<Chunk>,
     ) {
         let setup = self.setup;
@@ -356,48 +393,35 @@ impl Worker<'_> {
         };
         let mut out = results.spare();
         out.clear();
-        match source {
-            Source::Dealt(chunks) => {
-                let me = self.me;
-                for chunk in chunks.iter() {
-                    let mine = chunk.frames.get(usize::from(me)).map(Vec::as_slice);
-                    for (frame, range) in mine.unwrap_or_default() {
-                        let data = chunk.bytes.get(range.clone()).unwrap_or_default();
-                        self.one(&mut pass, frame, data, &mut out);
-                    }
-                    out.end = chunk.end;
-                    // The last worker done with a round hands it back to the reader.
-                    if let Some(chunk) = Arc::into_inner(chunk) {
-                        let _ = reuse.send(chunk);
-                    }
-                    if !results.pass_on(&mut out) {
-                        return;
-                    }
-                }
-            }
-            Source::Own(mut cap) => {
-                let mut number: u32 = 0;
-                let error = loop {
-                    let rec = match cap.next_record() {
-                        Ok(Some(rec)) => rec,
-                        Ok(None) => break None,
-                        Err(e) => break Some(e),
-                    };
-                    number = number.saturating_add(1);
-                    if shard_of(rec.linktype, rec.data, self.of) == self.me {
-                        let frame = pass.clock.frame(number, &rec);
-                        self.one(&mut pass, &frame, rec.data, &mut out);
-                    } else {
-                        pass.clock.pass(rec.ts);
-                    }
-                    if number.is_multiple_of(ROUND_FRAMES) && !results.pass_on(&mut out) {
-                        return;
-                    }
+        let mut done: u64 = 0;
+        loop {
+            while shared.dealt.load(Ordering::Acquire).saturating_sub(done) < AHEAD {
+                let Ok(reader) = shared.reader.try_lock() else {
+                    break;
                 };
-                // Every worker reads to the same end; the merge keeps the first word.
-                let _ = end.send(error);
-                out.end = Some(number);
-                results.pass_on(&mut out);
+                let mut reader = Reading(reader);
+                if reader.0.workers.is_empty() {
+                    break;
+                }
+                reader.0.deal_round();
+                shared.dealt.fetch_add(1, Ordering::Release);
+            }
+            // Empty and no reader left: the capture ended or the merge stopped.
+            let Ok(chunk) = chunks.recv() else { return };
+            done += 1;
+            let mine = chunk.frames.get(usize::from(self.me)).map(Vec::as_slice);
+            for (frame, range) in mine.unwrap_or_default() {
+                let data = chunk.bytes.get(range.clone()).unwrap_or_default();
+                self.one(&mut pass, frame, data, &mut out);
+            }
+            let last = chunk.last;
+            out.last = last;
+            // The last worker done with a round hands it back to the reader.
+            if let Some(chunk) = Arc::into_inner(chunk) {
+                let _ = reuse.send(chunk);
+            }
+            if !results.pass_on(&mut out) || last {
+                return;
             }
         }
     }
@@ -513,8 +537,7 @@ fn merge(
             let Ok(r) = w.full.recv() else { return Ok(()) };
             results.push(r);
         }
-        // Frames past the first end any worker saw are not shown.
-        let stop = results.iter().filter_map(|r| r.end).min();
+        let last = results.iter().any(|r| r.last);
         next.clear();
         next.resize(workers.len(), 0usize);
         // The round's frames in order: each worker's are, so the next is
@@ -528,7 +551,7 @@ fn merge(
                     }
                 }
             }
-            let Some((w, _)) = pick.filter(|&(_, n)| stop.is_none_or(|s| n <= s)) else {
+            let Some((w, _)) = pick else {
                 break;
             };
             let (Some(r), Some(i)) = (results.get(w), next.get_mut(w)) else {
@@ -589,7 +612,7 @@ fn merge(
         for (w, r) in workers.iter().zip(results.drain(..)) {
             let _ = w.empty.send(r);
         }
-        if stop.is_some() {
+        if last {
             sink.write_rows(&out).map_err(RunError::Output)?;
             return match end.recv() {
                 Ok(Some(e)) => Err(RunError::Capture(e)),

@@ -206,12 +206,6 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    /// Counts in a record without making a frame of it (another worker's).
-    pub(crate) fn pass(&mut self, ts: Timestamp) {
-        self.first.get_or_insert(ts);
-        self.prev = Some(ts);
-    }
-
     pub(crate) fn frame(&mut self, number: u32, rec: &crate::capture::Record<'_>) -> Frame {
         let first = *self.first.get_or_insert(rec.ts);
         let prev = self.prev.replace(rec.ts).unwrap_or(rec.ts);

@@ -73,9 +73,6 @@ enum Format {
 pub struct Capture {
     input: Input,
     format: Format,
-    /// Opened from a file, not standard input.
-    from_file: bool,
-    compressed: bool,
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -85,8 +82,7 @@ const LZ4_MAGIC: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
 impl Capture {
     /// Opens a file, or standard input for `-`.
     pub fn open(path: &str) -> Result<Capture, CaptureError> {
-        let stdin = path == "-";
-        let raw: Box<dyn Read + Send> = if stdin {
+        let raw: Box<dyn Read + Send> = if path == "-" {
             Box::new(io::stdin())
         } else {
             match File::open(path) {
@@ -102,24 +98,13 @@ impl Capture {
                 Err(e) => return Err(CaptureError::Io(e)),
             }
         };
-        let mut cap = Self::from_reader(raw)?;
-        cap.from_file = !stdin;
-        Ok(cap)
-    }
-
-    /// Whether opening the same path again reads the same records for no
-    /// more than a copy out of the page cache: a file, not compressed.
-    pub fn rereadable(&self) -> bool {
-        self.from_file && !self.compressed
+        Self::from_reader(raw)
     }
 
     /// Reads a capture from any byte stream, decompressing it if needed.
     pub fn from_reader(mut raw: Box<dyn Read + Send>) -> Result<Capture, CaptureError> {
         let head = read_head(&mut raw)?;
         let raw = io::Cursor::new(head).chain(raw);
-        let compressed = [GZIP_MAGIC, ZSTD_MAGIC, LZ4_MAGIC]
-            .iter()
-            .any(|m| head.starts_with(m));
         let stream: Box<dyn Read + Send> = if head.starts_with(GZIP_MAGIC) {
             Box::new(flate2::bufread::MultiGzDecoder::new(
                 BufReader::with_capacity(1 << 16, raw),
@@ -144,12 +129,7 @@ impl Capture {
                 None => return Err(CaptureError::UnknownFormat),
             },
         };
-        Ok(Capture {
-            input,
-            format,
-            from_file: false,
-            compressed,
-        })
+        Ok(Capture { input, format })
     }
 
     /// The next record, `Ok(None)` at the end of the capture.
