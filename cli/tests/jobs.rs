@@ -90,10 +90,10 @@ fn several_workers_print_what_one_prints() {
 
 #[test]
 fn many_rounds_from_a_file_a_pipe_and_gzip_print_what_one_thread_prints() {
-    // Past the pipeline's rounds (one 512 KiB read buffer each), however
-    // the capture is read.
-    let capture = mixed_capture_rounds(700);
-    assert!(capture.len() > 2 << 20);
+    // Several of the pipeline's rounds (four 512 KiB read buffers each),
+    // however the capture is read.
+    let capture = mixed_capture_rounds(1500);
+    assert!(capture.len() > 6 << 20, "{}", capture.len());
     let path = write_temp("jobs-many.pcap", &capture);
     let path = path.to_str().expect("path");
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -113,7 +113,7 @@ fn many_rounds_from_a_file_a_pipe_and_gzip_print_what_one_thread_prints() {
         "http.response_in",
     ];
     let one = run(path, "1", &args);
-    assert_eq!(one.lines().count(), 700 * 48);
+    assert_eq!(one.lines().count(), 1500 * 48);
     assert_eq!(one, run(path, "2", &args), "file");
     assert_eq!(one, run(gz, "2", &args), "gzip");
     let mut piped = vec!["-j", "3", "-r", "-"];

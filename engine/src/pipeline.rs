@@ -7,19 +7,19 @@
 //! matching) to one worker. The calling thread merges the workers' results
 //! back into frame order and writes them.
 //!
-//! Reading is shared: whichever worker runs low on rounds to work on (and
+//! Reading is shared: whichever worker runs low on buffers to work on (and
 //! finds no other worker reading) reads the next buffer of the capture,
 //! numbers its records, picks each one's shard and hands the buffer whole
 //! to every worker. Each record is read once, by one core; no thread does
 //! nothing but read, and the worker that gets ahead does more of the
 //! reading, which keeps the workers level.
 //!
-//! Work moves in rounds, a buffer each: every worker sends one result per
-//! round, even an empty one, and the merge takes one from each per round.
-//! A worker reads only while fewer than `AHEAD` rounds wait for it, at most
-//! `QUEUE`, so a reader blocked on a full queue is waiting on a worker that
-//! has rounds to work on, and the bounded queues cannot deadlock; at most
-//! about `QUEUE` rounds are in memory.
+//! Results move in rounds of `ROUND_BUFFERS` buffers: every worker sends
+//! one result per round, even an empty one, and the merge takes one from
+//! each per round. A worker reads only while fewer than `AHEAD` buffers
+//! wait for it (at most `QUEUE`), so a reader blocked on a full queue is
+//! waiting on a worker that has buffers to work on, and the bounded queues
+//! cannot deadlock; about `QUEUE` rounds are in memory.
 //!
 //! What one thread numbers across flows is fixed up by the merge:
 //! index fields (`tcp.stream`, `udp.stream`; each worker numbers its own
@@ -42,12 +42,15 @@ use crate::run::{Clock, Demand, Pass, RunError, RunOptions};
 use crate::shard;
 use crate::table::{Entry, FieldTable, Timestamp, Value};
 
-/// Bytes of capture per round: the read buffers' size.
-const ROUND_BYTES: usize = 512 * 1024;
-/// Rounds waiting for a worker below which it reads the next one (at most
+/// Bytes of capture per read buffer.
+const BUFFER_BYTES: usize = 512 * 1024;
+/// Buffers per round of results: fewer rounds wake the merge less often,
+/// bigger ones hold more frames in memory.
+const ROUND_BUFFERS: u64 = 4;
+/// Buffers waiting for a worker below which it reads the next one (at most
 /// `QUEUE`: see the module's notes).
 const AHEAD: u64 = 3;
-/// Rounds waiting in each queue.
+/// Buffers, or rounds of results, waiting in each queue.
 const QUEUE: usize = 4;
 /// Bytes of rows the merge gathers before writing them: more than the
 /// output's buffer, which then passes them through instead of copying.
@@ -73,13 +76,13 @@ pub fn eligible(opts: &RunOptions, reg: &Registry, has_taps: bool) -> bool {
             .all(|f| !f.fields().iter().copied().any(cross_flow))
 }
 
-/// One round: a buffer of the capture and, per worker,
+/// One buffer of the capture, dealt out: its bytes and, per worker,
 /// its frames with where their bytes sit.
 #[derive(Default)]
 struct Chunk {
     bytes: Vec<u8>,
     frames: Vec<Vec<(Frame, Range<usize>)>>,
-    /// The capture ends with this round.
+    /// The capture ends with this buffer.
     last: bool,
 }
 
@@ -204,7 +207,7 @@ pub fn run(
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
     let mut cap = Capture::open(opts.path.as_str()).map_err(RunError::Capture)?;
-    cap.keep_buffers(ROUND_BYTES);
+    cap.keep_buffers(BUFFER_BYTES);
     let jobs = jobs.clamp(1, MAX_JOBS);
     let (end_tx, end_rx) = channel::<Option<CaptureError>>();
     let (reuse_tx, reuse_rx) = channel::<Chunk>();
@@ -256,7 +259,7 @@ fn shard_of(linktype: u32, data: &[u8], of: usize) -> u8 {
     (shard::key(linktype, data) % of.max(1) as u64) as u8
 }
 
-/// Reading the capture: whichever worker runs short of rounds takes the
+/// Reading the capture: whichever worker runs short of buffers takes the
 /// reader and deals out the next buffer, so reading is shared among the
 /// workers and the records are read once.
 struct Reader {
@@ -266,7 +269,7 @@ struct Reader {
     number: u32,
     /// Per worker: its frames read so far in the current buffer.
     frames: Vec<Vec<(Frame, Range<usize>)>>,
-    /// Empty once the last round is dealt, or a worker is gone.
+    /// Empty once the last buffer is dealt, or a worker is gone.
     workers: Vec<SyncSender<Arc<Chunk>>>,
     /// Rounds every worker is done with, for their buffers.
     reuse: Receiver<Chunk>,
@@ -276,7 +279,7 @@ struct Reader {
 
 impl Reader {
     /// Reads records until one buffer's worth is dealt out, or to the end.
-    fn deal_round(&mut self) {
+    fn deal_buffer(&mut self) {
         let n = self.workers.len();
         loop {
             let next = match self.cap.next_record_at() {
@@ -306,7 +309,7 @@ impl Reader {
                     }
                 }
                 end => {
-                    // Said before the last round, which the merge ends with.
+                    // Said before the last buffer, whose round the merge ends with.
                     let _ = self.end.send(end.err());
                     let rest = self.cap.take_buffer();
                     self.deal(rest, true);
@@ -340,7 +343,7 @@ impl Reader {
 }
 
 /// The reader, taken by a worker. Should the worker panic while reading,
-/// no round will come: the reader lets the workers waiting for one go.
+/// no buffer will come: the reader lets the workers waiting for one go.
 struct Reading<'a>(MutexGuard<'a, Reader>);
 
 impl Drop for Reading<'_> {
@@ -351,7 +354,7 @@ impl Drop for Reading<'_> {
     }
 }
 
-/// What the workers share: the reader, and how many rounds it dealt.
+/// What the workers share: the reader, and how many buffers it dealt.
 #[derive(Clone, Copy)]
 struct Shared<'a> {
     reader: &'a Mutex<Reader>,
@@ -368,8 +371,8 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    /// Dissects and filters the frames of its shard, round by round,
-    /// reading the next rounds whenever it has fewer than `AHEAD` waiting
+    /// Dissects and filters the frames of its shard, buffer by buffer,
+    /// reading the next buffers whenever it has fewer than `AHEAD` waiting
     /// and no other worker is reading.
     fn work(
         mut self,
@@ -403,7 +406,7 @@ impl Worker<'_> {
                 if reader.0.workers.is_empty() {
                     break;
                 }
-                reader.0.deal_round();
+                reader.0.deal_buffer();
                 shared.dealt.fetch_add(1, Ordering::Release);
             }
             // Empty and no reader left: the capture ended or the merge stopped.
@@ -416,11 +419,12 @@ impl Worker<'_> {
             }
             let last = chunk.last;
             out.last = last;
-            // The last worker done with a round hands it back to the reader.
+            // The last worker done with a buffer hands it back to the reader.
             if let Some(chunk) = Arc::into_inner(chunk) {
                 let _ = reuse.send(chunk);
             }
-            if !results.pass_on(&mut out) || last {
+            let round_done = last || done.is_multiple_of(ROUND_BUFFERS);
+            if round_done && (!results.pass_on(&mut out) || last) {
                 return;
             }
         }
