@@ -271,7 +271,7 @@ struct Reader {
     frames: Vec<Vec<(Frame, Range<usize>)>>,
     /// Empty once the last buffer is dealt, or a worker is gone.
     workers: Vec<SyncSender<Arc<Chunk>>>,
-    /// Rounds every worker is done with, for their buffers.
+    /// Buffers every worker is done with, back for reuse.
     reuse: Receiver<Chunk>,
     /// How the capture ended.
     end: Sender<Option<CaptureError>>,
@@ -361,7 +361,7 @@ struct Shared<'a> {
     dealt: &'a AtomicU64,
 }
 
-/// What a worker needs besides its source and queues.
+/// What a worker needs besides what the workers share and its queues.
 struct Worker<'a> {
     setup: &'a Setup<'a>,
     /// Its shard.
