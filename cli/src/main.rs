@@ -103,6 +103,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         count: a.count,
         fields: field_ids.clone(),
         full_dissection: !exports.is_empty(),
+        exiting: true,
     };
     // Export objects are written by the last pass only.
     let mut writers: Vec<Rc<RefCell<ObjectWriter>>> = Vec::new();

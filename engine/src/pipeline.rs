@@ -38,7 +38,7 @@ use crate::dissect::{Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
 use crate::format::write_cell_bytes;
 use crate::output::{Hole, Rows, Sink};
-use crate::run::{Clock, Demand, Pass, RunError, RunOptions};
+use crate::run::{retire, Clock, Demand, Pass, RunError, RunOptions};
 use crate::shard;
 use crate::table::{Entry, FieldTable, Timestamp, Value};
 
@@ -197,6 +197,8 @@ pub struct Setup<'a> {
     pub build: BuildWorker<'a>,
     pub wanted: &'a [bool],
     pub frame_only: bool,
+    /// [`RunOptions::exiting`].
+    pub exiting: bool,
 }
 
 /// Runs `opts` on `jobs` cores, writing to `sink`.
@@ -410,7 +412,7 @@ impl Worker<'_> {
                 shared.dealt.fetch_add(1, Ordering::Release);
             }
             // Empty and no reader left: the capture ended or the merge stopped.
-            let Ok(chunk) = chunks.recv() else { return };
+            let Ok(chunk) = chunks.recv() else { break };
             done += 1;
             let mine = chunk.frames.get(usize::from(self.me)).map(Vec::as_slice);
             for (frame, range) in mine.unwrap_or_default() {
@@ -425,9 +427,10 @@ impl Worker<'_> {
             }
             let round_done = last || done.is_multiple_of(ROUND_BUFFERS);
             if round_done && (!results.pass_on(&mut out) || last) {
-                return;
+                break;
             }
         }
+        retire(pass.ds, setup.exiting);
     }
 
     /// Dissects one frame, keeping what the merge needs of it.

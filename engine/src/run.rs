@@ -29,6 +29,8 @@ pub struct RunOptions {
     /// Dissectors have consumers besides the field table (exported
     /// objects), so every frame must be dissected in full.
     pub full_dissection: bool,
+    /// The process exits after the run: see [`retire`].
+    pub exiting: bool,
 }
 
 /// Why a run stopped early.
@@ -169,6 +171,7 @@ pub fn run_with_taps(
             build: p.build,
             wanted: &wanted,
             frame_only,
+            exiting: opts.exiting,
         };
         let result = pipeline::run(opts, &setup, p.jobs, sink);
         let end = sink.end().map_err(RunError::Output);
@@ -191,10 +194,22 @@ pub fn run_with_taps(
             clock: Clock::default(),
             frame: None,
         };
-        one_pass(opts, &mut pass, sink, taps)
+        let result = one_pass(opts, &mut pass, sink, taps);
+        retire(pass.ds, opts.exiting);
+        result
     };
     let end = sink.end().map_err(RunError::Output);
     result.and(end)
+}
+
+/// Ends the last pass's dissectors. When the process exits after the run
+/// (`exiting`), their state (every conversation of the capture) is left to
+/// the operating system: freeing it allocation by allocation took 5-8% of
+/// a run.
+pub(crate) fn retire(ds: Dissectors, exiting: bool) {
+    if exiting {
+        std::mem::forget(ds);
+    }
 }
 
 /// Clock state that turns record times into the frame's relative times.
@@ -363,6 +378,7 @@ fn two_pass(
             sink.frame(&frame, pass.table).map_err(RunError::Output)?;
         }
     }
+    retire(pass.ds, opts.exiting);
     match first_error {
         Some(e) => Err(RunError::Capture(e)),
         None => Ok(()),
