@@ -8,6 +8,15 @@ use std::io::Write;
 
 use common::{dorsal, mixed_capture, mixed_capture_rounds, write_temp};
 
+/// `-T FORMAT` with an `-e` for each field.
+fn columns<'a>(format: &'a str, fields: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["-T", format];
+    for f in fields {
+        args.extend(["-e", f]);
+    }
+    args
+}
+
 fn run(path: &str, jobs: &str, args: &[&str]) -> String {
     let mut all = vec!["-j", jobs, "-r", path];
     all.extend_from_slice(args);
@@ -25,56 +34,36 @@ fn run(path: &str, jobs: &str, args: &[&str]) -> String {
 fn several_workers_print_what_one_prints() {
     let path = write_temp("jobs.pcap", &mixed_capture());
     let path = path.to_str().expect("path");
-    let fields = [
-        "-T",
+    let fields = columns(
         "fields",
-        "-e",
-        "frame.number",
-        "-e",
-        "ip.src",
-        "-e",
-        "tcp.stream",
-        "-e",
-        "udp.stream",
-        "-e",
-        "tcp.seq",
-        "-e",
-        "tcp.reassembled_in",
-        "-e",
-        "http.request.uri",
-        "-e",
-        "http.response_in",
-        "-e",
-        "dns.qry.name",
-        "-e",
-        "frame.time_delta_displayed",
-    ];
+        &[
+            "frame.number",
+            "ip.src",
+            "tcp.stream",
+            "udp.stream",
+            "tcp.seq",
+            "tcp.reassembled_in",
+            "http.request.uri",
+            "http.response_in",
+            "dns.qry.name",
+            "frame.time_delta_displayed",
+        ],
+    );
     let mut filtered = vec!["-Y", "http.request || dns"];
     filtered.extend_from_slice(&fields);
     let mut counted = vec!["-c", "7"];
     counted.extend_from_slice(&filtered);
-    let l2l4 = [
-        "-T",
+    let l2l4 = columns(
         "fields",
-        "-e",
-        "frame.number",
-        "-e",
-        "ip.dst",
-        "-e",
-        "tcp.stream",
-        "-e",
-        "udp.stream",
-        "-e",
-        "tcp.ack",
-    ];
-    let json = [
-        "-T",
-        "json",
-        "-e",
-        "tcp.stream",
-        "-e",
-        "frame.time_delta_displayed",
-    ];
+        &[
+            "frame.number",
+            "ip.dst",
+            "tcp.stream",
+            "udp.stream",
+            "tcp.ack",
+        ],
+    );
+    let json = columns("json", &["tcp.stream", "frame.time_delta_displayed"]);
     for args in [&fields[..], &filtered, &counted, &l2l4, &json] {
         let one = run(path, "1", args);
         assert!(one.lines().count() > 6, "{args:?}: {one}");
@@ -100,18 +89,15 @@ fn many_rounds_from_a_file_a_pipe_and_gzip_print_what_one_thread_prints() {
     gz.write_all(&capture).expect("gzip");
     let gz = write_temp("jobs-many.pcap.gz", &gz.finish().expect("gzip"));
     let gz = gz.to_str().expect("path");
-    let args = [
-        "-T",
+    let args = columns(
         "fields",
-        "-e",
-        "frame.number",
-        "-e",
-        "tcp.stream",
-        "-e",
-        "udp.stream",
-        "-e",
-        "http.response_in",
-    ];
+        &[
+            "frame.number",
+            "tcp.stream",
+            "udp.stream",
+            "http.response_in",
+        ],
+    );
     let one = run(path, "1", &args);
     assert_eq!(one.lines().count(), 1500 * 48);
     assert_eq!(one, run(path, "2", &args), "file");
