@@ -147,11 +147,11 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         Box::new(BufWriter::with_capacity(256 * 1024, stdout.lock()))
     };
     let mut sink: Box<dyn Sink + '_> = match a.format {
-        _ if a.quiet => Box::new(NullSink),
+        _ if a.quiet => Box::new(dorsal_engine::output::Discard),
         // tshark prints its one-line summaries beside the export; dorsal
         // does not print those yet.
         OutputFormat::Text if !exports.is_empty() || a.export_credentials.is_some() => {
-            Box::new(NullSink)
+            Box::new(dorsal_engine::output::Discard)
         }
         OutputFormat::Fields => Box::new(FieldsPrinter::new(
             &reg,
@@ -219,25 +219,6 @@ fn dissectors(f: &AllFields, demand: &Demand<'_>, eo: Option<SharedSink>) -> Dis
     dorsal_tls::register_dissectors(&f.tls, &mut ds);
     dorsal_http::register_dissectors(&f.http, &mut ds, eo);
     ds
-}
-
-/// Discards frames (`-q`).
-struct NullSink;
-
-impl Sink for NullSink {
-    fn begin(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-    fn frame(
-        &mut self,
-        _: &dorsal_engine::dissect::Frame,
-        _: &dorsal_engine::table::FieldTable,
-    ) -> io::Result<()> {
-        Ok(())
-    }
-    fn end(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Sends each exported object to every writer (each keeps its own type).

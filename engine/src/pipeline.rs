@@ -592,7 +592,7 @@ fn merge(
                         renumber.apply(w, e);
                     }
                 }
-                sink.frame(&frame, &table).map_err(RunError::Output)?;
+                sink.frame(&frame, &[], &table).map_err(RunError::Output)?;
             } else {
                 let mut at = from.row;
                 for h in r.holes.get(from.holes..to.holes).unwrap_or_default() {

@@ -161,8 +161,10 @@ pub fn run_with_taps(
     };
     sink.begin().map_err(RunError::Output)?;
     // A frame-only run does less per frame than handing it to a worker.
+    // Workers forward tables, not records, so a sink that reads the bytes stays serial.
+    let reads_data = sink.reads_data();
     let split = |p: &Parallel<'_>| {
-        p.jobs > 1 && !frame_only && pipeline::eligible(opts, reg, !taps.is_empty())
+        p.jobs > 1 && !frame_only && !reads_data && pipeline::eligible(opts, reg, !taps.is_empty())
     };
     if let Some(p) = parallel.filter(split) {
         let setup = pipeline::Setup {
@@ -281,7 +283,7 @@ fn one_pass(
         let frame = pass.clock.frame(number, &rec);
         pass.dissect(&frame, rec.data);
         if !taps.is_empty() {
-            taps.frame(&frame, pass.table);
+            taps.frame(&frame, rec.data, pass.table);
         }
         if opts
             .display_filter
@@ -290,7 +292,8 @@ fn one_pass(
         {
             pass.clock.prev_displayed = Some(frame.ts);
             shown += 1;
-            sink.frame(&frame, pass.table).map_err(RunError::Output)?;
+            sink.frame(&frame, rec.data, pass.table)
+                .map_err(RunError::Output)?;
         }
     }
     Ok(())
@@ -367,7 +370,7 @@ fn two_pass(
         frame.visited = true;
         pass.dissect(&frame, rec.data);
         if !taps.is_empty() {
-            taps.frame(&frame, pass.table);
+            taps.frame(&frame, rec.data, pass.table);
         }
         if opts
             .display_filter
@@ -376,7 +379,8 @@ fn two_pass(
         {
             pass.clock.prev_displayed = Some(frame.ts);
             shown += 1;
-            sink.frame(&frame, pass.table).map_err(RunError::Output)?;
+            sink.frame(&frame, rec.data, pass.table)
+                .map_err(RunError::Output)?;
         }
     }
     retire(pass.ds, opts.exiting);

@@ -548,7 +548,7 @@ impl Tap for Conversations {
         true
     }
 
-    fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+    fn frame(&mut self, frame: &Frame, _data: &[u8], t: &FieldTable) {
         let mut recs: smallvec_lite::Recs = Default::default();
         self.reader.records(frame, t, |r| recs.push(r));
         for r in recs.iter() {
@@ -670,7 +670,7 @@ impl Tap for Endpoints {
         true
     }
 
-    fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+    fn frame(&mut self, frame: &Frame, _data: &[u8], t: &FieldTable) {
         let mut recs: smallvec_lite::Recs = Default::default();
         self.reader.records(frame, t, |r| recs.push(r));
         let len = u64::from(frame.len);
@@ -821,11 +821,11 @@ mod tests {
         let mut t = FieldTable::new();
         let (a, b, x) = ([10, 0, 0, 1], [10, 0, 0, 2], [192, 168, 1, 1]);
         packet(&f, &mut t, x, b, 1000, 53, 0);
-        c.frame(&frame(60, 0), &t);
+        c.frame(&frame(60, 0), &[], &t);
         packet(&f, &mut t, a, b, 40000, 80, 1);
-        c.frame(&frame(7000, 1_000_000_000), &t);
+        c.frame(&frame(7000, 1_000_000_000), &[], &t);
         packet(&f, &mut t, b, a, 80, 40000, 1);
-        c.frame(&frame(5000, 2_500_000_000), &t);
+        c.frame(&frame(5000, 2_500_000_000), &[], &t);
         let out = text(&c);
         let rows: Vec<&str> = out.lines().skip(5).collect();
         assert_eq!(
@@ -845,8 +845,8 @@ mod tests {
         let mut e = Endpoints::new(Kind::Ip, &f.reg, Some("tcp".into()));
         let mut t = FieldTable::new();
         packet(&f, &mut t, [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0);
-        e.frame(&frame(100, 0), &t);
-        e.frame(&frame(50, 0), &t);
+        e.frame(&frame(100, 0), &[], &t);
+        e.frame(&frame(50, 0), &[], &t);
         let out = text(&e);
         assert!(out.contains("IPv4 Endpoints\nFilter:tcp\n"));
         assert!(out.contains(
@@ -868,11 +868,11 @@ mod tests {
         packet(&f, &mut t, [1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0);
         t.push_u(hdr_len, 60u8);
         // 20 bytes of IP, then only 30 of a 60-byte TCP header.
-        c.frame(&frame(50, 0), &t);
+        c.frame(&frame(50, 0), &[], &t);
         assert_eq!(text(&c).lines().count(), 6);
         let mut full = frame(50, 0);
         full.cap_len = 80;
-        c.frame(&full, &t);
+        c.frame(&full, &[], &t);
         assert_eq!(text(&c).lines().count(), 7);
     }
 }

@@ -54,7 +54,7 @@ impl Tap for Credentials {
         Vec::new()
     }
 
-    fn frame(&mut self, _frame: &Frame, t: &FieldTable) {
+    fn frame(&mut self, _frame: &Frame, _data: &[u8], t: &FieldTable) {
         for c in t.credentials() {
             if self.rows.len() < ROWS_CAP {
                 self.rows.push(c.clone());
@@ -101,7 +101,7 @@ mod tests {
             info: Some("Username in packet: 6".into()),
         });
         let mut c = Credentials::new();
-        c.frame(&Frame::default(), &t);
+        c.frame(&Frame::default(), &[], &t);
         let mut out = Vec::new();
         c.draw(&mut out).unwrap_or_default();
         let text = String::from_utf8(out).unwrap_or_default();

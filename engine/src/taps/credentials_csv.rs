@@ -798,7 +798,7 @@ impl Tap for CredentialsCsv {
         .collect()
     }
 
-    fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+    fn frame(&mut self, frame: &Frame, _data: &[u8], t: &FieldTable) {
         let Some(sid) = self.ids.stream.and_then(|f| uint_of(t, f)) else {
             return;
         };

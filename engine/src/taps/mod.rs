@@ -42,7 +42,7 @@ pub trait Tap {
         false
     }
     /// One frame that passed the tap's filter.
-    fn frame(&mut self, frame: &Frame, t: &FieldTable);
+    fn frame(&mut self, frame: &Frame, data: &[u8], t: &FieldTable);
     /// Prints the table.
     fn draw(&self, out: &mut dyn Write) -> io::Result<()>;
 }
@@ -128,10 +128,10 @@ impl Taps {
     }
 
     /// Hands one dissected frame to every tap whose filter it passes.
-    pub fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+    pub fn frame(&mut self, frame: &Frame, data: &[u8], t: &FieldTable) {
         for e in &mut self.list {
             if e.filter.as_ref().is_none_or(|f| f.matches(t)) {
-                e.tap.frame(frame, t);
+                e.tap.frame(frame, data, t);
             }
         }
     }

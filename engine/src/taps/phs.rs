@@ -137,7 +137,7 @@ impl Tap for Phs {
         Vec::new()
     }
 
-    fn frame(&mut self, frame: &Frame, t: &FieldTable) {
+    fn frame(&mut self, frame: &Frame, _data: &[u8], t: &FieldTable) {
         let mut parent = None;
         for &name in t.tree_items() {
             let Some(id) = self.child(parent, name) else {
@@ -187,7 +187,7 @@ mod tests {
                 t.add_layer(l);
             }
         }
-        p.frame(&frame(len), &t);
+        p.frame(&frame(len), &[], &t);
     }
 
     #[test]

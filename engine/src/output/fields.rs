@@ -1,49 +1,12 @@
-//! Printers for `-T fields`, `-T json -e` and `-T ek -e`, behind one trait.
+//! `-T fields`: one line per frame, the `-e` fields joined as `-E` says.
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::{Hole, Rows, Sink};
 use crate::dissect::Frame;
 use crate::fields::{FieldDef, FieldId, Registry};
-use crate::format::{utc_date, write_cell_bytes, write_value};
+use crate::format::{write_cell_bytes, write_value};
 use crate::table::FieldTable;
-
-/// Receives the frames that passed the filter.
-pub trait Sink {
-    fn begin(&mut self) -> io::Result<()>;
-    fn frame(&mut self, frame: &Frame, t: &FieldTable) -> io::Result<()>;
-    fn end(&mut self) -> io::Result<()>;
-
-    /// A formatter of this sink's rows for a worker thread (`-j`), leaving
-    /// a [`Hole`] where a value of one of `holes` is written; `None` when
-    /// a row depends on the rows before it.
-    fn rows(&self, _reg: &Registry, _holes: &[FieldId]) -> Option<Box<dyn Rows + Send>> {
-        None
-    }
-
-    /// Writes rows a [`Rows`] made, in frame order.
-    fn write_rows(&mut self, _bytes: &[u8]) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Formats the rows of a [`Sink`] away from it.
-pub trait Rows {
-    /// Appends the row of a shown frame to `out`, and to `holes` where the
-    /// values of the hole fields sit in it.
-    fn row(&mut self, t: &FieldTable, out: &mut Vec<u8>, holes: &mut Vec<Hole>);
-}
-
-/// A value in a row that only the merge of `-j` can write: its place (in
-/// the buffer the row was appended to), the field, and the value the
-/// worker had.
-#[derive(Clone, Copy, Debug)]
-pub struct Hole {
-    pub at: usize,
-    pub len: usize,
-    pub field: FieldId,
-    pub value: u64,
-}
 
 /// Which occurrences of a repeated field print (`-E occurrence`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +43,7 @@ impl Default for FieldsOptions {
 /// The values of one column for the current frame, kept in one buffer so
 /// that filling a row allocates nothing once the buffers have grown.
 #[derive(Clone, Default)]
-struct Cell {
+pub(super) struct Cell {
     buf: String,
     /// End offset in `buf` of each value.
     ends: Vec<usize>,
@@ -96,7 +59,7 @@ impl Cell {
         self.ends.len()
     }
 
-    fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
 
@@ -115,15 +78,15 @@ impl Cell {
         (from..to.min(self.len())).map(move |i| self.get(i))
     }
 
-    fn iter(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &str> {
         self.range(0, self.len())
     }
 }
 
 /// The requested columns and, per field id, the column it fills.
 #[derive(Clone)]
-struct Columns {
-    ids: Vec<FieldId>,
+pub(super) struct Columns {
+    pub(super) ids: Vec<FieldId>,
     /// Per field id, its first column, or [`NO_COLUMN`]: four bytes an
     /// entry so that the lookup of every entry of every frame stays in
     /// the first-level cache.
@@ -135,7 +98,7 @@ struct Columns {
 const NO_COLUMN: u32 = u32::MAX;
 
 impl Columns {
-    fn new(reg: &Registry, ids: Vec<FieldId>) -> Self {
+    pub(super) fn new(reg: &Registry, ids: Vec<FieldId>) -> Self {
         let mut column_of = vec![NO_COLUMN; reg.len()];
         for (i, id) in ids.iter().enumerate() {
             if let (Some(slot), Ok(i)) = (column_of.get_mut(id.index()), u32::try_from(i)) {
@@ -162,7 +125,7 @@ impl Columns {
     }
 
     /// Collects every value of every column, in tree order, into `cells`.
-    fn fill(&self, reg: &Registry, t: &FieldTable, cells: &mut [Cell]) {
+    pub(super) fn fill(&self, reg: &Registry, t: &FieldTable, cells: &mut [Cell]) {
         for c in cells.iter_mut() {
             c.clear();
         }
@@ -263,7 +226,7 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
         Ok(())
     }
 
-    fn frame(&mut self, _frame: &Frame, t: &FieldTable) -> io::Result<()> {
+    fn frame(&mut self, _frame: &Frame, _data: &[u8], t: &FieldTable) -> io::Result<()> {
         self.line.clear();
         self.rows.line(t, &mut self.line, None);
         self.out.write_all(&self.line)
@@ -419,142 +382,6 @@ fn note_hole(
     }
 }
 
-/// `-T json -e` and `-T ek -e`.
-pub struct JsonPrinter<'r, W: Write> {
-    reg: &'r Registry,
-    out: W,
-    cols: Columns,
-    ek: bool,
-    cells: Vec<Cell>,
-    buf: String,
-    count: u64,
-}
-
-impl<'r, W: Write> JsonPrinter<'r, W> {
-    pub fn new(reg: &'r Registry, ids: Vec<FieldId>, ek: bool, out: W) -> Self {
-        let n = ids.len();
-        JsonPrinter {
-            reg,
-            out,
-            cols: Columns::new(reg, ids),
-            ek,
-            cells: vec![Cell::default(); n],
-            buf: String::new(),
-            count: 0,
-        }
-    }
-}
-
-/// JSON string escaping as Wireshark's json_dumper does it.
-pub fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-impl<W: Write> Sink for JsonPrinter<'_, W> {
-    fn begin(&mut self) -> io::Result<()> {
-        if !self.ek {
-            self.out.write_all(b"[")?;
-        }
-        Ok(())
-    }
-
-    fn frame(&mut self, frame: &Frame, t: &FieldTable) -> io::Result<()> {
-        self.cols.fill(self.reg, t, &mut self.cells);
-        let (y, m, d) = utc_date(frame.ts);
-        let b = &mut self.buf;
-        b.clear();
-        if self.ek {
-            let _ = writeln!(
-                b,
-                "{{\"index\":{{\"_index\":\"packets-{y:04}-{m:02}-{d:02}\",\"_type\":\"doc\"}}}}"
-            );
-            let millis = frame.ts.as_nanos() / 1_000_000;
-            let _ = write!(b, "{{\"timestamp\":\"{millis}\",\"layers\":{{");
-            let mut first = true;
-            for (i, cell) in self.cells.iter().enumerate() {
-                let Some(id) = self.cols.ids.get(i) else {
-                    continue;
-                };
-                if cell.is_empty() {
-                    continue;
-                }
-                if !first {
-                    b.push(',');
-                }
-                first = false;
-                push_json_string(b, &self.reg.def(*id).abbrev.replace('.', "_"));
-                b.push_str(":[");
-                for (j, v) in cell.iter().enumerate() {
-                    if j > 0 {
-                        b.push(',');
-                    }
-                    push_json_string(b, v);
-                }
-                b.push(']');
-            }
-            b.push_str("}}\n");
-        } else {
-            if self.count > 0 {
-                b.push(',');
-            }
-            let _ = write!(
-                b,
-                "\n  {{\n    \"_index\": \"packets-{y:04}-{m:02}-{d:02}\",\n    \"_type\": \"doc\",\n    \"_score\": null,\n    \"_source\": {{\n      \"layers\": {{"
-            );
-            let mut first = true;
-            for (i, cell) in self.cells.iter().enumerate() {
-                let Some(id) = self.cols.ids.get(i) else {
-                    continue;
-                };
-                if cell.is_empty() {
-                    continue;
-                }
-                b.push_str(if first { "\n" } else { ",\n" });
-                first = false;
-                b.push_str("        ");
-                push_json_string(b, self.reg.def(*id).abbrev);
-                b.push_str(": [");
-                for (j, v) in cell.iter().enumerate() {
-                    b.push_str(if j > 0 { ",\n" } else { "\n" });
-                    b.push_str("          ");
-                    push_json_string(b, v);
-                }
-                b.push_str("\n        ]");
-            }
-            b.push_str("\n      }\n    }\n  }");
-        }
-        self.count += 1;
-        self.out.write_all(self.buf.as_bytes())
-    }
-
-    fn end(&mut self) -> io::Result<()> {
-        if !self.ek {
-            if self.count > 0 {
-                self.out.write_all(b"\n]\n")?;
-            } else {
-                self.out.write_all(b"]\n")?;
-            }
-        }
-        self.out.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,7 +407,7 @@ mod tests {
         };
         let mut p = FieldsPrinter::new(&reg, vec![a, b, a], opts, Vec::new());
         p.begin().expect("begin");
-        p.frame(&Frame::default(), &t).expect("frame");
+        p.frame(&Frame::default(), &[], &t).expect("frame");
         p.end().expect("end");
         let out = String::from_utf8(p.into_inner()).expect("utf8");
         assert_eq!(out, "a.n\tb.s\ta.n\n\"1,2\"\t\t\"1,2\"\n");
@@ -598,9 +425,9 @@ mod tests {
             ..FieldsOptions::default()
         };
         let mut p = FieldsPrinter::new(&reg, vec![a], opts, Vec::new());
-        p.frame(&Frame::default(), &t).expect("frame");
+        p.frame(&Frame::default(), &[], &t).expect("frame");
         t.clear();
-        p.frame(&Frame::default(), &t).expect("frame");
+        p.frame(&Frame::default(), &[], &t).expect("frame");
         assert_eq!(p.into_inner(), b"\"1,2\"\n\n");
     }
 
@@ -615,16 +442,7 @@ mod tests {
             ..FieldsOptions::default()
         };
         let mut p = FieldsPrinter::new(&reg, vec![a], opts, Vec::new());
-        p.frame(&Frame::default(), &t).expect("frame");
+        p.frame(&Frame::default(), &[], &t).expect("frame");
         assert_eq!(p.into_inner(), b"2\n");
-    }
-
-    #[test]
-    fn json_with_no_frames_is_an_empty_array() {
-        let (reg, a, _) = setup();
-        let mut p = JsonPrinter::new(&reg, vec![a], false, Vec::new());
-        p.begin().expect("begin");
-        p.end().expect("end");
-        assert_eq!(p.out, b"[]\n");
     }
 }
