@@ -61,7 +61,13 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         exports.push(check_export(x)?);
     }
     if let Some(file) = &a.export_credentials {
-        match CredentialsCsv::create(std::path::Path::new(file), &reg) {
+        let sources: Vec<Box<dyn dorsal_engine::taps::credentials_csv::CredentialSource>> = vec![
+            Box::new(dorsal_mail::MailCredentials::new(&dissector_fields.mail)),
+            Box::new(dorsal_ftp::FtpCredentials::new(&dissector_fields.ftp)),
+            Box::new(dorsal_http::HttpCredentials::new(&dissector_fields.http)),
+            Box::new(dorsal_smb2::NtlmCredentials::new(&dissector_fields.smb2)),
+        ];
+        match CredentialsCsv::create(std::path::Path::new(file), sources) {
             Ok(tap) => taps.add(Box::new(tap), None),
             Err(e) => {
                 error(&format!(

@@ -13,6 +13,7 @@ use crate::hash::HashMap;
 use std::cell::Cell;
 use std::rc::Rc;
 
+pub use crate::events::Address;
 use crate::fields::{FieldId, Registry};
 use crate::table::{FieldTable, Timestamp};
 
@@ -53,15 +54,6 @@ pub struct Frame {
     pub delta_displayed_nanos: i64,
     /// Second pass of `-2`: the state of every earlier frame is known.
     pub visited: bool,
-}
-
-/// A network-layer address, for conversations and endpoints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub enum Address {
-    #[default]
-    None,
-    V4([u8; 4]),
-    V6([u8; 16]),
 }
 
 /// Facts learnt about a frame from later frames (`http.response_in`), kept

@@ -7,6 +7,7 @@
 pub mod capture;
 pub mod dfilter;
 pub mod dissect;
+pub mod events;
 pub mod fields;
 pub mod flow;
 pub mod format;

@@ -5,8 +5,8 @@
 //! table's arena, which keeps the table independent of the buffers the
 //! dissectors read from (frame data, reassembled streams, decompressed bodies).
 
+use crate::events::{Credential, Transport};
 use crate::fields::FieldId;
-use crate::taps::credentials::Credential;
 
 /// An absolute time: seconds and nanoseconds since the Unix epoch. The
 /// nanoseconds are signed and not normalised, as in wiretap's `nstime_t`, so
@@ -110,6 +110,8 @@ pub struct FieldTable {
     tree: Vec<&'static str>,
     /// Credentials the dissectors queued for `-z credentials`.
     credentials: Vec<Credential>,
+    /// The transport conversation of the frame's payload, if any.
+    transport: Option<Transport>,
     /// Whether layers now added sit inside their caller's tree item.
     nested: bool,
     /// Nothing beyond the frame dissector's own fields is wanted and no
@@ -188,6 +190,7 @@ impl FieldTable {
         self.layers.clear();
         self.tree.clear();
         self.credentials.clear();
+        self.transport = None;
         self.new_indices.clear();
         self.nested = false;
     }
@@ -358,6 +361,16 @@ impl FieldTable {
         &self.credentials
     }
 
+    /// Records the transport conversation; the last one set (the
+    /// innermost transport) is the frame's.
+    pub fn set_transport(&mut self, tr: Transport) {
+        self.transport = Some(tr);
+    }
+
+    pub fn transport(&self) -> Option<&Transport> {
+        self.transport.as_ref()
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
@@ -372,6 +385,22 @@ impl FieldTable {
 
     pub fn first(&self, field: FieldId) -> Option<&Value> {
         self.values(field).next()
+    }
+
+    /// The first value of a string field, as bytes.
+    pub fn first_str(&self, field: FieldId) -> Option<&[u8]> {
+        match self.first(field)? {
+            Value::Str(s) => Some(self.bytes(*s)),
+            _ => None,
+        }
+    }
+
+    /// The first value of an unsigned integer field.
+    pub fn first_u(&self, field: FieldId) -> Option<u64> {
+        match self.first(field)? {
+            Value::U(v) => Some(*v),
+            _ => None,
+        }
     }
 
     pub fn has(&self, field: FieldId) -> bool {

@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+mod credentials;
 pub mod fields;
 pub mod parser;
 mod state;
@@ -26,6 +27,7 @@ use dorsal_engine::fields::Registry;
 use dorsal_engine::table::Value;
 use dorsal_engine::taps::{ExportObject, SharedSink};
 
+pub use credentials::FtpCredentials;
 pub use fields::FtpFields;
 pub use state::{Credential, State};
 
@@ -139,7 +141,7 @@ impl Dissector for Ftp {
             } else if is(b"PASS") && !is(b"PORT") {
                 let conv = st.control(tcp.stream);
                 if let Some((user, user_frame)) = conv.username.clone() {
-                    cx.t.add_credential(dorsal_engine::taps::credentials::Credential {
+                    cx.t.add_credential(dorsal_engine::events::Credential {
                         frame: number,
                         proto: "FTP",
                         username: parser::c_str(&user).to_vec(),

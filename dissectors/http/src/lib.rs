@@ -7,6 +7,9 @@
 #![forbid(unsafe_code)]
 
 mod body;
+mod credentials;
+
+pub use credentials::HttpCredentials;
 
 use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
@@ -1480,7 +1483,7 @@ fn http_item(cx: &mut Cx<'_>, layered: &mut bool) {
 
 /// Queues one row of `-z credentials` for this frame.
 fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8]) {
-    cx.t.add_credential(dorsal_engine::taps::credentials::Credential {
+    cx.t.add_credential(dorsal_engine::events::Credential {
         frame: cx.frame.number,
         proto,
         username: user.to_vec(),

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome, TcpPayloadInfo};
+use dorsal_engine::events::Transport;
 use dorsal_engine::fields;
 use dorsal_engine::flow::{Budget, Delivered, Direction, SegFlags, SegmentReport, SeqAnalysis};
 use dorsal_engine::table::{Timestamp, Value};
@@ -347,6 +348,13 @@ impl Dissector for Tcp {
         let completeness = update_completeness(conv, is_new, flags, data.len() > hlen);
         cx.t.push_u(f.stream, index);
         cx.t.push_u(f.completeness, completeness);
+        cx.t.set_transport(Transport {
+            src: cx.src,
+            dst: cx.dst,
+            srcport: sport,
+            dstport: dport,
+            stream: index,
+        });
 
         if hlen < 20 {
             cx.t.push_u(f.seq, raw_seq);

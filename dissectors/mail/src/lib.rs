@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod credentials;
 pub mod fields;
 pub mod imap;
 pub mod line;
@@ -20,9 +21,10 @@ pub mod smtp;
 use std::rc::Rc;
 
 use dorsal_engine::dissect::{Cx, Dissectors};
+use dorsal_engine::events::Credential;
 use dorsal_engine::fields::Registry;
-use dorsal_engine::taps::credentials::Credential;
 
+pub use credentials::MailCredentials;
 pub use fields::MailFields;
 
 pub const TCP_PORT_POP: u16 = 110;

@@ -4,10 +4,12 @@
 
 #![forbid(unsafe_code)]
 
+mod credentials;
 pub mod dcerpc;
 pub mod dissector;
 pub mod eo;
 pub mod fields;
+pub mod hashcat;
 pub mod ntlmssp;
 pub mod parse;
 pub mod smb1;
@@ -18,6 +20,7 @@ use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::Registry;
 use dorsal_engine::taps::SharedSink;
 
+pub use credentials::NtlmCredentials;
 pub use fields::Smb2Fields;
 
 /// Declares the fields of NBSS, SMB2, GSS-API, SPNEGO and NTLMSSP.

@@ -8,24 +8,12 @@ use std::io::{self, Write};
 
 use super::Tap;
 use crate::dissect::Frame;
+use crate::events::Credential;
 use crate::fields::FieldId;
 use crate::table::FieldTable;
 
 /// Cap on the rows kept; later credentials are dropped.
 const ROWS_CAP: usize = 1 << 20;
-
-/// One authentication, as tshark's `tap_credential_t` carries it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Credential {
-    /// Frame the credential was completed in.
-    pub frame: u32,
-    /// Protocol label (`FTP`, `HTTP`, `POP3`, ...).
-    pub proto: &'static str,
-    /// The user name, as the dissector read it (printed as raw bytes).
-    pub username: Vec<u8>,
-    /// Free text, e.g. `Username in packet: 6`.
-    pub info: Option<String>,
-}
 
 /// The `-z credentials` table.
 #[derive(Default)]

@@ -25,7 +25,6 @@ pub mod credentials;
 pub mod credentials_csv;
 pub mod export;
 pub mod manuf;
-pub mod ntlm;
 pub mod phs;
 pub mod units;
 

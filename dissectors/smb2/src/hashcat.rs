@@ -1,12 +1,11 @@
 //! NTLMSSP challenge-responses as hashcat lines, for the
 //! `--export-credentials` CSV.
 //!
-//! The tap reads the raw NTLMSSP message the dissectors keep as the
-//! `ntlmssp` protocol entry rather than the `ntlmssp.auth.*` fields, since
-//! those print an empty user or domain as `NULL` (as tshark does) and a
-//! hashcat line needs the true, possibly empty, strings. The engine knows no
-//! dissector, so the few offsets of MS-NLMP 2.2.1.2 and 2.2.1.3 are read
-//! here again; every read is checked.
+//! Read from the raw NTLMSSP message the dissector keeps as the `ntlmssp`
+//! protocol entry rather than the `ntlmssp.auth.*` fields, since those
+//! print an empty user or domain as `NULL` (as tshark does) and a hashcat
+//! line needs the true, possibly empty, strings: the few offsets of MS-NLMP
+//! 2.2.1.2 and 2.2.1.3 are read here after the fact; every read is checked.
 //!
 //! Lines (hashcat's formats):
 //! - NetNTLMv1, mode 5500 (a 24-byte NT response):
