@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod protocols;
 
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
@@ -16,9 +17,10 @@ use dorsal_engine::dfilter::{Filter, FilterError};
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink};
+use dorsal_engine::protocol::Protocols;
 use dorsal_engine::run::{run_with_taps, Demand, Parallel, RunError, RunOptions};
 use dorsal_engine::taps::credentials_csv::CredentialsCsv;
-use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink, TapError, Taps};
+use dorsal_engine::taps::{ObjectSink, ObjectWriter, SharedSink, Stat, TapError, Taps};
 
 const PROG: &str = "dorsal";
 
@@ -49,24 +51,20 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         return Ok(());
     }
 
-    let (reg, dissector_fields) = registry();
+    let (protocols, reg) = Protocols::new(protocols::PROTOCOLS);
+    let stats = protocols.stats();
     let field_ids = resolve_fields(&a, &reg)?;
     check_output_mode(&a)?;
     let mut taps = Taps::new();
     for z in &a.stats {
-        add_stat(&mut taps, z, &reg)?;
+        add_stat(&mut taps, z, &reg, &stats)?;
     }
     let mut exports = Vec::new();
     for x in &a.export_objects {
-        exports.push(check_export(x)?);
+        exports.push(check_export(x, &protocols.export_types())?);
     }
     if let Some(file) = &a.export_credentials {
-        let sources: Vec<Box<dyn dorsal_engine::taps::credentials_csv::CredentialSource>> = vec![
-            Box::new(dorsal_mail::MailCredentials::new(&dissector_fields.mail)),
-            Box::new(dorsal_ftp::FtpCredentials::new(&dissector_fields.ftp)),
-            Box::new(dorsal_http::HttpCredentials::new(&dissector_fields.http)),
-            Box::new(dorsal_smb2::NtlmCredentials::new(&dissector_fields.smb2)),
-        ];
+        let sources = protocols.credential_sources();
         match CredentialsCsv::create(std::path::Path::new(file), sources) {
             Ok(tap) => taps.add(Box::new(tap), None),
             Err(e) => {
@@ -132,9 +130,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             [one] => Some(one.clone() as SharedSink),
             _ => Some(Rc::new(RefCell::new(Fanout(writers.clone()))) as SharedSink),
         };
-        dissectors(&dissector_fields, demand, eo)
+        protocols.dissectors(demand, eo)
     };
-    let build_worker = |demand: &Demand<'_>| dissectors(&dissector_fields, demand, None);
+    let build_worker = |demand: &Demand<'_>| protocols.dissectors(demand, None);
     // `-l` shows each frame as soon as it is read: one thread, no batches.
     let jobs = match a.jobs {
         _ if a.line_buffered => 1,
@@ -208,25 +206,6 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     }
 }
 
-/// The dissectors of one pass: the application ones only when the run
-/// reads what they produce, with `eo` receiving exported objects.
-fn dissectors(f: &AllFields, demand: &Demand<'_>, eo: Option<SharedSink>) -> Dissectors {
-    let mut ds = Dissectors::new();
-    dorsal_link::register_dissectors(&f.link, &mut ds);
-    if !needs_applications(demand) {
-        return ds;
-    }
-    dorsal_dns::register_dissectors(&f.dns, &mut ds);
-    // FTP before TLS, so the FTP-DATA heuristic runs before TLS's.
-    dorsal_ftp::register_dissectors(&f.ftp, &mut ds, eo.clone());
-    dorsal_http2::register_dissectors(&f.http2, &mut ds);
-    dorsal_smb2::register_dissectors(&f.smb2, &mut ds, eo.clone());
-    dorsal_mail::register_dissectors(&f.mail, &mut ds);
-    dorsal_tls::register_dissectors(&f.tls, &mut ds);
-    dorsal_http::register_dissectors(&f.http, &mut ds, eo);
-    ds
-}
-
 /// Sends each exported object to every writer (each keeps its own type).
 struct Fanout(Vec<Rc<RefCell<ObjectWriter>>>);
 
@@ -260,65 +239,6 @@ impl ObjectSink for Fanout {
             }
         }
     }
-}
-
-/// The field ids each dissector crate is built with.
-struct AllFields {
-    link: dorsal_link::Fields,
-    dns: dorsal_dns::DnsFields,
-    tls: dorsal_tls::Fields,
-    http: dorsal_http::HttpFields,
-    ftp: dorsal_ftp::FtpFields,
-    http2: dorsal_http2::Http2Fields,
-    smb2: dorsal_smb2::Smb2Fields,
-    mail: dorsal_mail::MailFields,
-}
-
-/// Every field of every dissector, and the ids the dissectors are built with.
-fn registry() -> (Registry, AllFields) {
-    let mut reg = Registry::new();
-    let fields = AllFields {
-        link: dorsal_link::register_fields(group(&mut reg, Group::Link)),
-        dns: dorsal_dns::register_fields(group(&mut reg, Group::Dns)),
-        tls: dorsal_tls::register_fields(group(&mut reg, Group::Tls)),
-        http: dorsal_http::register_fields(group(&mut reg, Group::Http)),
-        ftp: dorsal_ftp::register_fields(group(&mut reg, Group::Ftp)),
-        http2: dorsal_http2::register_fields(group(&mut reg, Group::Http2)),
-        smb2: dorsal_smb2::register_fields(group(&mut reg, Group::Smb2)),
-        mail: dorsal_mail::register_fields(group(&mut reg, Group::Mail)),
-    };
-    (reg, fields)
-}
-
-fn group(reg: &mut Registry, g: Group) -> &mut Registry {
-    reg.set_group(g as u32);
-    reg
-}
-
-/// The dissector crates, as field groups of the registry.
-#[derive(Clone, Copy)]
-enum Group {
-    Link,
-    Dns,
-    Tls,
-    Http,
-    Ftp,
-    Http2,
-    Smb2,
-    Mail,
-}
-
-/// Whether a run needs the application dissectors (all of them: whether
-/// one takes a payload depends on the others' port and heuristic claims).
-/// A run that reads only link, network and transport fields (not the
-/// protocol stack, `data`, TCP reassembly or expert items, which show
-/// which dissector took a payload) and no tap that reads the tree does
-/// not: leaving them out is what makes an L2-L4 row fast and small.
-fn needs_applications(d: &Demand<'_>) -> bool {
-    d.every()
-        || d.wants_under(dorsal_link::PAYLOAD_DEPENDENT)
-        || d.wants_under(&["_ws"])
-        || !d.only_group(Group::Link as u32)
 }
 
 fn resolve_fields(a: &Args, reg: &Registry) -> Result<Vec<FieldId>, u8> {
@@ -364,8 +284,8 @@ fn check_output_mode(a: &Args) -> Result<(), u8> {
 const STATS_LATER: &[&str] = &[];
 
 /// Parses one `-z` argument into its tap, with tshark's errors.
-fn add_stat(taps: &mut Taps, z: &str, reg: &Registry) -> Result<(), u8> {
-    match taps.add_spec(z, reg) {
+fn add_stat(taps: &mut Taps, z: &str, reg: &Registry, stats: &[Stat]) -> Result<(), u8> {
+    match taps.add_spec(z, reg, stats) {
         Ok(()) => Ok(()),
         Err(TapError::Filter {
             what,
@@ -386,7 +306,7 @@ fn add_stat(taps: &mut Taps, z: &str, reg: &Registry) -> Result<(), u8> {
                 error(&format!("-z {z} is not supported by dorsal yet."));
                 return Err(1);
             }
-            let mut names: Vec<&str> = dorsal_engine::taps::STATS.to_vec();
+            let mut names: Vec<&str> = stats.iter().flat_map(|s| s.names).copied().collect();
             names.extend(STATS_LATER);
             names.sort_unstable();
             let mut msg = format!("Invalid -z argument \"{z}\"; it must be one of:");
@@ -400,10 +320,9 @@ fn add_stat(taps: &mut Taps, z: &str, reg: &Registry) -> Result<(), u8> {
     }
 }
 
-/// Export types dorsal writes.
-const EXPORTS: &[&str] = &["ftp-data", "http", "smb"];
-
-fn check_export(x: &str) -> Result<(String, String), u8> {
+/// `--export-objects PROTO,DIR`, checked against tshark's types and the
+/// ones the protocol crates write.
+fn check_export(x: &str, exports: &[&str]) -> Result<(String, String), u8> {
     let Some((proto, dir)) = x.split_once(',') else {
         error("\"--export-objects\" are specified as: <protocol>,<destdir>");
         return Err(1);
@@ -421,7 +340,7 @@ fn check_export(x: &str) -> Result<(String, String), u8> {
         eprintln!("{msg}");
         return Err(1);
     }
-    if !EXPORTS.contains(&proto) {
+    if !exports.contains(&proto) {
         error(&format!(
             "--export-objects {proto} is not supported by dorsal yet."
         ));

@@ -13,6 +13,7 @@ pub mod flow;
 pub mod format;
 pub mod output;
 mod pipeline;
+pub mod protocol;
 pub mod run;
 mod shard;
 pub mod table;

@@ -77,11 +77,10 @@ impl Demand<'_> {
             .filter_map(|(i, _)| u32::try_from(i).ok().map(FieldId))
     }
 
-    /// Whether every wanted field was declared by group `n` alone (see
-    /// [`Registry::set_group`]).
-    pub fn only_group(&self, n: u32) -> bool {
-        let bit = 1u64.checked_shl(n).unwrap_or(0);
-        self.fields().all(|id| self.reg.groups(id) == bit)
+    /// Whether every wanted field was declared only by groups of the mask
+    /// (bit `n`: group `n`, see [`Registry::set_group`]).
+    pub fn only_groups(&self, mask: u64) -> bool {
+        self.fields().all(|id| self.reg.groups(id) & !mask == 0)
     }
 
     /// Whether a wanted field's abbreviation is one of these, or starts

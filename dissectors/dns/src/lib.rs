@@ -50,3 +50,26 @@ pub fn register_dissectors(f: &DnsFields, ds: &mut Dissectors) {
     let heur = ds.register("dns_udp", Rc::new(dissector::Heuristic { dns }));
     ds.add_heuristic("udp.heur", heur);
 }
+
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(
+    reg: &mut dorsal_engine::fields::Registry,
+) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(Plugin {
+        f: register_fields(reg),
+    })
+}
+
+struct Plugin {
+    f: DnsFields,
+}
+
+impl dorsal_engine::protocol::Protocol for Plugin {
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        _eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        register_dissectors(&self.f, ds);
+    }
+}

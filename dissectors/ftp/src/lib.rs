@@ -18,6 +18,7 @@ pub mod fields;
 pub mod parser;
 mod state;
 
+use dorsal_engine::taps::credentials_csv::CredentialSource;
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
 use std::rc::Rc;
@@ -366,6 +367,37 @@ fn publish(eo: &SharedSink, frame: u32, command_frame: u32, command: &[u8], data
                 data,
             },
         );
+    }
+}
+
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(
+    reg: &mut dorsal_engine::fields::Registry,
+) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(Plugin {
+        f: register_fields(reg),
+    })
+}
+
+struct Plugin {
+    f: FtpFields,
+}
+
+impl dorsal_engine::protocol::Protocol for Plugin {
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        register_dissectors(&self.f, ds, eo);
+    }
+
+    fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
+        vec![Box::new(FtpCredentials::new(&self.f))]
+    }
+
+    fn export_types(&self) -> &'static [&'static str] {
+        &["ftp-data"]
     }
 }
 

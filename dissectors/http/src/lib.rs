@@ -12,6 +12,7 @@ mod credentials;
 pub use credentials::HttpCredentials;
 
 use dorsal_engine::hash::HashMap;
+use dorsal_engine::taps::credentials_csv::CredentialSource;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -1489,4 +1490,35 @@ fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8]) {
         username: user.to_vec(),
         info: None,
     });
+}
+
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(
+    reg: &mut dorsal_engine::fields::Registry,
+) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(Plugin {
+        f: register_fields(reg),
+    })
+}
+
+struct Plugin {
+    f: HttpFields,
+}
+
+impl dorsal_engine::protocol::Protocol for Plugin {
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        register_dissectors(&self.f, ds, eo);
+    }
+
+    fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
+        vec![Box::new(HttpCredentials::new(&self.f))]
+    }
+
+    fn export_types(&self) -> &'static [&'static str] {
+        &["http"]
+    }
 }

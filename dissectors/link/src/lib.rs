@@ -10,10 +10,12 @@ mod frame;
 mod icmp;
 mod ip;
 mod links;
+pub mod stats;
 mod tcp;
 mod tunnel;
 mod udp;
 
+use dorsal_engine::taps::Stat;
 use std::rc::Rc;
 
 use dorsal_engine::dissect::Dissectors;
@@ -97,4 +99,39 @@ pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
     ds.add("ip.proto", 17, udp);
     tunnel::attach(ds, f.tunnel);
     links::attach(ds, f.links);
+}
+
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(
+    reg: &mut dorsal_engine::fields::Registry,
+) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(Plugin {
+        f: register_fields(reg),
+    })
+}
+
+struct Plugin {
+    f: Fields,
+}
+
+impl dorsal_engine::protocol::Protocol for Plugin {
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        _eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        register_dissectors(&self.f, ds);
+    }
+
+    fn always_needed(&self) -> bool {
+        true
+    }
+
+    fn payload_dependent(&self) -> &'static [&'static str] {
+        PAYLOAD_DEPENDENT
+    }
+
+    fn stats(&self) -> &'static [Stat] {
+        stats::STATS
+    }
 }

@@ -18,6 +18,7 @@ pub mod line;
 pub mod pop;
 pub mod smtp;
 
+use dorsal_engine::taps::credentials_csv::CredentialSource;
 use std::rc::Rc;
 
 use dorsal_engine::dissect::{Cx, Dissectors};
@@ -92,4 +93,31 @@ pub(crate) fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8], info
         username: user.to_vec(),
         info,
     });
+}
+
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(
+    reg: &mut dorsal_engine::fields::Registry,
+) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(Plugin {
+        f: register_fields(reg),
+    })
+}
+
+struct Plugin {
+    f: MailFields,
+}
+
+impl dorsal_engine::protocol::Protocol for Plugin {
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        _eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        register_dissectors(&self.f, ds);
+    }
+
+    fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
+        vec![Box::new(MailCredentials::new(&self.f))]
+    }
 }

@@ -14,6 +14,7 @@ pub mod ntlmssp;
 pub mod parse;
 pub mod smb1;
 
+use dorsal_engine::taps::credentials_csv::CredentialSource;
 use std::rc::Rc;
 
 use dorsal_engine::dissect::Dissectors;
@@ -57,4 +58,35 @@ pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors, eo: Option<Share
         }),
     );
     ds.add_heuristic("tcp.heur", heur);
+}
+
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(
+    reg: &mut dorsal_engine::fields::Registry,
+) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(Plugin {
+        f: register_fields(reg),
+    })
+}
+
+struct Plugin {
+    f: Smb2Fields,
+}
+
+impl dorsal_engine::protocol::Protocol for Plugin {
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        register_dissectors(&self.f, ds, eo);
+    }
+
+    fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
+        vec![Box::new(NtlmCredentials::new(&self.f))]
+    }
+
+    fn export_types(&self) -> &'static [&'static str] {
+        &["smb"]
+    }
 }

@@ -792,6 +792,29 @@ fn tls13_draft(v: u16) -> u8 {
     }
 }
 
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(
+    reg: &mut dorsal_engine::fields::Registry,
+) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(Plugin {
+        f: register_fields(reg),
+    })
+}
+
+struct Plugin {
+    f: Fields,
+}
+
+impl dorsal_engine::protocol::Protocol for Plugin {
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        _eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        register_dissectors(&self.f, ds);
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::indexing_slicing)]
 mod tests {

@@ -20,11 +20,9 @@ use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
 use crate::table::FieldTable;
 
-pub mod conv;
 pub mod credentials;
 pub mod credentials_csv;
 pub mod export;
-pub mod manuf;
 pub mod phs;
 pub mod units;
 
@@ -72,20 +70,30 @@ pub enum TapError {
     },
 }
 
-/// The statistics dorsal computes, as `-z` names them.
-pub const STATS: &[&str] = &[
-    "conv,eth",
-    "conv,ip",
-    "conv,ipv6",
-    "conv,tcp",
-    "conv,udp",
-    "credentials",
-    "endpoints,eth",
-    "endpoints,ip",
-    "endpoints,ipv6",
-    "endpoints,tcp",
-    "endpoints,udp",
-    "io,phs",
+/// Parses a `-z` argument into its tap and the tap's filter; `None`
+/// when the argument is not this statistic.
+pub type StatParse =
+    fn(&str, &Registry) -> Option<Result<(Box<dyn Tap>, Option<Filter>), TapError>>;
+
+/// A statistic offered under `-z`: by the engine (generic ones) or by the
+/// crate that knows the protocol.
+#[derive(Clone, Copy)]
+pub struct Stat {
+    /// The names `-z` lists for it (`conv,tcp`, ...).
+    pub names: &'static [&'static str],
+    pub parse: StatParse,
+}
+
+/// The statistics that need no protocol knowledge.
+pub const GENERIC_STATS: &[Stat] = &[
+    Stat {
+        names: &["credentials"],
+        parse: parse_credentials,
+    },
+    Stat {
+        names: &["io,phs"],
+        parse: parse_phs,
+    },
 ];
 
 impl Taps {
@@ -102,9 +110,13 @@ impl Taps {
         self.list.push(Entry { filter, tap });
     }
 
-    /// Parses one `-z` argument and adds its tap.
-    pub fn add_spec(&mut self, spec: &str, reg: &Registry) -> Result<(), TapError> {
-        let (tap, filter) = parse_spec(spec, reg)?;
+    /// Parses one `-z` argument with the first of `stats` that takes it
+    /// and adds its tap.
+    pub fn add_spec(&mut self, spec: &str, reg: &Registry, stats: &[Stat]) -> Result<(), TapError> {
+        let (tap, filter) = stats
+            .iter()
+            .find_map(|s| (s.parse)(spec, reg))
+            .ok_or(TapError::Unknown)??;
         self.add(tap, filter);
         Ok(())
     }
@@ -144,50 +156,33 @@ impl Taps {
     }
 }
 
-/// `-z NAME[,FILTER]` -> the tap and its compiled filter.
-fn parse_spec(spec: &str, reg: &Registry) -> Result<(Box<dyn Tap>, Option<Filter>), TapError> {
-    // tshark matches `-z` names by prefix up to the name's length, and
-    // credentials takes no argument.
-    if spec.starts_with("credentials") {
-        return Ok((Box::new(credentials::Credentials::new()), None));
-    }
-    if let Some(rest) = spec.strip_prefix("io,phs") {
-        // tshark reads `io,phs,%n`: anything but a comma after the name
-        // leaves the filter unset, and `io,phs,` sets an empty one.
-        let filter = rest.strip_prefix(',').filter(|f| !f.is_empty());
-        let compiled = compile(filter, reg, "io,phs")?;
-        let tap = phs::Phs::new(reg, filter.map(str::to_string));
-        return Ok((Box::new(tap), compiled));
-    }
-    for (prefix, endpoints) in [("conv,", false), ("endpoints,", true)] {
-        let Some(rest) = spec.strip_prefix(prefix) else {
-            continue;
-        };
-        let (kind, filter) = match rest.split_once(',') {
-            Some((k, f)) => (k, Some(f)),
-            None => (rest, None),
-        };
-        let Some(kind) = conv::Kind::from_name(kind) else {
-            return Err(TapError::Unknown);
-        };
-        let what = if endpoints {
-            "endpoint"
-        } else {
-            "conversations"
-        };
-        let compiled = compile(filter, reg, what)?;
-        let filter = filter.map(str::to_string);
-        let tap: Box<dyn Tap> = if endpoints {
-            Box::new(conv::Endpoints::new(kind, reg, filter))
-        } else {
-            Box::new(conv::Conversations::new(kind, reg, filter))
-        };
-        return Ok((tap, compiled));
-    }
-    Err(TapError::Unknown)
+type Parsed = Option<Result<(Box<dyn Tap>, Option<Filter>), TapError>>;
+
+/// `-z credentials` (it takes no argument; tshark matches `-z` names by
+/// prefix up to the name's length).
+fn parse_credentials(spec: &str, _reg: &Registry) -> Parsed {
+    spec.starts_with("credentials").then(|| {
+        Ok((
+            Box::new(credentials::Credentials::new()) as Box<dyn Tap>,
+            None,
+        ))
+    })
 }
 
-fn compile(
+/// `-z io,phs[,FILTER]`.
+fn parse_phs(spec: &str, reg: &Registry) -> Parsed {
+    let rest = spec.strip_prefix("io,phs")?;
+    // tshark reads `io,phs,%n`: anything but a comma after the name
+    // leaves the filter unset, and `io,phs,` sets an empty one.
+    let filter = rest.strip_prefix(',').filter(|f| !f.is_empty());
+    Some(compile(filter, reg, "io,phs").map(|compiled| {
+        let tap = phs::Phs::new(reg, filter.map(str::to_string));
+        (Box::new(tap) as Box<dyn Tap>, compiled)
+    }))
+}
+
+/// A tap's filter compiled, its error as tshark reports it for `what`.
+pub fn compile(
     filter: Option<&str>,
     reg: &Registry,
     what: &'static str,

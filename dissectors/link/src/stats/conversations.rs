@@ -7,17 +7,17 @@
 //! table: address pairs in tree order, and for TCP and UDP the ports and
 //! stream index with the network addresses of the header before them.
 
-use crate::hash::HashMap;
+use dorsal_engine::hash::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::manuf::{plain, Names};
-use super::units::{format_bytes, secs};
-use super::Tap;
-use crate::dissect::Frame;
-use crate::fields::{FieldId, Registry};
-use crate::format::write_ipv6;
-use crate::table::{FieldTable, Value};
+use dorsal_engine::dissect::Frame;
+use dorsal_engine::fields::{FieldId, Registry};
+use dorsal_engine::format::write_ipv6;
+use dorsal_engine::table::{FieldTable, Value};
+use dorsal_engine::taps::units::{format_bytes, secs};
+use dorsal_engine::taps::Tap;
 
 /// Which table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +142,7 @@ impl Checks {
     fn new(reg: &Registry, proto: &str) -> Checks {
         let mut is_proto = vec![false; reg.len()];
         for (id, def) in reg.iter() {
-            if def.ftype == crate::fields::FieldType::Protocol {
+            if def.ftype == dorsal_engine::fields::FieldType::Protocol {
                 if let Some(p) = is_proto.get_mut(id.index()) {
                     *p = true;
                 }
@@ -752,7 +752,7 @@ mod smallvec_lite {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::{Base, FieldDef, FieldType};
+    use dorsal_engine::fields::{Base, FieldDef, FieldType};
 
     struct F {
         reg: Registry,

@@ -1,0 +1,18 @@
+//! The protocol crates this binary is built with: adding a protocol is
+//! one crate and one line here.
+
+use dorsal_engine::protocol::Register;
+
+/// In registration order, which is also the order dissectors claim
+/// handoff tables and heuristics in: FTP before TLS, so the FTP-DATA
+/// heuristic runs before TLS's.
+pub const PROTOCOLS: &[Register] = &[
+    dorsal_link::protocol,
+    dorsal_dns::protocol,
+    dorsal_ftp::protocol,
+    dorsal_http2::protocol,
+    dorsal_smb2::protocol,
+    dorsal_mail::protocol,
+    dorsal_tls::protocol,
+    dorsal_http::protocol,
+];
