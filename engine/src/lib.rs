@@ -12,6 +12,7 @@ pub mod fields;
 pub mod flow;
 pub mod format;
 pub mod output;
+mod pass;
 mod pipeline;
 pub mod protocol;
 pub mod run;

@@ -38,7 +38,7 @@ use crate::dissect::{Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
 use crate::format::write_cell_bytes;
 use crate::output::{Hole, Rows, Sink};
-use crate::run::{retire, Clock, Demand, Pass, RunError, RunOptions};
+use crate::pass::{retire, Clock, Demand, Pass, RunError, RunOptions};
 use crate::shard;
 use crate::table::{Entry, FieldTable, Timestamp, Value};
 
