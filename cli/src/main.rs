@@ -139,9 +139,11 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
     };
+    let shard = |linktype: u32, data: &[u8]| protocols.shard_key(linktype, data);
     let parallel = Parallel {
         jobs,
         build: &build_worker,
+        shard: &shard,
     };
 
     let stdout = io::stdout();

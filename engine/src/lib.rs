@@ -16,7 +16,6 @@ mod pass;
 mod pipeline;
 pub mod protocol;
 pub mod run;
-mod shard;
 pub mod table;
 pub mod taps;
 

@@ -39,7 +39,6 @@ use crate::fields::{FieldId, Registry};
 use crate::format::write_cell_bytes;
 use crate::output::{Hole, Rows, Sink};
 use crate::pass::{retire, Clock, Demand, Pass, RunError, RunOptions};
-use crate::shard;
 use crate::table::{Entry, FieldTable, Timestamp, Value};
 
 /// Bytes of capture per read buffer.
@@ -60,6 +59,10 @@ pub const MAX_JOBS: usize = 64;
 
 /// Builds one worker's dissectors, on the worker's thread.
 pub type BuildWorker<'a> = &'a (dyn Fn(&Demand<'_>) -> Dissectors + Sync);
+
+/// The shard key of a record (link type, bytes): records of one flow must
+/// get one key. Given by the protocol crates, which know the headers.
+pub type ShardKey<'a> = &'a (dyn Fn(u32, &[u8]) -> u64 + Sync);
 
 /// Whether a run can be split: one pass, no taps or exports (they see
 /// frames in order), and filters that read nothing numbered across flows.
@@ -195,6 +198,7 @@ pub struct Setup<'a> {
     pub reg: &'a Registry,
     pub demand: &'a Demand<'a>,
     pub build: BuildWorker<'a>,
+    pub shard: ShardKey<'a>,
     pub wanted: &'a [bool],
     pub frame_only: bool,
     /// [`RunOptions::exiting`].
@@ -222,6 +226,7 @@ pub fn run(
     }
     let reader = Mutex::new(Reader {
         cap,
+        shard: setup.shard,
         clock: Clock::default(),
         number: 0,
         frames: vec![Vec::new(); jobs],
@@ -257,15 +262,16 @@ pub fn run(
 
 /// The shard of a record among `of` workers (at most `MAX_JOBS`, so it
 /// fits in a byte).
-fn shard_of(linktype: u32, data: &[u8], of: usize) -> u8 {
-    (shard::key(linktype, data) % of.max(1) as u64) as u8
+fn shard_of(key: u64, of: usize) -> u8 {
+    (key % of.max(1) as u64) as u8
 }
 
 /// Reading the capture: whichever worker runs short of buffers takes the
 /// reader and deals out the next buffer, so reading is shared among the
 /// workers and the records are read once.
-struct Reader {
+struct Reader<'a> {
     cap: Capture,
+    shard: ShardKey<'a>,
     clock: Clock,
     /// Records read so far.
     number: u32,
@@ -279,7 +285,7 @@ struct Reader {
     end: Sender<Option<CaptureError>>,
 }
 
-impl Reader {
+impl Reader<'_> {
     /// Reads records until one buffer's worth is dealt out, or to the end.
     fn deal_buffer(&mut self) {
         let n = self.workers.len();
@@ -287,7 +293,7 @@ impl Reader {
             let next = match self.cap.next_record_at() {
                 Ok(Some((rec, at))) => {
                     self.number = self.number.saturating_add(1);
-                    let w = shard_of(rec.linktype, rec.data, n);
+                    let w = shard_of((self.shard)(rec.linktype, rec.data), n);
                     Ok(Some((self.clock.frame(self.number, &rec), at, w)))
                 }
                 Ok(None) => Ok(None),
@@ -346,7 +352,7 @@ impl Reader {
 
 /// The reader, taken by a worker. Should the worker panic while reading,
 /// no buffer will come: the reader lets the workers waiting for one go.
-struct Reading<'a>(MutexGuard<'a, Reader>);
+struct Reading<'a>(MutexGuard<'a, Reader<'a>>);
 
 impl Drop for Reading<'_> {
     fn drop(&mut self) {
@@ -359,7 +365,7 @@ impl Drop for Reading<'_> {
 /// What the workers share: the reader, and how many buffers it dealt.
 #[derive(Clone, Copy)]
 struct Shared<'a> {
-    reader: &'a Mutex<Reader>,
+    reader: &'a Mutex<Reader<'a>>,
     dealt: &'a AtomicU64,
 }
 

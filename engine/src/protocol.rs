@@ -50,6 +50,12 @@ pub trait Protocol: Sync {
     fn export_types(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// Under `-j`: a key that is the same for every record of one flow
+    /// (both directions), if the crate can read one from the record.
+    fn shard_key(&self, _linktype: u32, _data: &[u8]) -> Option<u64> {
+        None
+    }
 }
 
 /// Declares a crate's fields in the registry and returns the crate's plug-in.
@@ -125,6 +131,15 @@ impl Protocols {
             .iter()
             .flat_map(|p| p.credential_sources())
             .collect()
+    }
+
+    /// The first crate's shard key for a record; 0 (one shard, always
+    /// the same) when none reads one.
+    pub fn shard_key(&self, linktype: u32, data: &[u8]) -> u64 {
+        self.list
+            .iter()
+            .find_map(|p| p.shard_key(linktype, data))
+            .unwrap_or(0)
     }
 
     /// Every `--export-objects` type the crates write.

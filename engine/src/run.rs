@@ -8,6 +8,7 @@ use crate::fields::Registry;
 use crate::output::Sink;
 use crate::pass::{retire, Clock, Pass};
 pub use crate::pass::{Build, Demand, RunError, RunOptions};
+pub use crate::pipeline::ShardKey;
 use crate::pipeline::{self, BuildWorker};
 use crate::table::FieldTable;
 use crate::taps::Taps;
@@ -28,6 +29,8 @@ pub fn run(
 pub struct Parallel<'a> {
     pub jobs: usize,
     pub build: BuildWorker<'a>,
+    /// Which worker a record goes to (see [`ShardKey`]).
+    pub shard: ShardKey<'a>,
 }
 
 /// [`run`], also feeding `taps` every frame the loop processes. As in
@@ -86,6 +89,7 @@ pub fn run_with_taps(
             reg,
             demand: &demand,
             build: p.build,
+            shard: p.shard,
             wanted: &wanted,
             frame_only,
             exiting: opts.exiting,

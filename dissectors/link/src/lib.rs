@@ -10,6 +10,7 @@ mod frame;
 mod icmp;
 mod ip;
 mod links;
+mod shard;
 pub mod stats;
 mod tcp;
 mod tunnel;
@@ -133,5 +134,9 @@ impl dorsal_engine::protocol::Protocol for Plugin {
 
     fn stats(&self) -> &'static [Stat] {
         stats::STATS
+    }
+
+    fn shard_key(&self, linktype: u32, data: &[u8]) -> Option<u64> {
+        Some(shard::key(linktype, data))
     }
 }

@@ -1,6 +1,6 @@
-//! Which worker a record goes to under `-j`: a hash of the unordered pair
-//! of IP addresses it carries, so both directions of every flow between
-//! two hosts, their IP fragments and the ICMP errors about them (hashed by
+//! The shard key of a record under `-j` (the engine's `ShardKey`): a hash
+//! of the unordered pair of IP addresses it carries, so both directions of
+//! every flow between two hosts, their IP fragments and the ICMP errors about them (hashed by
 //! the packet they quote) meet in one worker.
 //!
 //! Only the common link layers are looked through; a record whose
