@@ -1,5 +1,6 @@
 //! The `dorsal` binary: tshark's command line -> validated configuration ->
-//! the engine's packet loop -> tshark's exit codes.
+//! the engine's packet loop -> tshark's exit codes. The only crate that
+//! names every other; the protocol crates are listed in [`protocols`].
 
 #![forbid(unsafe_code)]
 

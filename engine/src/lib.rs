@@ -3,6 +3,10 @@
 //! A capture is read record by record ([`capture`]), each record becomes a
 //! frame that the dissectors fill into a [`table::FieldTable`] declared in a
 //! [`fields::Registry`], and the printers of [`output`] write what was asked.
+//!
+//! The engine names no protocol: what a protocol knows comes in through
+//! [`protocol::Protocol`], implemented by the dissector crates, which
+//! depend on the engine and never the other way. See ARCHITECTURE.md.
 
 pub mod capture;
 pub mod dfilter;

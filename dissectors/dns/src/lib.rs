@@ -1,6 +1,9 @@
 //! DNS, mDNS and LLMNR: a pure message parser ([`parser`]) and the
 //! dissector that turns its output into tshark's `dns.*` fields
 //! ([`dissector`]), with query/response matching.
+//!
+//! Depends on the engine only (never on another dissector crate); reaches
+//! it through [`protocol`], its plug-in.
 
 #![forbid(unsafe_code)]
 

@@ -10,6 +10,9 @@
 //! address on the other, the last port a wildcard until a TCP stream claims
 //! it, as Wireshark's `NO_PORT2` conversations), and `ftp-data`, tried as a
 //! `tcp.heur` heuristic and on port 20, accepts the streams that match one.
+//!
+//! Depends on the engine only (never on another dissector crate); reaches
+//! it through [`protocol`], its plug-in.
 
 #![forbid(unsafe_code)]
 

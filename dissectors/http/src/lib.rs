@@ -3,6 +3,9 @@
 //! until the connection closes), bodies dechunked and decompressed into
 //! `http.file_data`, requests and responses paired per TCP stream, and every
 //! body published to the export-objects tap.
+//!
+//! Depends on the engine only (never on another dissector crate); reaches
+//! it through [`protocol`], its plug-in.
 
 #![forbid(unsafe_code)]
 

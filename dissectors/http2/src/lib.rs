@@ -16,6 +16,9 @@
 //! SETTINGS_HEADER_TABLE_SIZE bounds once the peer acknowledges it. DATA frames are gathered per stream and direction until
 //! END_STREAM, then handed to the `media_type` dissector of the stream's
 //! `content-type` (only `application/dns-message` -> `dns` here).
+//!
+//! Depends on the engine only (never on another dissector crate); reaches
+//! it through [`protocol`], its plug-in.
 
 #![forbid(unsafe_code)]
 

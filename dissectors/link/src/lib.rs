@@ -1,5 +1,8 @@
 //! Frame, link, network and transport dissectors: everything from the
 //! capture record up to the TCP and UDP payloads.
+//!
+//! Depends on the engine only (never on another dissector crate); reaches
+//! it through [`protocol`], its plug-in.
 
 #![forbid(unsafe_code)]
 

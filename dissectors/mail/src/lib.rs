@@ -8,6 +8,9 @@
 //!
 //! After an accepted STARTTLS/STLS the stream is rejected, so TCP's
 //! heuristics (TLS) take the rest, as `ssl_starttls_ack` does.
+//!
+//! Depends on the engine only (never on another dissector crate); reaches
+//! it through [`protocol`], its plug-in.
 
 #![forbid(unsafe_code)]
 

@@ -1,6 +1,9 @@
 //! SMB2 over the NetBIOS session service (TCP 139 and 445), with the
 //! GSS-API / SPNEGO / NTLMSSP security blobs of NEGOTIATE and SESSION_SETUP.
 //! Pure parsers live in [`parse`]; [`dissector`] pushes tshark's fields.
+//!
+//! Depends on the engine only (never on another dissector crate); reaches
+//! it through [`protocol`], its plug-in.
 
 #![forbid(unsafe_code)]
 

@@ -6,6 +6,9 @@
 //! Records spanning TCP segments are requested from TCP with
 //! [`Outcome::NeedMore`] (Wireshark's desegmentation contract); handshake
 //! messages spanning records are reassembled here, per stream and direction.
+//!
+//! Depends on the engine only (never on another dissector crate); reaches
+//! it through [`protocol`], its plug-in.
 
 #![forbid(unsafe_code)]
 
