@@ -8,7 +8,7 @@ use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use dorsal_engine::table::{Timestamp, Value};
 
 use crate::fields::DnsFields;
-use crate::parser::{self, Error, Header, Item, Name, Reader, Record};
+use crate::parser::{self, Error, Header, Item, Name, NameMemo, Reader, Record};
 use crate::text::format_text;
 
 /// Which of the three protocols sharing packet-dns.c's code this is.
@@ -46,6 +46,8 @@ struct Transaction {
 struct State {
     transactions: HashMap<ConvKey, Transaction>,
     name: Name,
+    /// Names of the message being dissected (see [`parser::NameMemo`]).
+    memo: NameMemo,
     text: Vec<u8>,
 }
 
@@ -148,6 +150,7 @@ impl Dns {
         };
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
+        st.memo.clear();
         let proto = self.proto_field();
         let entry = cx.t.push_proto(proto, whole);
         if entry.is_some() {
@@ -311,7 +314,8 @@ impl Dns {
         let f = &self.f;
         let t = &mut *cx.t;
         let want_name = t.wants(f.qry_name) || t.wants(f.qry_name_len) || t.wants(f.count_labels);
-        if want_name && parser::read_name(msg, q.name_off, &mut st.name).is_ok() {
+        if want_name && parser::read_name_memo(msg, q.name_off, &mut st.name, &mut st.memo).is_ok()
+        {
             let raw = st.name.as_bytes();
             st.text.clear();
             format_text(&mut st.text, raw);
@@ -342,7 +346,7 @@ impl Dns {
         if r.rdata(msg).is_none() {
             return Err(Error::Truncated);
         }
-        parser::read_name(msg, r.name_off, &mut st.name)?;
+        parser::read_name_memo(msg, r.name_off, &mut st.name, &mut st.memo)?;
         st.text.clear();
         format_text(&mut st.text, st.name.as_bytes());
         let t = &mut *cx.t;

@@ -23,6 +23,8 @@ pub const MAX_NAME: usize = 255;
 /// loops). A name without pointers needs no cap: each label consumes bytes,
 /// and like Wireshark it ends where the message does.
 const MAX_STEPS: usize = 4096;
+/// Pointer targets remembered per name for skipping the laps of a loop.
+const LAP_MARKS: usize = 16;
 /// Wireshark's `MIN_DNAME_LEN`.
 const MIN_NAME_WIRE: usize = 2;
 /// Most questions and records decoded from one message (the counts are
@@ -155,6 +157,7 @@ pub struct Reader<'a> {
     done: bool,
     items: u32,
     scratch: Name,
+    memo: NameMemo,
 }
 
 impl<'a> Reader<'a> {
@@ -171,6 +174,7 @@ impl<'a> Reader<'a> {
                 done: false,
                 items: 0,
                 scratch: Name::default(),
+                memo: NameMemo::default(),
             },
         ))
     }
@@ -198,7 +202,7 @@ impl<'a> Reader<'a> {
 
     fn item(&mut self, section: Section) -> Result<Item, Error> {
         let name_off = self.off;
-        let name_wire = read_name(self.msg, name_off, &mut self.scratch)?;
+        let name_wire = read_name_memo(self.msg, name_off, &mut self.scratch, &mut self.memo)?;
         let fixed_off = name_off.checked_add(name_wire).ok_or(Error::Truncated)?;
         let rest = self.msg.get(fixed_off..).ok_or(Error::Truncated)?;
         let short = |_| Error::Truncated;
@@ -283,7 +287,66 @@ fn byte(msg: &[u8], off: usize) -> Result<u8, Error> {
 /// message it takes in place (up to and including the first pointer).
 /// An empty name becomes `<Root>`, as Wireshark's `get_dns_name` does.
 pub fn read_name(msg: &[u8], off: usize, out: &mut Name) -> Result<usize, Error> {
-    let wire = expand(msg, off, out)?;
+    let wire = expand(msg, off, out).and_then(|w| w.len(off))?;
+    finish(wire, out)
+}
+
+/// [`read_name`] for names of one message, remembering the names that
+/// start with a pointer by its target: compressed names repeat the same
+/// few targets, and a hostile message can hold thousands of names that
+/// each walk to the step cap.
+pub fn read_name_memo(
+    msg: &[u8],
+    off: usize,
+    out: &mut Name,
+    memo: &mut NameMemo,
+) -> Result<usize, Error> {
+    let target = match (msg.get(off), msg.get(off + 1)) {
+        (Some(&hi), Some(&lo)) if hi & 0xc0 == 0xc0 => {
+            (usize::from(hi & 0x3f) << 8) | usize::from(lo)
+        }
+        _ => return read_name(msg, off, out),
+    };
+    // The walk after a first pointer depends on the name's offset only
+    // through this check of the first pointer.
+    if target == off + 4 {
+        return read_name(msg, off, out);
+    }
+    let walk = match memo.map.get(&target) {
+        Some((text, walk)) => {
+            out.text.clear();
+            out.text.extend_from_slice(text);
+            *walk
+        }
+        None => {
+            let walk = expand(msg, off, out);
+            if memo.map.len() < MEMO_CAP {
+                memo.map.insert(target, (out.text.clone(), walk));
+            }
+            walk
+        }
+    };
+    finish(walk.and_then(|w| w.len(off))?, out)
+}
+
+/// Names of one message decoded so far, by the target of their first
+/// pointer; cleared for each message.
+#[derive(Default)]
+pub struct NameMemo {
+    map: dorsal_engine::hash::HashMap<usize, (Vec<u8>, Result<Walk, Error>)>,
+}
+
+/// Names remembered per message at most.
+const MEMO_CAP: usize = 4096;
+
+impl NameMemo {
+    pub fn clear(&mut self) {
+        self.map.clear();
+    }
+}
+
+/// Wireshark's checks of a decoded name's length.
+fn finish(wire: usize, out: &mut Name) -> Result<usize, Error> {
     if out.is_empty() && wire <= MIN_NAME_WIRE {
         out.set(ROOT);
         return Ok(wire);
@@ -294,7 +357,28 @@ pub fn read_name(msg: &[u8], off: usize, out: &mut Name) -> Result<usize, Error>
     Ok(wire)
 }
 
-fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
+/// How a name's walk ended: the bytes it takes in place, or the offset of
+/// an unknown extended label, whose length Wireshark counts from the
+/// name's start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Walk {
+    Wire(usize),
+    UnknownExt(usize),
+}
+
+impl Walk {
+    fn len(self, start: usize) -> Result<usize, Error> {
+        match self {
+            Walk::Wire(n) => Ok(n),
+            Walk::UnknownExt(at) => match at.saturating_sub(start) {
+                0 => Err(Error::Malformed),
+                n => Ok(n),
+            },
+        }
+    }
+}
+
+fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<Walk, Error> {
     out.text.clear();
     let mut off = start;
     let mut wire: Option<usize> = None;
@@ -302,10 +386,22 @@ fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
     // Room left, counted as Wireshark does (the first label costs one too).
     let mut room: usize = MAX_NAME;
     let mut first = true;
-    for step in 0.. {
+    // Pointer targets reached once nothing more can be written (room 0),
+    // with the step and pointer count then: coming back to one is a lap of
+    // a loop that changes nothing, so whole laps are skipped up to the
+    // step and pointer caps, and a looping name costs a few laps instead
+    // of `MAX_STEPS` steps (hostile messages repeat such names by the
+    // hundred).
+    let mut laps = [(0usize, 0usize, 0usize); LAP_MARKS];
+    let mut marks = 0usize;
+    let mut skipped = false;
+    let mut step = 0usize;
+    loop {
         if pointers > 0 && step >= MAX_STEPS {
             out.set(TOO_LONG);
-            return Ok(wire.unwrap_or_else(|| off.saturating_sub(start)));
+            return Ok(Walk::Wire(
+                wire.unwrap_or_else(|| off.saturating_sub(start)),
+            ));
         }
         let c = byte(msg, off)?;
         off += 1;
@@ -334,12 +430,7 @@ fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
             0x40 => {
                 if c & 0x3f != 0x01 {
                     out.set(UNKNOWN_EXT);
-                    let len = off.saturating_sub(start);
-                    return if len < 1 {
-                        Err(Error::Malformed)
-                    } else {
-                        Ok(len)
-                    };
+                    return Ok(Walk::UnknownExt(off));
                 }
                 // Bitstring label (RFC 2673): `\[x<hex>/<bits>]`.
                 let bits = byte(msg, off)?;
@@ -383,16 +474,34 @@ fn expand(msg: &[u8], start: usize, out: &mut Name) -> Result<usize, Error> {
                 let len = *wire.get_or_insert_with(|| off.saturating_sub(start));
                 if target == off + 2 || pointers > MAX_NAME {
                     out.set(LOOP);
-                    return Ok(len);
+                    return Ok(Walk::Wire(len));
                 }
                 off = target;
+                if room == 0 && !skipped {
+                    let seen = laps.get(..marks).unwrap_or_default();
+                    if let Some(&(_, s0, p0)) = seen.iter().find(|m| m.0 == target) {
+                        let (ds, dp) = (step - s0, pointers - p0);
+                        let k = ((MAX_STEPS - 1).saturating_sub(step) / ds)
+                            .min(MAX_NAME.saturating_sub(pointers) / dp);
+                        step += k * ds;
+                        pointers += k * dp;
+                        // What is left is under a lap of either cap.
+                        skipped = true;
+                    } else if let Some(m) = laps.get_mut(marks) {
+                        *m = (target, step, pointers);
+                        marks += 1;
+                    }
+                }
             }
         }
+        step += 1;
     }
     if room == 0 {
         out.set(TOO_LONG);
     }
-    Ok(wire.unwrap_or_else(|| off.saturating_sub(start)))
+    Ok(Walk::Wire(
+        wire.unwrap_or_else(|| off.saturating_sub(start)),
+    ))
 }
 
 #[cfg(test)]
@@ -422,6 +531,42 @@ mod tests {
         assert_eq!(name_at(b"\xc0\x02\xc0\x00", 0), (Ok(2), LOOP.into()));
         assert_eq!(name_at(b"\x05ab", 0).0, Err(Error::Truncated));
         assert_eq!(name_at(b"\x80", 0).0, Err(Error::Malformed));
+    }
+
+    #[test]
+    fn looping_names_end_as_the_full_walk_ends() {
+        // Two labels and two pointers per lap: the pointer cap comes first.
+        assert_eq!(
+            name_at(b"\x01a\xc0\x04\x01b\xc0\x00", 0),
+            (Ok(4), LOOP.into())
+        );
+        // Twenty labels per pointer: the step cap comes first.
+        let mut msg = b"\x01x".repeat(20);
+        msg.extend_from_slice(b"\xc0\x00");
+        assert_eq!(name_at(&msg, 0), (Ok(42), TOO_LONG.into()));
+        // Entering the loop after a prefix, with a lap of 3 pointers.
+        let msg = b"\x03www\xc0\x08\x00\x00\x01p\xc0\x0c\x01q\xc0\x10\x01r\xc0\x08";
+        assert_eq!(name_at(msg, 0), (Ok(6), LOOP.into()));
+        // A lap of 85 labels and one pointer: 48 laps reach the step cap.
+        let mut msg = b"\x01y".repeat(85);
+        msg.extend_from_slice(b"\xc0\x00");
+        assert_eq!(name_at(&msg, 0), (Ok(172), TOO_LONG.into()));
+    }
+
+    #[test]
+    fn remembered_names_read_as_fresh_ones() {
+        // At 0 a name, then pointers to it, to an unknown extended label,
+        // to the byte after the pointer plus two, and a truncated target.
+        let msg = b"\x02ab\x00\xc0\x00\xc0\x0a\x00\x00\x45\x00\xc0\x0e\x00\x01x\x00\xc0\x30";
+        let mut memo = NameMemo::default();
+        for _ in 0..2 {
+            for off in 0..msg.len() {
+                let (mut a, mut b) = (Name::default(), Name::default());
+                let fresh = read_name(msg, off, &mut a);
+                let kept = read_name_memo(msg, off, &mut b, &mut memo);
+                assert_eq!((fresh, a.as_bytes()), (kept, b.as_bytes()), "at {off}");
+            }
+        }
     }
 
     #[test]
