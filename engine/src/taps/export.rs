@@ -49,6 +49,9 @@ pub const MAX_FILE_LEN: usize = 255;
 /// (`gui.max_export_objects`); the last name is then overwritten.
 pub const MAX_TRIES: u32 = 1000;
 
+/// Base names whose clash numbers are remembered.
+const MAX_BASES: usize = 1 << 16;
+
 /// Cap on objects assembled from pieces in one run.
 pub const MAX_PIECED: usize = 1 << 20;
 /// tshark keeps an assembled object in one buffer of at most 4 GiB.
@@ -63,6 +66,10 @@ pub struct ObjectWriter {
     /// Files of the objects assembled from pieces, by key, with the end of
     /// the data written so far.
     pieced: HashMap<u64, (PathBuf, u64)>,
+    /// Per base name, the clash number below which every name is known
+    /// taken (files are only added during a run), so the thousandth `x`
+    /// probes one name, not a thousand.
+    taken: HashMap<Vec<u8>, u32>,
     /// The file last written to by a piece, kept open.
     open: Option<(u64, fs::File)>,
     /// The first write error, reported once at the end.
@@ -80,6 +87,7 @@ impl ObjectWriter {
             dir: dir.to_path_buf(),
             count: 0,
             pieced: HashMap::new(),
+            taken: HashMap::new(),
             open: None,
             error: None,
         })
@@ -95,7 +103,16 @@ impl ObjectWriter {
 
     fn write(&mut self, obj: &ExportObject<'_>) -> io::Result<()> {
         let path = self.free_path(obj);
-        fs::write(&path, obj.data)
+        // Not truncated to zero first: on ext4 replacing a file's data
+        // that way forces a write-back at close (`auto_da_alloc`), which
+        // made overwriting the last clash name the whole cost of a run.
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        file.write_all(obj.data)?;
+        file.set_len(obj.data.len() as u64)
     }
 
     fn write_piece(&mut self, key: u64, obj: &ExportObject<'_>, offset: u64) -> io::Result<()> {
@@ -146,7 +163,12 @@ impl ObjectWriter {
             }
         };
         let mut path;
-        self.count = 0;
+        self.count = self
+            .taken
+            .get(&base)
+            .copied()
+            .unwrap_or(0)
+            .min(MAX_TRIES - 1);
         loop {
             let name = massage(&base, MAX_FILE_LEN, self.count);
             path = self.dir.join(os_name(&name));
@@ -157,6 +179,11 @@ impl ObjectWriter {
             if self.count >= MAX_TRIES {
                 break;
             }
+        }
+        // This name is about to be taken too.
+        let next = self.count.saturating_add(1).min(MAX_TRIES);
+        if self.taken.len() < MAX_BASES || self.taken.contains_key(&base) {
+            self.taken.insert(base, next);
         }
         path
     }
@@ -320,6 +347,40 @@ mod tests {
         assert_eq!(fs::read(dir.join("%5cf.txt")).expect("f"), b"aXcd");
         assert_eq!(fs::read(dir.join("%5cf(1).txt")).expect("f1"), b"");
         assert_eq!(fs::read_dir(&dir).expect("read").count(), 2);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn clashing_names_count_up_past_files_already_there_then_overwrite_the_last() {
+        let dir = std::env::temp_dir().join(format!("dorsal-eo-c-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("dir");
+        // A file from before the run takes `x(2)`.
+        fs::write(dir.join("x(2)"), b"old").expect("old");
+        let mut w = ObjectWriter::new("http", &dir).expect("dir");
+        for i in 0..MAX_TRIES + 5 {
+            let data = i.to_string();
+            w.object(
+                "http",
+                &ExportObject {
+                    frame: i,
+                    hostname: None,
+                    content_type: None,
+                    filename: Some(b"x"),
+                    data: data.as_bytes(),
+                },
+            );
+        }
+        assert_eq!(fs::read(dir.join("x")).expect("x"), b"0");
+        assert_eq!(fs::read(dir.join("x(1)")).expect("x1"), b"1");
+        assert_eq!(fs::read(dir.join("x(2)")).expect("x2"), b"old");
+        assert_eq!(fs::read(dir.join("x(3)")).expect("x3"), b"2");
+        let last = (MAX_TRIES + 4).to_string();
+        assert_eq!(fs::read(dir.join("x(999)")).expect("x999"), last.as_bytes());
+        assert_eq!(
+            fs::read_dir(&dir).expect("read").count(),
+            MAX_TRIES as usize
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 }
