@@ -1,11 +1,11 @@
 //! The `dorsal` binary: tshark's command line -> validated configuration ->
 //! the engine's packet loop -> tshark's exit codes. The only crate that
-//! names every other; the protocol crates are listed in [`protocols`].
+//! names every other; the protocol crates are listed in its library
+//! (`cli/src/lib.rs`).
 
 #![forbid(unsafe_code)]
 
 mod args;
-mod protocols;
 
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
@@ -52,7 +52,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         return Ok(());
     }
 
-    let (protocols, reg) = Protocols::new(protocols::PROTOCOLS);
+    let (protocols, reg) = Protocols::new(dorsal::PROTOCOLS);
     let stats = protocols.stats();
     let field_ids = resolve_fields(&a, &reg)?;
     check_output_mode(&a)?;

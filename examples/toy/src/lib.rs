@@ -1,6 +1,6 @@
 //! A toy protocol, to show what adding a protocol to dorsal takes: this
 //! crate, and one line in the binary's list of crates
-//! (`cli/src/protocols.rs`). No engine file changes.
+//! (`cli/src/lib.rs`). No engine file changes.
 //!
 //! The protocol runs over TCP port 7777, one text command per segment:
 //! - `LOGIN user pass` -> fields `toy.user`, `toy.pass`; a credential row

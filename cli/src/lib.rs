@@ -1,5 +1,6 @@
-//! The protocol crates this binary is built with: adding a protocol is
-//! one crate and one line here.
+//! The protocol crates the `dorsal` binary is built with (a library so
+//! that the fuzz targets and tests run the same list): adding a protocol
+//! is one crate and one line here.
 
 use dorsal_engine::protocol::Register;
 
