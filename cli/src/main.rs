@@ -76,6 +76,11 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         }
     }
 
+    let report = match &a.report {
+        Some(dir) => Some(start_report(dir, &a, &reg, &mut taps)?),
+        None => None,
+    };
+
     let compile = |text: &Option<String>| -> Result<Option<Filter>, u8> {
         match text {
             None => Ok(None),
@@ -151,7 +156,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         Box::new(BufWriter::with_capacity(256 * 1024, stdout.lock()))
     };
     let mut sink: Box<dyn Sink + '_> = match a.format {
-        _ if a.quiet => Box::new(dorsal_engine::output::Discard),
+        _ if a.quiet || report.is_some() => Box::new(dorsal_engine::output::Discard),
         // tshark prints its one-line summaries beside the export; dorsal
         // does not print those yet.
         OutputFormat::Text if !exports.is_empty() || a.export_credentials.is_some() => {
@@ -192,6 +197,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             }
         }
     };
+    if let Some((dir, state)) = &report {
+        return finish_report(dir, state, &path, result);
+    }
     match result {
         Ok(()) => Ok(()),
         Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
@@ -201,6 +209,75 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         }
         Err(RunError::Capture(e)) => {
             error(&capture_message(&path, &e));
+            Err(2)
+        }
+    }
+}
+
+type ReportState = Rc<RefCell<dorsal_report::Report>>;
+
+/// `--report DIR`: creates DIR (as the script does before reading) and
+/// adds the report's tap, restricted by `-Y` when one is given.
+fn start_report(
+    dir: &str,
+    a: &Args,
+    reg: &Registry,
+    taps: &mut Taps,
+) -> Result<(String, ReportState), u8> {
+    if let Err(e) = dorsal_report::prepare_dir(std::path::Path::new(dir)) {
+        error(&e.to_string());
+        return Err(2);
+    }
+    let filter = match &a.display_filter {
+        None => None,
+        Some(t) => Some(Filter::compile(t, reg).map_err(|e| filter_error(t, &e))?),
+    };
+    let state = Rc::new(RefCell::new(dorsal_report::Report::new(
+        a.display_filter.clone(),
+    )));
+    taps.add(Box::new(dorsal_report::ReportTap(state.clone())), filter);
+    Ok((dir.to_string(), state))
+}
+
+/// Writes the report of what was read. A capture cut short or damaged
+/// mid-way still gets its report (Scapy reads up to the damage) after
+/// tshark's warning; a capture that could not be read at all gets none.
+fn finish_report(
+    dir: &str,
+    state: &ReportState,
+    path: &str,
+    result: Result<(), RunError>,
+) -> Result<(), u8> {
+    match &result {
+        Ok(()) => {}
+        Err(RunError::Capture(e @ (CaptureError::CutShort | CaptureError::Corrupt(_)))) => {
+            error(&capture_message(path, e));
+        }
+        Err(RunError::Capture(e)) => {
+            error(&capture_message(path, e));
+            return Err(2);
+        }
+        Err(RunError::Output(e)) => {
+            error(&format!("An error occurred while writing the output: {e}"));
+            return Err(2);
+        }
+    }
+    let Ok(report) = state.try_borrow() else {
+        return Err(2);
+    };
+    match dorsal_report::write_report(&report, std::path::Path::new(dir), path) {
+        Ok(lines) => {
+            let mut out = io::stdout().lock();
+            match out.write_all(lines.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    error(&format!("An error occurred while writing the output: {e}"));
+                    Err(2)
+                }
+                _ => Ok(()),
+            }
+        }
+        Err(e) => {
+            error(&e.to_string());
             Err(2)
         }
     }
@@ -426,6 +503,8 @@ Output:
                            save exported objects for a protocol to a directory
   --export-credentials <file.csv>
                            write the credentials seen (FTP, HTTP basic) as CSV
+  --report <dir>           write the forensic report <dir>/pcap_forensic_report.json
+                           (the Scapy analyzer's, see README) and print its summary
 Miscellaneous:
   -h                       display this help and exit
   -v                       display version info and exit

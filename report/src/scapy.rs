@@ -1,0 +1,651 @@
+//! Scapy 2.8.0's view of one packet, as far as the report asks: the first
+//! `IP` layer, the first `TCP` and `UDP` layers, the first `DNS` layer and
+//! the first `DNSQR`. Scapy's classes match exactly (`IPerror` inside ICMP
+//! is not `IP`), its port bindings are tried in its registration order,
+//! a layer whose fixed fields do not fit becomes `Raw`, and lengths cut
+//! the payload with Python's slice rules (negative lengths included).
+
+/// Deepest layer stack followed; Scapy itself recurses about as far.
+const MAX_DEPTH: u32 = 48;
+/// Scapy follows at most 20 compression pointers in one name.
+const MAX_JUMPS: usize = 20;
+
+/// What the report reads from one packet.
+#[derive(Default)]
+pub struct View {
+    /// `pkt[IP].src`, `pkt[IP].dst`.
+    pub ip: Option<([u8; 4], [u8; 4])>,
+    /// `pkt[TCP].dport`.
+    pub tcp_dport: Option<u16>,
+    /// `pkt[UDP].dport`.
+    pub udp_dport: Option<u16>,
+    /// `pkt[DNS].qr`.
+    pub dns_qr: Option<u8>,
+    /// `pkt[DNSQR].qtype`; its name is in [`Decoder::qname`].
+    pub qtype: Option<u16>,
+}
+
+/// Decodes packets into [`View`]s, reusing its buffers.
+#[derive(Default)]
+pub struct Decoder {
+    pub view: View,
+    /// `pkt[DNSQR].qname` as Scapy decompressed it (each label with its dot).
+    pub qname: Vec<u8>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Layer {
+    Ether,
+    Dot3,
+    Llc,
+    Snap,
+    Dot1Q,
+    Dot1AD,
+    Sll,
+    Sll2,
+    /// DLT_NULL: host-order (little-endian) family.
+    LoopbackLe,
+    /// DLT_LOOP: big-endian family.
+    LoopbackBe,
+    /// Raw IP: version nibble picks IP or IPv6.
+    IPv46,
+    Ip,
+    IpError,
+    IPv6,
+    IPv6Error,
+    /// Hop-by-hop, routing, destination options: (next header, length) in the first two bytes.
+    IPv6Ext,
+    IPv6Frag,
+    Icmp,
+    Icmpv6,
+    Tcp,
+    TcpError,
+    Udp,
+    UdpError,
+    Dns {
+        tcp: bool,
+    },
+    Gre,
+    Ppp,
+    Hdlc,
+    PppoE,
+    DirPpp,
+    Vxlan,
+    L2tp,
+    Raw,
+}
+
+/// The link layer class Scapy picks for a pcap link type
+/// (`conf.l2types.num2layer`); unknown types are `Raw`.
+pub fn link_layer(linktype: u32) -> Layer {
+    match linktype {
+        1 | 23 | 772 => Layer::Ether,
+        113 | 144 => Layer::Sll,
+        276 => Layer::Sll2,
+        0 => Layer::LoopbackLe,
+        108 => Layer::LoopbackBe,
+        12 | 101 => Layer::IPv46,
+        228 => Layer::Ip,
+        31 | 229 => Layer::IPv6,
+        9 => Layer::Ppp,
+        50 => Layer::Hdlc,
+        51 => Layer::PppoE,
+        204 => Layer::DirPpp,
+        _ => Layer::Raw,
+    }
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    let s = b.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([*s.first()?, *s.get(1)?]))
+}
+
+/// Python's `s[:n]` for a possibly negative `n`.
+fn py_head(s: &[u8], n: i64) -> &[u8] {
+    let len = i64::try_from(s.len()).unwrap_or(i64::MAX);
+    let end = if n < 0 { (len + n).max(0) } else { n.min(len) };
+    s.get(..usize::try_from(end).unwrap_or(0)).unwrap_or(&[])
+}
+
+/// Python's `s[n:]` for `n >= 0`.
+fn py_tail(s: &[u8], n: usize) -> &[u8] {
+    s.get(n..).unwrap_or(&[])
+}
+
+/// The class an Ethernet-like type field selects (`Ether.payload_guess`).
+fn by_ethertype(t: u16) -> Layer {
+    match t {
+        122 | 0x8870 => Layer::Llc,
+        0x8100 => Layer::Dot1Q,
+        0x88a8 => Layer::Dot1AD,
+        1 => Layer::Ether,
+        0x0800 => Layer::Ip,
+        0x86dd => Layer::IPv6,
+        0x8864 => Layer::PppoE,
+        _ => Layer::Raw,
+    }
+}
+
+/// `UDP.payload_guess` in Scapy's order: the first binding whose ports
+/// match wins, even when it is a class the report does not look into.
+fn udp_next(sport: u16, dport: u16) -> Layer {
+    const OTHER_S: &[u16] = &[88, 464];
+    if dport == 4754 {
+        return Layer::Gre;
+    }
+    if dport == 5353 || sport == 5353 || dport == 53 || sport == 53 {
+        return Layer::Dns { tcp: false };
+    }
+    let either = |p: u16| sport == p || dport == p;
+    if OTHER_S.iter().any(|&p| either(p))
+        || (dport == 67 && sport == 68)
+        || (dport == 68 && sport == 67)
+        || (dport == 67 && sport == 67)
+        || dport == 547
+        || dport == 546
+        || either(1985)
+        || either(2029)
+        || either(4500)
+        || either(500)
+    {
+        return Layer::Raw;
+    }
+    if either(1701) {
+        return Layer::L2tp;
+    }
+    const LATER: &[u16] = &[
+        137, 138, 389, 5355, 2727, 434, 2055, 2056, 9995, 9996, 6343, 123, 1812, 1813, 3799, 520,
+        161, 162,
+    ];
+    if LATER.iter().any(|&p| either(p)) || dport == 69 {
+        return Layer::Raw;
+    }
+    const VX_D: &[u16] = &[4789, 4790, 6633, 8472, 48879];
+    const VX_S: &[u16] = &[4789, 4790, 6633, 8472];
+    if VX_D.contains(&dport) || VX_S.contains(&sport) {
+        return Layer::Vxlan;
+    }
+    Layer::Raw
+}
+
+impl Decoder {
+    /// Decodes one packet given its link layer class.
+    pub fn decode(&mut self, link: Layer, data: &[u8]) {
+        self.view = View::default();
+        self.qname.clear();
+        let mut layer = link;
+        let mut s = data;
+        for _ in 0..MAX_DEPTH {
+            if s.is_empty() || layer == Layer::Raw {
+                return;
+            }
+            match self.layer(layer, s) {
+                Some((next, rest)) => {
+                    layer = next;
+                    s = rest;
+                }
+                None => return,
+            }
+        }
+    }
+
+    /// Dissects one layer: the next class and the bytes it gets, or
+    /// `None` when this layer fails (Scapy makes it `Raw`) or ends the stack.
+    fn layer<'a>(&mut self, layer: Layer, s: &'a [u8]) -> Option<(Layer, &'a [u8])> {
+        match layer {
+            Layer::Ether => {
+                let t = be16(s, 12)?;
+                if t <= 1500 {
+                    return self.layer(Layer::Dot3, s);
+                }
+                Some((by_ethertype(t), py_tail(s, 14)))
+            }
+            Layer::Dot3 => {
+                let len = be16(s, 12)?;
+                Some((Layer::Llc, py_head(py_tail(s, 14), i64::from(len))))
+            }
+            Layer::Llc => {
+                let h = s.get(..3)?;
+                let next = if h == [0xaa, 0xaa, 3] {
+                    Layer::Snap
+                } else {
+                    Layer::Raw
+                };
+                Some((next, py_tail(s, 3)))
+            }
+            Layer::Snap => {
+                let code = be16(s, 3)?;
+                let next = match code {
+                    0x8100 => Layer::Dot1Q,
+                    1 => Layer::Ether,
+                    0x0800 => Layer::Ip,
+                    0x86dd => Layer::IPv6,
+                    _ => Layer::Raw,
+                };
+                Some((next, py_tail(s, 5)))
+            }
+            Layer::Dot1Q | Layer::Dot1AD => {
+                let t = be16(s, 2)?;
+                let pay = py_tail(s, 4);
+                if layer == Layer::Dot1AD && t == 0x8100 {
+                    return Some((Layer::Dot1Q, pay));
+                }
+                if t == 0x88a8 {
+                    return Some((Layer::Dot1AD, pay));
+                }
+                if t <= 1500 {
+                    let next = match by_ethertype(t) {
+                        Layer::Raw => Layer::Llc,
+                        l => l,
+                    };
+                    return Some((next, py_head(pay, i64::from(t))));
+                }
+                Some((by_ethertype(t), pay))
+            }
+            Layer::Sll => {
+                let p = be16(s, 14)?;
+                Some((by_ethertype(p), py_tail(s, 16)))
+            }
+            Layer::Sll2 => {
+                let p = be16(s, 0)?;
+                s.get(..20)?;
+                Some((by_ethertype(p), py_tail(s, 20)))
+            }
+            Layer::LoopbackLe | Layer::LoopbackBe => {
+                let b: [u8; 4] = s.get(..4)?.try_into().ok()?;
+                let fam = if layer == Layer::LoopbackLe {
+                    u32::from_le_bytes(b)
+                } else {
+                    u32::from_be_bytes(b)
+                };
+                let next = match fam {
+                    0 | 2 => Layer::Ip,
+                    10 => Layer::IPv6,
+                    _ => Layer::Raw,
+                };
+                Some((next, py_tail(s, 4)))
+            }
+            Layer::IPv46 => {
+                let first = *s.first()?;
+                let l = if first >> 4 == 6 {
+                    Layer::IPv6
+                } else {
+                    Layer::Ip
+                };
+                self.layer(l, s)
+            }
+            Layer::Ip | Layer::IpError => self.ip(layer == Layer::IpError, s),
+            Layer::IPv6 | Layer::IPv6Error => self.ipv6(layer == Layer::IPv6Error, s),
+            Layer::IPv6Ext => {
+                let nh = *s.first()?;
+                let len = usize::from(*s.get(1)?);
+                let total = (len + 1) * 8;
+                Some((ipv6_ext_next(nh, s, total), py_tail(s, total)))
+            }
+            Layer::IPv6Frag => {
+                let h = s.get(..8)?;
+                let nh = *h.first()?;
+                let offset = be16(h, 2)? >> 3;
+                if offset > 0 {
+                    return None;
+                }
+                Some((ipv6_ext_next(nh, s, 8), py_tail(s, 8)))
+            }
+            Layer::Icmp => {
+                let t = *s.first()?;
+                s.get(..8)?;
+                if matches!(t, 3 | 4 | 5 | 11 | 12) {
+                    Some((Layer::IpError, py_tail(s, 8)))
+                } else {
+                    None
+                }
+            }
+            Layer::Icmpv6 => {
+                let t = *s.first()?;
+                if matches!(t, 1..=4) && s.len() >= 8 {
+                    Some((Layer::IPv6Error, py_tail(s, 8)))
+                } else {
+                    None
+                }
+            }
+            Layer::Tcp | Layer::TcpError => {
+                let h = s.get(..20)?;
+                let sport = be16(h, 0)?;
+                let dport = be16(h, 2)?;
+                let dataofs = usize::from(*h.get(12)? >> 4);
+                if layer == Layer::Tcp && self.view.tcp_dport.is_none() {
+                    self.view.tcp_dport = Some(dport);
+                }
+                let opsz = dataofs.saturating_sub(5) * 4;
+                let pay = py_tail(py_tail(s, 20), opsz);
+                let next = if dport == 53 || sport == 53 {
+                    Layer::Dns { tcp: true }
+                } else {
+                    Layer::Raw
+                };
+                Some((next, pay))
+            }
+            Layer::Udp | Layer::UdpError => {
+                let h = s.get(..8)?;
+                let sport = be16(h, 0)?;
+                let dport = be16(h, 2)?;
+                let len = be16(h, 4)?;
+                if layer == Layer::Udp && self.view.udp_dport.is_none() {
+                    self.view.udp_dport = Some(dport);
+                }
+                let pay = py_head(py_tail(s, 8), i64::from(len) - 8);
+                Some((udp_next(sport, dport), pay))
+            }
+            Layer::Dns { tcp } => {
+                self.dns(tcp, s);
+                None
+            }
+            Layer::Gre => {
+                let b0 = *s.first()?;
+                let proto = be16(s, 2)?;
+                if proto == 0x880b {
+                    return None; // GRE_PPTP: not followed
+                }
+                let mut len = 4;
+                if b0 & 0xc0 != 0 {
+                    len += 4;
+                }
+                if b0 & 0x20 != 0 {
+                    len += 4;
+                }
+                if b0 & 0x10 != 0 {
+                    len += 4;
+                }
+                s.get(..len)?;
+                let next = match proto {
+                    122 => Layer::Llc,
+                    0x8100 => Layer::Dot1Q,
+                    0x6558 => Layer::Ether,
+                    _ if b0 & 0x40 != 0 => Layer::Raw,
+                    0x0800 => Layer::Ip,
+                    0x86dd => Layer::IPv6,
+                    _ => Layer::Raw,
+                };
+                Some((next, py_tail(s, len)))
+            }
+            Layer::Ppp => {
+                let first = *s.first()?;
+                if first == 0xff {
+                    return self.layer(Layer::Hdlc, s);
+                }
+                let (proto, len) = if first & 1 != 0 {
+                    (u16::from(first), 1)
+                } else {
+                    (be16(s, 0)?, 2)
+                };
+                let next = match proto {
+                    0x21 => Layer::Ip,
+                    0x57 => Layer::IPv6,
+                    _ => Layer::Raw,
+                };
+                Some((next, py_tail(s, len)))
+            }
+            Layer::Hdlc => {
+                s.get(..2)?;
+                Some((Layer::Ppp, py_tail(s, 2)))
+            }
+            Layer::DirPpp => {
+                s.first()?;
+                Some((Layer::Ppp, py_tail(s, 1)))
+            }
+            Layer::PppoE => {
+                let h = s.get(..6)?;
+                let code = *h.get(1)?;
+                let len = be16(h, 4)?;
+                let next = if code == 0 { Layer::Ppp } else { Layer::Raw };
+                Some((next, py_head(py_tail(s, 6), i64::from(len))))
+            }
+            Layer::Vxlan => {
+                let h = s.get(..8)?;
+                let flags = *h.first()?;
+                let next = if flags & 0x04 != 0 {
+                    match h.get(3) {
+                        Some(0 | 3) => Layer::Ether,
+                        Some(1) => Layer::Ip,
+                        Some(2) => Layer::IPv6,
+                        _ => Layer::Raw,
+                    }
+                } else {
+                    Layer::Ether
+                };
+                Some((next, py_tail(s, 8)))
+            }
+            Layer::L2tp => {
+                let hdr = be16(s, 0)?;
+                let control = hdr & 0x8000 != 0;
+                let mut len = 2;
+                if control || hdr & 0x4000 != 0 {
+                    len += 2;
+                }
+                len += 4;
+                if control || hdr & 0x0800 != 0 {
+                    len += 4;
+                }
+                if !control && hdr & 0x0200 != 0 {
+                    let off = usize::from(be16(s, len)?);
+                    len += 2 + off;
+                }
+                s.get(..len.min(s.len()))?;
+                if s.len() < len {
+                    return None;
+                }
+                Some((Layer::Ppp, py_tail(s, len)))
+            }
+            Layer::Raw => None,
+        }
+    }
+
+    fn ip<'a>(&mut self, error: bool, s: &'a [u8]) -> Option<(Layer, &'a [u8])> {
+        let h = s.get(..20)?;
+        let ihl = usize::from(*h.first()? & 0x0f);
+        let len = be16(h, 2)?;
+        let frag = be16(h, 6)? & 0x1fff;
+        let proto = *h.get(9)?;
+        if !error && self.view.ip.is_none() {
+            let src: [u8; 4] = h.get(12..16)?.try_into().ok()?;
+            let dst: [u8; 4] = h.get(16..20)?.try_into().ok()?;
+            self.view.ip = Some((src, dst));
+        }
+        // options: s[20:][:ihl*4-20] (negative lengths cut from the end).
+        let body = py_tail(s, 20);
+        let opt_len = i64::try_from(ihl * 4).unwrap_or(0) - 20;
+        let opts = py_head(body, opt_len);
+        let pay = py_tail(body, opts.len());
+        let tmp_len = i64::from(len) - i64::try_from(ihl * 4).unwrap_or(0);
+        let pay = if tmp_len < 0 {
+            pay
+        } else {
+            py_head(pay, tmp_len)
+        };
+        let next = if error {
+            match (frag, proto) {
+                (0, 4) => Layer::IpError,
+                (0, 6) => Layer::TcpError,
+                (0, 17) => Layer::UdpError,
+                _ => Layer::Raw,
+            }
+        } else {
+            match (frag, proto) {
+                (0, 4) => Layer::Ip,
+                (0, 1) => Layer::Icmp,
+                (0, 6) => Layer::Tcp,
+                (0, 17) => Layer::Udp,
+                (0, 47) => Layer::Gre,
+                (_, 41) => Layer::IPv6,
+                _ => Layer::Raw,
+            }
+        };
+        Some((next, pay))
+    }
+
+    fn ipv6<'a>(&mut self, error: bool, s: &'a [u8]) -> Option<(Layer, &'a [u8])> {
+        let h = s.get(..40)?;
+        let plen = be16(h, 4)?;
+        let nh = *h.get(6)?;
+        let data = py_tail(s, 40);
+        let pay = if plen == 0 && nh == 0 && data.len() >= 8 {
+            data // jumbogram: Scapy's own length search; keep all
+        } else {
+            py_head(data, i64::from(plen))
+        };
+        let next = if error {
+            match nh {
+                6 => Layer::TcpError,
+                17 => Layer::UdpError,
+                _ => Layer::Raw,
+            }
+        } else {
+            match nh {
+                6 => Layer::Tcp,
+                17 => Layer::Udp,
+                41 => Layer::IPv6,
+                4 => Layer::Ip,
+                47 => Layer::Gre,
+                58 => Layer::Icmpv6,
+                0 | 60 => Layer::IPv6Ext,
+                43 if pay.get(2) != Some(&4) => Layer::IPv6Ext,
+                44 => Layer::IPv6Frag,
+                _ => Layer::Raw,
+            }
+        };
+        Some((next, pay))
+    }
+
+    /// The DNS layer: header, then the first question.
+    fn dns(&mut self, tcp: bool, s: &[u8]) {
+        let full = if tcp {
+            let Some(dns_len) = be16(s, 0) else { return };
+            if dns_len < 14 || s.len() < usize::from(dns_len) {
+                return; // pre_dissect refuses it: Raw
+            }
+            py_tail(s, 2)
+        } else {
+            s
+        };
+        let Some(h) = full.get(..12) else { return };
+        let Some(&flags) = h.get(2) else { return };
+        let Some(qdcount) = be16(h, 4) else { return };
+        if self.view.dns_qr.is_none() {
+            self.view.dns_qr = Some(flags >> 7);
+        }
+        if qdcount == 0 || self.view.qtype.is_some() {
+            return;
+        }
+        let q = py_tail(full, 12);
+        if q.is_empty() {
+            return;
+        }
+        let mut name = std::mem::take(&mut self.qname);
+        name.clear();
+        let left = dns_get_str(q, full, &mut name);
+        if let (Some(qtype), Some(_)) = (be16(left, 0), left.get(2..4)) {
+            self.view.qtype = Some(qtype);
+            self.qname = name;
+        } else {
+            name.clear();
+            self.qname = name;
+        }
+    }
+}
+
+fn ipv6_ext_next(nh: u8, s: &[u8], hdr: usize) -> Layer {
+    match nh {
+        0 | 60 => Layer::IPv6Ext,
+        43 if s.get(hdr + 2) != Some(&4) => Layer::IPv6Ext,
+        44 => Layer::IPv6Frag,
+        4 => Layer::Ip,
+        6 => Layer::Tcp,
+        17 => Layer::Udp,
+        58 => Layer::Icmpv6,
+        _ => Layer::Raw,
+    }
+}
+
+/// Scapy's `dns_get_str(s, full)`: appends the name (each label and a
+/// dot) to `name` and returns the bytes after it in `s`. Pointers follow
+/// into `full`, stopping at a loop, after 20 jumps, or past the end.
+pub fn dns_get_str<'a>(s: &'a [u8], full: &'a [u8], name: &mut Vec<u8>) -> &'a [u8] {
+    let orig = s;
+    let mut cur_s = s;
+    let mut pointer: usize = 0;
+    let mut after_pointer: Option<usize> = None;
+    let mut processed: Vec<usize> = Vec::new();
+    let mut bytes_left: Option<&'a [u8]> = None;
+    let mut in_full = false;
+    // Each step consumes a byte or a jump; bounded by both buffers' lengths.
+    let cap = orig.len() + full.len() + MAX_JUMPS + 2;
+    for _ in 0..cap {
+        let Some(&c) = cur_s.get(pointer) else { break };
+        pointer += 1;
+        if c & 0xc0 != 0 {
+            if after_pointer.is_none() {
+                after_pointer = Some(pointer + 1);
+            }
+            let Some(&lo) = cur_s.get(pointer) else { break };
+            let target = (usize::from(c & 0x3f) << 8) + usize::from(lo);
+            if processed.contains(&target) || processed.len() >= MAX_JUMPS {
+                break;
+            }
+            if !in_full {
+                bytes_left = Some(py_tail(orig, after_pointer.unwrap_or(0)));
+                cur_s = full;
+                in_full = true;
+            }
+            processed.push(target);
+            pointer = target;
+        } else if c > 0 {
+            let n = usize::from(c);
+            let end = pointer.saturating_add(n).min(cur_s.len());
+            name.extend_from_slice(cur_s.get(pointer..end).unwrap_or(&[]));
+            name.push(b'.');
+            pointer += n;
+        } else {
+            break;
+        }
+    }
+    if name.is_empty() {
+        name.push(b'.');
+    }
+    if let Some(left) = bytes_left {
+        return left;
+    }
+    let end = after_pointer.unwrap_or(pointer);
+    py_tail(cur_s, end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_with_pointer_and_loop() {
+        // header (12) + "\x03www\xc0\x0c" pointing at itself at offset 12.
+        let mut full = vec![0u8; 12];
+        full.extend_from_slice(b"\x03www\xc0\x0c\x00\x01\x00\x01");
+        let mut name = Vec::new();
+        let left = dns_get_str(full.get(12..).unwrap_or(&[]), &full, &mut name);
+        // www. then jump to 12: www. again, then the pointer at 16 is a loop.
+        assert_eq!(name, b"www.www.");
+        assert_eq!(left, b"\x00\x01\x00\x01");
+    }
+
+    #[test]
+    fn root_name_is_a_dot() {
+        let mut name = Vec::new();
+        let left = dns_get_str(b"\x00\x00\x01", b"", &mut name);
+        assert_eq!(name, b".");
+        assert_eq!(left, b"\x00\x01");
+    }
+
+    #[test]
+    fn udp_length_below_eight_cuts_from_the_end() {
+        assert_eq!(py_head(b"abcdefghij", -8), b"ab");
+        assert_eq!(py_head(b"abc", -8), b"");
+        assert_eq!(py_head(b"abc", 10), b"abc");
+    }
+}
