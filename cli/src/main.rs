@@ -51,6 +51,14 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         return Ok(());
     }
 
+    // The report without -Y reads the capture as Scapy does, not through
+    // the engine; only input Scapy cannot read goes the engine's way.
+    if let (Some(dir), None, Some(path)) = (&a.report, &a.display_filter, &a.read) {
+        if let Some(done) = scapy_report(dir, path) {
+            return done;
+        }
+    }
+
     let (protocols, reg) = Protocols::new(protocols::PROTOCOLS);
     let stats = protocols.stats();
     let field_ids = resolve_fields(&a, &reg)?;
@@ -237,6 +245,57 @@ fn start_report(
     )));
     taps.add(Box::new(dorsal_report::ReportTap(state.clone())), filter);
     Ok((dir.to_string(), state))
+}
+
+/// `--report DIR` read the script's way; `None`: not a capture Scapy
+/// reads (zstd, lz4), left to the engine.
+fn scapy_report(dir: &str, path: &str) -> Option<Result<(), u8>> {
+    use dorsal_report::read::{self, ReadError};
+    if let Err(e) = dorsal_report::prepare_dir(std::path::Path::new(dir)) {
+        error(&e.to_string());
+        return Some(Err(2));
+    }
+    let mut report = dorsal_report::Report::new(None);
+    let input: Box<dyn io::Read> = if path == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        match std::fs::File::open(path) {
+            Ok(f) => Box::new(io::BufReader::with_capacity(256 * 1024, f)),
+            Err(e) => {
+                let msg = match e.kind() {
+                    io::ErrorKind::NotFound => CaptureError::NotFound,
+                    _ => CaptureError::Io(e),
+                };
+                error(&capture_message(path, &msg));
+                return Some(Err(2));
+            }
+        }
+    };
+    match read::read(input, &mut report) {
+        Ok(end) => {
+            if end.truncated {
+                error(&capture_message(path, &CaptureError::CutShort));
+            }
+        }
+        Err(ReadError::NotSupported(_)) if path != "-" => return None,
+        Err(ReadError::NotSupported(_)) => {
+            error(&capture_message(path, &CaptureError::UnknownFormat));
+            return Some(Err(2));
+        }
+        Err(ReadError::Invalid(why)) => {
+            error(&capture_message(
+                path,
+                &CaptureError::Corrupt(why.to_string()),
+            ));
+            return Some(Err(2));
+        }
+        Err(ReadError::Io(e)) => {
+            error(&capture_message(path, &CaptureError::Io(e)));
+            return Some(Err(2));
+        }
+    }
+    let state = Rc::new(RefCell::new(report));
+    Some(finish_report(dir, &state, path, Ok(())))
 }
 
 /// Writes the report of what was read. A capture cut short or damaged

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod py;
+pub mod read;
 pub mod scapy;
 
 use std::cell::RefCell;
@@ -31,7 +32,7 @@ use scapy::Decoder;
 /// The report's file name inside DIR.
 pub const REPORT_FILE: &str = "pcap_forensic_report.json";
 /// Scapy reads at most this much of each record (`MTU`).
-const SCAPY_MTU: usize = 0xffff;
+pub(crate) const SCAPY_MTU: usize = 0xffff;
 /// The script keeps the first 200 queries and 50 conversations/ports.
 const MAX_QUERIES: usize = 200;
 const TOP: usize = 50;
@@ -117,6 +118,11 @@ impl Report {
 
     /// One record: its link type, bytes and timestamp.
     pub fn packet(&mut self, linktype: u32, data: &[u8], secs: i64, nanos: i32) {
+        self.packet_at(linktype, data, py_time(secs, nanos));
+    }
+
+    /// One record with its time as `float(pkt.time)`.
+    pub fn packet_at(&mut self, linktype: u32, data: &[u8], time: f64) {
         self.total += 1;
         let data = data.get(..SCAPY_MTU).unwrap_or(data);
         self.decoder.decode(scapy::link_layer(linktype), data);
@@ -153,7 +159,7 @@ impl Report {
             }
         }
         if let (Some((src, dst)), Some(dport)) = (v.ip, v.tcp_dport) {
-            let t = py_time(secs, nanos);
+            let t = time;
             match self.beacon_index.entry((src, dst, dport)) {
                 Entry::Occupied(e) => {
                     if let Some((_, times)) = self.beacons.get_mut(*e.get()) {
