@@ -23,6 +23,10 @@ pub struct View {
     pub dns_qr: Option<u8>,
     /// `pkt[DNSQR].qtype`; its name is in [`Decoder::qname`].
     pub qtype: Option<u16>,
+    /// Bytes `len(pkt)` adds to the record: an IGMP layer puts a Router
+    /// Alert option into an IP header that had none (`add_underlayer`),
+    /// and Scapy rebuilds the packet with it.
+    pub extra_len: u64,
 }
 
 /// Decodes packets into [`View`]s, reusing its buffers.
@@ -477,6 +481,12 @@ impl Decoder {
                 (0, 17) => Layer::Udp,
                 (0, 47) => Layer::Gre,
                 (_, 41) => Layer::IPv6,
+                (_, 2) => {
+                    if opts.is_empty() && igmp_dissects(pay) {
+                        self.view.extra_len += 4;
+                    }
+                    Layer::Raw
+                }
                 _ => Layer::Raw,
             }
         };
@@ -550,6 +560,25 @@ impl Decoder {
             name.clear();
             self.qname = name;
         }
+    }
+}
+
+/// Whether Scapy's IGMP class for these bytes dissects without error
+/// (its fixed fields fit; IGMPv3 queries' source list has no partial entry).
+fn igmp_dissects(s: &[u8]) -> bool {
+    let typ = if s.len() >= 4 {
+        s.first().copied()
+    } else {
+        None
+    };
+    match typ {
+        Some(0x11) if s.len() >= 12 => {
+            let numsrc = usize::from(be16(s, 10).unwrap_or(0));
+            let rest = s.len() - 12;
+            numsrc <= rest / 4 || rest % 4 == 0
+        }
+        Some(0x31 | 0x32) => s.len() >= 4,
+        _ => s.len() >= 8,
     }
 }
 
