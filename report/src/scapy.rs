@@ -284,7 +284,7 @@ impl Decoder {
                 let nh = *s.first()?;
                 let len = usize::from(*s.get(1)?);
                 let total = (len + 1) * 8;
-                Some((ipv6_ext_next(nh, s, total), py_tail(s, total)))
+                Some((ipv6_ext_next(nh), py_tail(s, total)))
             }
             Layer::IPv6Frag => {
                 let h = s.get(..8)?;
@@ -293,7 +293,7 @@ impl Decoder {
                 if offset > 0 {
                     return None;
                 }
-                Some((ipv6_ext_next(nh, s, 8), py_tail(s, 8)))
+                Some((ipv6_ext_next(nh), py_tail(s, 8)))
             }
             Layer::Icmp => {
                 let t = *s.first()?;
@@ -317,11 +317,15 @@ impl Decoder {
                 let sport = be16(h, 0)?;
                 let dport = be16(h, 2)?;
                 let dataofs = usize::from(*h.get(12)? >> 4);
+                let opsz = dataofs.saturating_sub(5) * 4;
+                let body = py_tail(s, 20);
+                if !tcp_options_dissect(py_head(body, i64::try_from(opsz).unwrap_or(0))) {
+                    return None;
+                }
                 if layer == Layer::Tcp && self.view.tcp_dport.is_none() {
                     self.view.tcp_dport = Some(dport);
                 }
-                let opsz = dataofs.saturating_sub(5) * 4;
-                let pay = py_tail(py_tail(s, 20), opsz);
+                let pay = py_tail(body, opsz);
                 let next = if dport == 53 || sport == 53 {
                     Layer::Dns { tcp: true }
                 } else {
@@ -517,8 +521,8 @@ impl Decoder {
                 4 => Layer::Ip,
                 47 => Layer::Gre,
                 58 => Layer::Icmpv6,
-                0 | 60 => Layer::IPv6Ext,
-                43 if pay.get(2) != Some(&4) => Layer::IPv6Ext,
+                // Segment routing (type 4) is its own class, same length rule.
+                0 | 43 | 60 => Layer::IPv6Ext,
                 44 => Layer::IPv6Frag,
                 _ => Layer::Raw,
             }
@@ -563,6 +567,26 @@ impl Decoder {
     }
 }
 
+/// Whether `TCPOptionsField` parses these option bytes: it only fails on
+/// a TCP-AO option (29) whose value is one byte (`TCPAOValue` needs two).
+fn tcp_options_dissect(mut x: &[u8]) -> bool {
+    while let Some(&onum) = x.first() {
+        match onum {
+            0 => break,
+            1 => x = py_tail(x, 1),
+            _ => {
+                let olen = usize::from(x.get(1).copied().unwrap_or(0)).max(2);
+                let oval = x.get(2..).map_or(0, |v| v.len().min(olen - 2));
+                if onum == 29 && oval == 1 {
+                    return false;
+                }
+                x = py_tail(x, olen);
+            }
+        }
+    }
+    true
+}
+
 /// Whether Scapy's IGMP class for these bytes dissects without error
 /// (its fixed fields fit; IGMPv3 queries' source list has no partial entry).
 fn igmp_dissects(s: &[u8]) -> bool {
@@ -582,10 +606,9 @@ fn igmp_dissects(s: &[u8]) -> bool {
     }
 }
 
-fn ipv6_ext_next(nh: u8, s: &[u8], hdr: usize) -> Layer {
+fn ipv6_ext_next(nh: u8) -> Layer {
     match nh {
-        0 | 60 => Layer::IPv6Ext,
-        43 if s.get(hdr + 2) != Some(&4) => Layer::IPv6Ext,
+        0 | 43 | 60 => Layer::IPv6Ext,
         44 => Layer::IPv6Frag,
         4 => Layer::Ip,
         6 => Layer::Tcp,
