@@ -128,7 +128,7 @@ impl Report {
         self.decoder.decode(scapy::link_layer(linktype), data);
         let v = &self.decoder.view;
         // len(pkt): Scapy rebuilds the bytes it dissected, all of them.
-        let len = data.len() as u64 + v.extra_len;
+        let len = (data.len() as u64).saturating_add_signed(v.extra_len);
         if let Some((src, dst)) = v.ip {
             let (a, b) = (ip_str(src), ip_str(dst));
             let key = if a <= b { (a, b) } else { (b, a) };

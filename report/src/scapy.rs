@@ -26,7 +26,9 @@ pub struct View {
     /// Bytes `len(pkt)` adds to the record: an IGMP layer puts a Router
     /// Alert option into an IP header that had none (`add_underlayer`),
     /// and Scapy rebuilds the packet with it.
-    pub extra_len: u64,
+    /// ASN.1 messages (Kerberos, LDAP) are re-encoded: minimal lengths,
+    /// and Scapy's own INTEGER encoding.
+    pub extra_len: i64,
 }
 
 /// Decodes packets into [`View`]s, reusing its buffers.
@@ -69,6 +71,12 @@ pub enum Layer {
     Dns {
         tcp: bool,
     },
+    /// Kerberos over UDP; over TCP after its 4-byte length.
+    Kerberos {
+        tcp: bool,
+    },
+    /// LDAP over TCP, CLDAP over UDP: one message after another.
+    Ldap,
     Gre,
     Ppp,
     Hdlc,
@@ -133,7 +141,7 @@ fn by_ethertype(t: u16) -> Layer {
 /// `UDP.payload_guess` in Scapy's order: the first binding whose ports
 /// match wins, even when it is a class the report does not look into.
 fn udp_next(sport: u16, dport: u16) -> Layer {
-    const OTHER_S: &[u16] = &[88, 464];
+    const OTHER_S: &[u16] = &[464];
     if dport == 4754 {
         return Layer::Gre;
     }
@@ -141,6 +149,9 @@ fn udp_next(sport: u16, dport: u16) -> Layer {
         return Layer::Dns { tcp: false };
     }
     let either = |p: u16| sport == p || dport == p;
+    if either(88) {
+        return Layer::Kerberos { tcp: false };
+    }
     if OTHER_S.iter().any(|&p| either(p))
         || (dport == 67 && sport == 68)
         || (dport == 68 && sport == 67)
@@ -157,9 +168,14 @@ fn udp_next(sport: u16, dport: u16) -> Layer {
     if either(1701) {
         return Layer::L2tp;
     }
+    if either(137) || either(138) {
+        return Layer::Raw;
+    }
+    if either(389) {
+        return Layer::Ldap;
+    }
     const LATER: &[u16] = &[
-        137, 138, 389, 5355, 2727, 434, 2055, 2056, 9995, 9996, 6343, 123, 1812, 1813, 3799, 520,
-        161, 162,
+        5355, 2727, 434, 2055, 2056, 9995, 9996, 6343, 123, 1812, 1813, 3799, 520, 161, 162,
     ];
     if LATER.iter().any(|&p| either(p)) || dport == 69 {
         return Layer::Raw;
@@ -326,8 +342,16 @@ impl Decoder {
                     self.view.tcp_dport = Some(dport);
                 }
                 let pay = py_tail(body, opsz);
-                let next = if dport == 53 || sport == 53 {
+                let either = |p: u16| sport == p || dport == p;
+                // TCP.payload_guess in Scapy's order.
+                let next = if either(53) {
                     Layer::Dns { tcp: true }
+                } else if either(88) {
+                    Layer::Kerberos { tcp: true }
+                } else if [464, 135, 445, 139].into_iter().any(either) {
+                    Layer::Raw
+                } else if either(389) || either(3268) {
+                    Layer::Ldap
                 } else {
                     Layer::Raw
                 };
@@ -346,6 +370,27 @@ impl Decoder {
             }
             Layer::Dns { tcp } => {
                 self.dns(tcp, s);
+                None
+            }
+            Layer::Kerberos { tcp } => {
+                let msg = if tcp { s.get(4..)? } else { s };
+                if let Some((_, grow)) = ber_reencode(msg, 0) {
+                    self.view.extra_len += grow;
+                }
+                None
+            }
+            Layer::Ldap => {
+                let mut rest = s;
+                for _ in 0..MAX_DEPTH {
+                    let Some((used, grow)) = ber_reencode(rest, 0) else {
+                        break;
+                    };
+                    self.view.extra_len += grow;
+                    rest = py_tail(rest, used);
+                    if rest.is_empty() {
+                        break;
+                    }
+                }
                 None
             }
             Layer::Gre => {
@@ -564,6 +609,111 @@ impl Decoder {
             name.clear();
             self.qname = name;
         }
+    }
+}
+
+/// Deepest ASN.1 nesting followed.
+const MAX_BER_DEPTH: u32 = 64;
+
+/// Length of a BER length field as Scapy writes it (`BER_len_enc`: minimal).
+fn ber_len_len(n: usize) -> i64 {
+    if n <= 127 {
+        1
+    } else {
+        let mut bytes = 0;
+        let mut v = n;
+        while v > 0 {
+            bytes += 1;
+            v >>= 8;
+        }
+        1 + bytes
+    }
+}
+
+/// Content length of an INTEGER (BOOLEAN, ENUMERATED) as Scapy encodes
+/// its value: minimal two's complement, except that a negative value whose
+/// top byte is 0x80 (-128, -32768, ...) gets one more 0xff byte.
+fn scapy_int_len(mut b: &[u8]) -> i64 {
+    let neg = b.first().is_some_and(|&x| x & 0x80 != 0);
+    while let [first, second, ..] = b {
+        let redundant = if neg {
+            *first == 0xff && second & 0x80 != 0
+        } else {
+            *first == 0 && second & 0x80 == 0
+        };
+        if !redundant {
+            break;
+        }
+        b = py_tail(b, 1);
+    }
+    let n = i64::try_from(b.len().max(1)).unwrap_or(i64::MAX);
+    if neg && b.first() == Some(&0x80) {
+        n + 1
+    } else {
+        n
+    }
+}
+
+/// One BER element at the start of `s` as Scapy rebuilds it: the bytes
+/// it took and how many more (or fewer) the rebuild writes. `None` when
+/// it does not parse (Scapy's ASN.1 packet fails: `Raw`, kept as is).
+fn ber_reencode(s: &[u8], depth: u32) -> Option<(usize, i64)> {
+    if depth > MAX_BER_DEPTH {
+        return None;
+    }
+    let tag = *s.first()?;
+    let mut at = 1usize;
+    if tag & 0x1f == 0x1f {
+        while s.get(at)? & 0x80 != 0 {
+            at += 1;
+        }
+        at += 1;
+    }
+    let first = *s.get(at)?;
+    at += 1;
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else if first == 0x80 {
+        return None; // indefinite length: Scapy reads it as no content
+    } else {
+        let n = usize::from(first & 0x7f);
+        let mut v = 0usize;
+        for i in 0..n {
+            v = v
+                .checked_mul(256)?
+                .checked_add(usize::from(*s.get(at + i)?))?;
+        }
+        at += n;
+        v
+    };
+    let hdr_len = at;
+    let content = s.get(at..at.checked_add(len)?)?;
+    let orig_len_len = i64::try_from(lenlen_of(first)).ok()?;
+    let new_content = if tag & 0x20 != 0 {
+        let mut total = 0i64;
+        let mut rest = content;
+        while !rest.is_empty() {
+            let (used, grow) = ber_reencode(rest, depth + 1)?;
+            total += i64::try_from(used).ok()? + grow;
+            rest = py_tail(rest, used);
+        }
+        total
+    } else if matches!(tag, 0x01 | 0x02 | 0x0a) {
+        scapy_int_len(content)
+    } else {
+        i64::try_from(len).ok()?
+    };
+    let new_len_len = ber_len_len(usize::try_from(new_content).ok()?);
+    let grow = (new_len_len - orig_len_len) + (new_content - i64::try_from(len).ok()?);
+    Some((hdr_len + len, grow))
+}
+
+/// Bytes of a BER length field given its first byte.
+fn lenlen_of(first: u8) -> usize {
+    if first < 0x80 {
+        1
+    } else {
+        1 + usize::from(first & 0x7f)
     }
 }
 
