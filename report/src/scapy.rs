@@ -700,12 +700,25 @@ fn ber_reencode(s: &[u8], depth: u32) -> Option<(usize, i64)> {
         total
     } else if matches!(tag, 0x01 | 0x02 | 0x0a) {
         scapy_int_len(content)
+    } else if let Some(grow) = nested_der(tag, content, depth) {
+        // Kerberos' padata values, e-data and the like: an OCTET STRING
+        // Scapy decodes as a message of its own and rebuilds too.
+        i64::try_from(len).ok()? + grow
     } else {
         i64::try_from(len).ok()?
     };
     let new_len_len = ber_len_len(usize::try_from(new_content).ok()?);
     let grow = (new_len_len - orig_len_len) + (new_content - i64::try_from(len).ok()?);
     Some((hdr_len + len, grow))
+}
+
+/// An OCTET STRING holding exactly one constructed element: its growth.
+fn nested_der(tag: u8, content: &[u8], depth: u32) -> Option<i64> {
+    if tag != 0x04 || content.first()? & 0x20 == 0 {
+        return None;
+    }
+    let (used, grow) = ber_reencode(content, depth + 1)?;
+    (used == content.len()).then_some(grow)
 }
 
 /// Bytes of a BER length field given its first byte.
