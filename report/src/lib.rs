@@ -37,6 +37,12 @@ pub(crate) const SCAPY_MTU: usize = 0xffff;
 const MAX_QUERIES: usize = 200;
 const TOP: usize = 50;
 
+/// A beacon key: `(pkt[IP].src, pkt[IP].dst, pkt[TCP].dport)`.
+type BeaconKey = ([u8; 4], [u8; 4], u16);
+
+/// One beacon row: key, rounded mean interval, rounded variance, count.
+type BeaconRow = (BeaconKey, f64, f64, usize);
+
 #[derive(Default)]
 struct Conv {
     packets: u64,
@@ -58,8 +64,8 @@ pub struct Report {
     conv_index: HashMap<(String, String), usize>,
     convs: Vec<((String, String), Conv)>,
     queries: Vec<Query>,
-    beacon_index: HashMap<([u8; 4], [u8; 4], u16), usize>,
-    beacons: Vec<(([u8; 4], [u8; 4], u16), Vec<f64>)>,
+    beacon_index: HashMap<BeaconKey, usize>,
+    beacons: Vec<(BeaconKey, Vec<f64>)>,
     proto_index: HashMap<(bool, u16), usize>,
     protos: Vec<((bool, u16), u64)>,
     /// `-Y` restricted the frames: said in the JSON.
@@ -194,7 +200,7 @@ impl Report {
 
     /// The beacons as the script finds them: keys with at least 5 packets,
     /// mean interval over 1 s and variance under 5, sorted by variance.
-    fn beacon_rows(&self) -> Vec<(([u8; 4], [u8; 4], u16), f64, f64, usize)> {
+    fn beacon_rows(&self) -> Vec<BeaconRow> {
         let mut rows = Vec::new();
         for (key, times) in &self.beacons {
             if times.len() < 5 {
@@ -296,7 +302,7 @@ impl Report {
 
         // Counter.most_common(50): by count, ties in first-seen order.
         let mut protos: Vec<&((bool, u16), u64)> = self.protos.iter().collect();
-        protos.sort_by(|a, b| b.1.cmp(&a.1));
+        protos.sort_by_key(|p| std::cmp::Reverse(p.1));
         protos.truncate(TOP);
         o.push_str(",\n  \"protocol_distribution\": ");
         if protos.is_empty() {

@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(float_repr(round(2.675, 2)), "2.67");
         assert_eq!(float_repr(round(0.125, 2)), "0.12");
         assert_eq!(float_repr(round(0.375, 2)), "0.38");
-        assert_eq!(float_repr(round(1.00005, 4)), "1.0");
+        assert_eq!(float_repr(round(1.00005, 4)), "1.0001");
         assert_eq!(float_repr(round(60.000000123, 2)), "60.0");
         assert_eq!(float_repr(round(3.14159e-5, 4)), "0.0");
         assert_eq!(float_repr(round(0.00016, 4)), "0.0002");

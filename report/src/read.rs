@@ -188,11 +188,7 @@ fn pcapng(mut r: impl Read, report: &mut Report) -> Result<ReadEnd, ReadError> {
         ));
     }
     let mut word = Vec::with_capacity(4);
-    loop {
-        match read_up_to(&mut r, &mut word, 4) {
-            Ok(4) => {}
-            _ => break,
-        }
+    while let Ok(4) = read_up_to(&mut r, &mut word, 4) {
         let blocktype = u32_at(&word, 0, be).unwrap_or(0);
         if blocktype == 0x0A0D_0D0A {
             if shb(&mut r, &mut be, &mut buf).is_err() {

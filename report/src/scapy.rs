@@ -762,7 +762,7 @@ fn igmp_dissects(s: &[u8]) -> bool {
         Some(0x11) if s.len() >= 12 => {
             let numsrc = usize::from(be16(s, 10).unwrap_or(0));
             let rest = s.len() - 12;
-            numsrc <= rest / 4 || rest % 4 == 0
+            numsrc <= rest / 4 || rest.is_multiple_of(4)
         }
         Some(0x31 | 0x32) => s.len() >= 4,
         _ => s.len() >= 8,
