@@ -250,7 +250,7 @@ fn start_report(
 /// `--report DIR` read the script's way; `None`: not a capture Scapy
 /// reads (zstd, lz4), left to the engine.
 fn scapy_report(dir: &str, path: &str) -> Option<Result<(), u8>> {
-    use dorsal_report::read::{self, ReadError};
+    use dorsal_report::read::ReadError;
     if let Err(e) = dorsal_report::prepare_dir(std::path::Path::new(dir)) {
         error(&e.to_string());
         return Some(Err(2));
@@ -271,7 +271,7 @@ fn scapy_report(dir: &str, path: &str) -> Option<Result<(), u8>> {
             }
         }
     };
-    match read::read(input, &mut report) {
+    match report.read(input) {
         Ok(end) => {
             if end.truncated {
                 error(&capture_message(path, &CaptureError::CutShort));

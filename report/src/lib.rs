@@ -127,6 +127,11 @@ impl Report {
         self.packet_at(linktype, data, py_time(secs, nanos));
     }
 
+    /// Reads a whole capture as Scapy's `rdpcap` does into the report.
+    pub fn read(&mut self, r: impl std::io::Read) -> Result<read::ReadEnd, read::ReadError> {
+        read::read(r, &mut |lt, data, t| self.packet_at(lt, data, t))
+    }
+
     /// One record with its time as `float(pkt.time)`.
     pub fn packet_at(&mut self, linktype: u32, data: &[u8], time: f64) {
         self.total += 1;

@@ -8,7 +8,7 @@
 
 use std::io::{self, Read};
 
-use crate::{Report, SCAPY_MTU};
+use crate::SCAPY_MTU;
 
 /// Scapy bounds each pcap record read at `MTU * 4`.
 const READ_CAP: usize = SCAPY_MTU * 4;
@@ -78,8 +78,12 @@ fn skip(r: &mut impl Read, n: u64) -> io::Result<u64> {
     io::copy(&mut r.by_ref().take(n), &mut io::sink())
 }
 
-/// Reads the whole capture into `report`.
-pub fn read(mut r: impl Read, report: &mut Report) -> Result<ReadEnd, ReadError> {
+/// Reads the whole capture, handing each record (link type, the bytes
+/// Scapy keeps, `float(pkt.time)`) to `report`.
+pub fn read(
+    mut r: impl Read,
+    report: &mut impl FnMut(u32, &[u8], f64),
+) -> Result<ReadEnd, ReadError> {
     let mut magic = Vec::with_capacity(4);
     read_up_to(&mut r, &mut magic, 4).map_err(ReadError::Io)?;
     if magic.starts_with(&[0x1f, 0x8b]) {
@@ -94,7 +98,11 @@ pub fn read(mut r: impl Read, report: &mut Report) -> Result<ReadEnd, ReadError>
     read_plain(magic, r, report)
 }
 
-fn read_plain(magic: Vec<u8>, r: impl Read, report: &mut Report) -> Result<ReadEnd, ReadError> {
+fn read_plain(
+    magic: Vec<u8>,
+    r: impl Read,
+    report: &mut impl FnMut(u32, &[u8], f64),
+) -> Result<ReadEnd, ReadError> {
     let (be, nano) = match magic.as_slice() {
         [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
         [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
@@ -124,7 +132,12 @@ fn u16_at(b: &[u8], at: usize, be: bool) -> Option<u16> {
     })
 }
 
-fn pcap(mut r: impl Read, be: bool, nano: bool, report: &mut Report) -> Result<ReadEnd, ReadError> {
+fn pcap(
+    mut r: impl Read,
+    be: bool,
+    nano: bool,
+    report: &mut impl FnMut(u32, &[u8], f64),
+) -> Result<ReadEnd, ReadError> {
     let mut hdr = Vec::with_capacity(20);
     read_up_to(&mut r, &mut hdr, 20).map_err(ReadError::Io)?;
     if hdr.len() < 20 {
@@ -163,7 +176,7 @@ fn pcap(mut r: impl Read, be: bool, nano: bool, report: &mut Report) -> Result<R
         let kept = data.get(..SCAPY_MTU).unwrap_or(&data);
         let scale: u128 = if nano { 1_000_000_000 } else { 1_000_000 };
         let units = u128::from(sec) * scale + u128::from(frac);
-        report.packet_at(linktype, kept, time_of(units, res));
+        report(linktype, kept, time_of(units, res));
         if end.truncated {
             break;
         }
@@ -177,7 +190,10 @@ struct Interface {
     res: Res,
 }
 
-fn pcapng(mut r: impl Read, report: &mut Report) -> Result<ReadEnd, ReadError> {
+fn pcapng(
+    mut r: impl Read,
+    report: &mut impl FnMut(u32, &[u8], f64),
+) -> Result<ReadEnd, ReadError> {
     let mut be = false;
     let mut ifaces: Vec<Interface> = Vec::new();
     let mut end = ReadEnd::default();
@@ -296,7 +312,7 @@ fn pcapng(mut r: impl Read, report: &mut Report) -> Result<ReadEnd, ReadError> {
                 let data = data.get(..cap).unwrap_or(data);
                 let data = data.get(..SCAPY_MTU).unwrap_or(data);
                 let units = (u128::from(hi) << 32) + u128::from(lo);
-                report.packet_at(iface.linktype, data, time_of(units, iface.res));
+                report(iface.linktype, data, time_of(units, iface.res));
             }
             3 => {
                 let Some(iface) = ifaces.first() else {
@@ -315,7 +331,7 @@ fn pcapng(mut r: impl Read, report: &mut Report) -> Result<ReadEnd, ReadError> {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0.0, |d| d.as_secs_f64());
-                report.packet_at(iface.linktype, data, now);
+                report(iface.linktype, data, now);
             }
             _ => {}
         }
@@ -410,9 +426,12 @@ mod tests {
             f.extend_from_slice(&caplen.to_le_bytes());
             f.extend_from_slice(&[0u8; 4]);
         }
-        let mut rep = Report::new(None);
-        let end = read(f.as_slice(), &mut rep).ok();
+        let mut seen = Vec::new();
+        let end = read(f.as_slice(), &mut |lt, data: &[u8], t| {
+            seen.push((lt, data.len(), t))
+        })
+        .ok();
         assert_eq!(end, Some(ReadEnd { truncated: true }));
-        assert_eq!(rep.total, 2);
+        assert_eq!(seen, vec![(0x1000_0001, 4, 1.0), (0x1000_0001, 4, 1.0)]);
     }
 }

@@ -49,7 +49,7 @@ pub enum Layer {
     Dot1AD,
     Sll,
     Sll2,
-    /// DLT_NULL: host-order (little-endian) family.
+    /// DLT_NULL: the family is the first byte.
     LoopbackLe,
     /// DLT_LOOP: big-endian family.
     LoopbackBe,
@@ -273,8 +273,10 @@ impl Decoder {
             }
             Layer::LoopbackLe | Layer::LoopbackBe => {
                 let b: [u8; 4] = s.get(..4)?.try_into().ok()?;
+                // Scapy's LoIntEnumField: the big-endian word shifted right
+                // by 24, which is the first byte whatever the writer's order.
                 let fam = if layer == Layer::LoopbackLe {
-                    u32::from_le_bytes(b)
+                    u32::from(b[0])
                 } else {
                     u32::from_be_bytes(b)
                 };
