@@ -501,15 +501,18 @@ impl Decoder {
         let len = be16(h, 2)?;
         let frag = be16(h, 6)? & 0x1fff;
         let proto = *h.get(9)?;
+        // options: s[20:][:ihl*4-20] (negative lengths cut from the end).
+        let body = py_tail(s, 20);
+        let opt_len = i64::try_from(ihl * 4).unwrap_or(0) - 20;
+        let opts = py_head(body, opt_len);
+        if opts.len() > MAX_LIST && ip_option_count(opts) > MAX_LIST {
+            return None; // PacketListField's MaximumItemsCount: the IP layer fails
+        }
         if !error && self.view.ip.is_none() {
             let src: [u8; 4] = h.get(12..16)?.try_into().ok()?;
             let dst: [u8; 4] = h.get(16..20)?.try_into().ok()?;
             self.view.ip = Some((src, dst));
         }
-        // options: s[20:][:ihl*4-20] (negative lengths cut from the end).
-        let body = py_tail(s, 20);
-        let opt_len = i64::try_from(ihl * 4).unwrap_or(0) - 20;
-        let opts = py_head(body, opt_len);
         let pay = py_tail(body, opts.len());
         let tmp_len = i64::from(len) - i64::try_from(ihl * 4).unwrap_or(0);
         let pay = if tmp_len < 0 {
@@ -591,6 +594,10 @@ impl Decoder {
         let Some(h) = full.get(..12) else { return };
         let Some(&flags) = h.get(2) else { return };
         let Some(qdcount) = be16(h, 4) else { return };
+        let counts = [4, 6, 8, 10].map(|at| be16(h, at).unwrap_or(0));
+        if counts.iter().any(|&c| usize::from(c) > MAX_LIST) && dns_lists_overflow(full, counts) {
+            return; // MaximumItemsCount: the DNS layer fails
+        }
         if self.view.dns_qr.is_none() {
             self.view.dns_qr = Some(flags >> 7);
         }
@@ -612,6 +619,81 @@ impl Decoder {
             self.qname = name;
         }
     }
+}
+
+/// Whether one of DNS's four record lists would hold more than
+/// [`MAX_LIST`] items.
+fn dns_lists_overflow(full: &[u8], counts: [u16; 4]) -> bool {
+    let mut rest = py_tail(full, 12);
+    let mut scratch = Vec::new();
+    for (i, &count) in counts.iter().enumerate() {
+        let mut n = 0usize;
+        while !rest.is_empty() && n < usize::from(count) {
+            n += 1;
+            if n > MAX_LIST {
+                return true;
+            }
+            if i == 0 {
+                scratch.clear();
+                let left = dns_get_str(rest, full, &mut scratch);
+                // A question that does not fit is one Raw item, the last.
+                rest = if left.len() >= 4 {
+                    py_tail(left, 4)
+                } else {
+                    &[]
+                };
+            } else {
+                let left = skip_name(rest);
+                rest = match be16(left, 8) {
+                    Some(rdlen) => py_tail(left, 10 + usize::from(rdlen)),
+                    None => &[],
+                };
+            }
+        }
+    }
+    false
+}
+
+/// `dns_get_str(s, _ignore_compression=True)`: the bytes after a name
+/// whose pointers are stepped over, not followed.
+fn skip_name(s: &[u8]) -> &[u8] {
+    let mut p = 0usize;
+    let mut after: Option<usize> = None;
+    while let Some(&c) = s.get(p) {
+        p += 1;
+        if c & 0xc0 != 0 {
+            after.get_or_insert(p + 1);
+            p += 1;
+        } else if c > 0 {
+            p += usize::from(c);
+        } else {
+            break;
+        }
+    }
+    py_tail(s, after.unwrap_or(p))
+}
+
+/// `conf.max_list_count`: a PacketListField with more items raises.
+const MAX_LIST: usize = 100;
+
+/// How many options Scapy's IP options list holds (counting stops past
+/// [`MAX_LIST`]): EOL and NOP take a byte, others their length (at
+/// least 2); a missing length byte ends the list with one Raw item.
+fn ip_option_count(mut x: &[u8]) -> usize {
+    let mut n = 0;
+    while let Some(&t) = x.first() {
+        n += 1;
+        if n > MAX_LIST {
+            break;
+        }
+        if t & 0x1f <= 1 {
+            x = py_tail(x, 1);
+            continue;
+        }
+        let Some(&len) = x.get(1) else { break };
+        x = py_tail(x, usize::from(len).max(2));
+    }
+    n
 }
 
 /// Deepest ASN.1 nesting followed.
