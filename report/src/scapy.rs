@@ -77,6 +77,16 @@ pub enum Layer {
     },
     /// LDAP over TCP, CLDAP over UDP: one message after another.
     Ldap,
+    RadioTap,
+    Prism,
+    Ppi,
+    /// 802.11; `fcs`: the last 4 bytes are the FCS (RadioTap said so).
+    Dot11 {
+        fcs: bool,
+    },
+    Dot11QoS {
+        protected: bool,
+    },
     Gre,
     Ppp,
     Hdlc,
@@ -103,6 +113,10 @@ pub fn link_layer(linktype: u32) -> Layer {
         50 => Layer::Hdlc,
         51 => Layer::PppoE,
         204 => Layer::DirPpp,
+        105 | 801 => Layer::Dot11 { fcs: false },
+        127 | 803 => Layer::RadioTap,
+        119 | 802 => Layer::Prism,
+        192 => Layer::Ppi,
         _ => Layer::Raw,
     }
 }
@@ -394,6 +408,63 @@ impl Decoder {
                     }
                 }
                 None
+            }
+            Layer::RadioTap => {
+                let len = usize::from(u16::from_le_bytes([*s.get(2)?, *s.get(3)?]));
+                let first = u32::from_le_bytes(s.get(4..8)?.try_into().ok()?);
+                // Flags (bit 1) follow the extra present words and TSFT.
+                let mut off = 8usize;
+                let mut word = first;
+                while word & 0x8000_0000 != 0 {
+                    word = u32::from_le_bytes(s.get(off..off + 4)?.try_into().ok()?);
+                    off += 4;
+                }
+                if first & 1 != 0 {
+                    off = off.div_ceil(8) * 8 + 8;
+                }
+                let fcs = first & 2 != 0 && s.get(off).is_some_and(|f| f & 0x10 != 0);
+                Some((Layer::Dot11 { fcs }, py_tail(s, len.max(8))))
+            }
+            Layer::Prism => {
+                s.get(..144)?;
+                Some((Layer::Dot11 { fcs: false }, py_tail(s, 144)))
+            }
+            Layer::Ppi => {
+                let len = usize::from(u16::from_le_bytes([*s.get(2)?, *s.get(3)?]));
+                let dlt = u32::from_le_bytes(s.get(4..8)?.try_into().ok()?);
+                Some((link_layer(dlt), py_tail(s, len.max(8))))
+            }
+            Layer::Dot11 { fcs } => {
+                let b0 = *s.first()?;
+                let subtype = b0 >> 4;
+                let typ = (b0 >> 2) & 3;
+                if typ != 2 {
+                    return None; // management, control: no IP below
+                }
+                let fc = *s.get(1)?;
+                let hdr = if fc & 3 == 3 { 30 } else { 24 };
+                s.get(..hdr)?;
+                let body = if fcs {
+                    // FCSField takes its 4 bytes from the end.
+                    s.get(..s.len().checked_sub(4)?)?
+                } else {
+                    s
+                };
+                let pay = py_tail(body, hdr);
+                let protected = fc & 0x40 != 0;
+                let next = if (8..=15).contains(&subtype) && subtype != 13 {
+                    Layer::Dot11QoS { protected }
+                } else if protected {
+                    Layer::Raw
+                } else {
+                    Layer::Llc
+                };
+                Some((next, pay))
+            }
+            Layer::Dot11QoS { protected } => {
+                s.get(..2)?;
+                let next = if protected { Layer::Raw } else { Layer::Llc };
+                Some((next, py_tail(s, 2)))
             }
             Layer::Gre => {
                 let b0 = *s.first()?;
