@@ -13,6 +13,7 @@
 pub mod py;
 pub mod read;
 pub mod scapy;
+mod tables;
 
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
@@ -37,17 +38,8 @@ pub(crate) const SCAPY_MTU: usize = 0xffff;
 const MAX_QUERIES: usize = 200;
 const TOP: usize = 50;
 
-/// A beacon key: `(pkt[IP].src, pkt[IP].dst, pkt[TCP].dport)`.
-type BeaconKey = ([u8; 4], [u8; 4], u16);
-
 /// One beacon row: key, rounded mean interval, rounded variance, count.
-type BeaconRow = (BeaconKey, f64, f64, usize);
-
-#[derive(Default)]
-struct Conv {
-    packets: u64,
-    bytes: u64,
-}
+type BeaconRow = (tables::BeaconKey, f64, f64, usize);
 
 struct Query {
     name: String,
@@ -60,12 +52,8 @@ struct Query {
 pub struct Report {
     decoder: Decoder,
     total: u64,
-    /// Keyed by the sorted pair of address strings, in first-seen order.
-    conv_index: HashMap<(String, String), usize>,
-    convs: Vec<((String, String), Conv)>,
+    tables: tables::Tables,
     queries: Vec<Query>,
-    beacon_index: HashMap<BeaconKey, usize>,
-    beacons: Vec<(BeaconKey, Vec<f64>)>,
     proto_index: HashMap<(bool, u16), usize>,
     protos: Vec<((bool, u16), u64)>,
     /// `-Y` restricted the frames: said in the JSON.
@@ -140,23 +128,8 @@ impl Report {
         let v = &self.decoder.view;
         // len(pkt): Scapy rebuilds the bytes it dissected, all of them.
         let len = (data.len() as u64).saturating_add_signed(v.extra_len);
-        if let Some((src, dst)) = v.ip {
-            let (a, b) = (ip_str(src), ip_str(dst));
-            let key = if a <= b { (a, b) } else { (b, a) };
-            let i = match self.conv_index.entry(key) {
-                Entry::Occupied(e) => *e.get(),
-                Entry::Vacant(e) => {
-                    let i = self.convs.len();
-                    self.convs.push((e.key().clone(), Conv::default()));
-                    e.insert(i);
-                    i
-                }
-            };
-            if let Some((_, c)) = self.convs.get_mut(i) {
-                c.packets += 1;
-                c.bytes += len;
-            }
-        }
+        let conv =
+            v.ip.map(|(src, dst)| self.tables.conversation(src, dst, len));
         if v.dns_qr == Some(0) && self.queries.len() < MAX_QUERIES {
             if let Some(qtype) = v.qtype {
                 let mut name = String::from_utf8_lossy(&self.decoder.qname).into_owned();
@@ -169,19 +142,8 @@ impl Report {
                 });
             }
         }
-        if let (Some((src, dst)), Some(dport)) = (v.ip, v.tcp_dport) {
-            let t = time;
-            match self.beacon_index.entry((src, dst, dport)) {
-                Entry::Occupied(e) => {
-                    if let Some((_, times)) = self.beacons.get_mut(*e.get()) {
-                        times.push(t);
-                    }
-                }
-                Entry::Vacant(e) => {
-                    e.insert(self.beacons.len());
-                    self.beacons.push(((src, dst, dport), vec![t]));
-                }
-            }
+        if let (Some(conv), Some((src, _)), Some(dport)) = (conv, v.ip, v.tcp_dport) {
+            self.tables.beacon(conv, src, dport, time);
         }
         let proto = match (v.tcp_dport, v.udp_dport) {
             (Some(p), _) => Some((true, p)),
@@ -207,7 +169,7 @@ impl Report {
     /// mean interval over 1 s and variance under 5, sorted by variance.
     fn beacon_rows(&self) -> Vec<BeaconRow> {
         let mut rows = Vec::new();
-        for (key, times) in &self.beacons {
+        for (key, times) in self.tables.beacon_keys() {
             if times.len() < 5 {
                 continue;
             }
@@ -229,7 +191,7 @@ impl Report {
             }
             let variance = var_sum / n;
             if variance < 5.0 && avg > 1.0 {
-                rows.push((*key, py::round(avg, 2), py::round(variance, 4), times.len()));
+                rows.push((key, py::round(avg, 2), py::round(variance, 4), times.len()));
             }
         }
         // Stable, as Python's sorted.
@@ -251,29 +213,22 @@ impl Report {
         }
         let _ = write!(o, ",\n  \"total_packets\": {}", self.total);
 
-        let mut order: Vec<usize> = (0..self.convs.len()).collect();
-        order.sort_by(|&a, &b| {
-            let ba = self.convs.get(a).map_or(0, |c| c.1.bytes);
-            let bb = self.convs.get(b).map_or(0, |c| c.1.bytes);
-            bb.cmp(&ba)
-        });
+        // sorted(..., reverse=True) is stable: ties keep first-seen order.
+        let mut order: Vec<&tables::Conv> = self.tables.convs.iter().collect();
+        order.sort_by_key(|c| std::cmp::Reverse(c.bytes));
         order.truncate(TOP);
         o.push_str(",\n  \"conversations\": ");
-        list(
-            &mut o,
-            order.iter().filter_map(|&i| self.convs.get(i)),
-            |o, ((a, b), c)| {
-                o.push_str("{\n      \"src\": ");
-                py::json_str(o, a);
-                o.push_str(",\n      \"dst\": ");
-                py::json_str(o, b);
-                let _ = write!(
-                    o,
-                    ",\n      \"packets\": {},\n      \"bytes\": {}\n    }}",
-                    c.packets, c.bytes
-                );
-            },
-        );
+        list(&mut o, order.iter(), |o, c| {
+            o.push_str("{\n      \"src\": ");
+            py::json_str(o, &ip_str(c.a));
+            o.push_str(",\n      \"dst\": ");
+            py::json_str(o, &ip_str(c.b));
+            let _ = write!(
+                o,
+                ",\n      \"packets\": {},\n      \"bytes\": {}\n    }}",
+                c.packets, c.bytes
+            );
+        });
         let n_convs = order.len();
 
         o.push_str(",\n  \"dns_queries\": ");
