@@ -232,14 +232,14 @@ fn start_report(
     reg: &Registry,
     taps: &mut Taps,
 ) -> Result<(String, ReportState), u8> {
-    if let Err(e) = dorsal_report::prepare_dir(std::path::Path::new(dir)) {
-        error(&e.to_string());
-        return Err(2);
-    }
     let filter = match &a.display_filter {
         None => None,
         Some(t) => Some(Filter::compile(t, reg).map_err(|e| filter_error(t, &e))?),
     };
+    if let Err(e) = dorsal_report::prepare_dir(std::path::Path::new(dir)) {
+        error(&e.to_string());
+        return Err(2);
+    }
     let state = Rc::new(RefCell::new(dorsal_report::Report::new(
         a.display_filter.clone(),
     )));
