@@ -748,8 +748,9 @@ fn skip_name(s: &[u8]) -> &[u8] {
 const MAX_LIST: usize = 100;
 
 /// How many options Scapy's IP options list holds (counting stops past
-/// [`MAX_LIST`]): EOL and NOP take a byte, others their length (at
-/// least 2); a missing length byte ends the list with one Raw item.
+/// [`MAX_LIST`]), each as its class dissects it: fixed-size classes take
+/// their size, route records and SDBM a list of addresses, the generic
+/// option `s[:length-2]` of value; one that does not fit is a last Raw item.
 fn ip_option_count(mut x: &[u8]) -> usize {
     let mut n = 0;
     while let Some(&t) = x.first() {
@@ -757,12 +758,41 @@ fn ip_option_count(mut x: &[u8]) -> usize {
         if n > MAX_LIST {
             break;
         }
-        if t & 0x1f <= 1 {
-            x = py_tail(x, 1);
+        let opt = t & 0x1f;
+        let fixed = match opt {
+            0 | 1 => Some(1),
+            2 => Some(11),
+            8 | 11 | 12 | 20 => Some(4),
+            18 => Some(12),
+            19 => Some(10),
+            4 => match x.get(3) {
+                Some(f) if f & 0x0f != 0 => Some(12),
+                Some(_) => Some(8),
+                None => break,
+            },
+            _ => None,
+        };
+        if let Some(size) = fixed {
+            if x.len() < size {
+                break;
+            }
+            x = py_tail(x, size);
             continue;
         }
         let Some(&len) = x.get(1) else { break };
-        x = py_tail(x, usize::from(len).max(2));
+        let (base, addresses) = match opt {
+            3 | 7 | 9 => (3, true),
+            21 => (2, true),
+            _ => (2, false),
+        };
+        if x.len() < base {
+            break;
+        }
+        let region = py_head(py_tail(x, base), i64::from(len) - base as i64).len();
+        if addresses && region % 4 != 0 {
+            break;
+        }
+        x = py_tail(x, base + region);
     }
     n
 }
