@@ -77,6 +77,8 @@ pub enum Layer {
     },
     /// LDAP over TCP, CLDAP over UDP: one message after another.
     Ldap,
+    /// SNMP: one BER message, rebuilt like Kerberos.
+    Snmp,
     RadioTap,
     Prism,
     Ppi,
@@ -189,9 +191,15 @@ fn udp_next(sport: u16, dport: u16) -> Layer {
         return Layer::Ldap;
     }
     const LATER: &[u16] = &[
-        5355, 2727, 434, 2055, 2056, 9995, 9996, 6343, 123, 1812, 1813, 3799, 520, 161, 162,
+        5355, 2727, 434, 2055, 2056, 9995, 9996, 6343, 123, 1812, 1813, 3799, 520,
     ];
-    if LATER.iter().any(|&p| either(p)) || dport == 69 {
+    if LATER.iter().any(|&p| either(p)) {
+        return Layer::Raw;
+    }
+    if either(161) || either(162) {
+        return Layer::Snmp;
+    }
+    if dport == 69 {
         return Layer::Raw;
     }
     const VX_D: &[u16] = &[4789, 4790, 6633, 8472, 48879];
@@ -362,6 +370,8 @@ impl Decoder {
                 // TCP.payload_guess in Scapy's order.
                 let next = if either(53) {
                     Layer::Dns { tcp: true }
+                } else if layer == Layer::TcpError {
+                    Layer::Raw
                 } else if either(88) {
                     Layer::Kerberos { tcp: true }
                 } else if [464, 135, 445, 139].into_iter().any(either) {
@@ -382,14 +392,38 @@ impl Decoder {
                     self.view.udp_dport = Some(dport);
                 }
                 let pay = py_head(py_tail(s, 8), i64::from(len) - 8);
-                Some((udp_next(sport, dport), pay))
+                let next = match udp_next(sport, dport) {
+                    // Inside an ICMP error the quote is cut (RFC 4884
+                    // extensions follow it): leave those messages alone.
+                    Layer::Snmp | Layer::Kerberos { .. } | Layer::Ldap
+                        if layer == Layer::UdpError =>
+                    {
+                        Layer::Raw
+                    }
+                    l => l,
+                };
+                Some((next, pay))
             }
             Layer::Dns { tcp } => {
                 self.dns(tcp, s);
                 None
             }
+            Layer::Snmp => {
+                // The message is a SEQUENCE; anything else fails: Raw.
+                if s.first() != Some(&0x30) {
+                    return None;
+                }
+                if let Some((_, grow)) = ber_reencode(s, 0) {
+                    self.view.extra_len += grow;
+                }
+                None
+            }
             Layer::Kerberos { tcp } => {
                 let msg = if tcp { s.get(4..)? } else { s };
+                // Kerberos' CHOICE: [APPLICATION 0, 1, 2, 10-15, 30].
+                if !matches!(msg.first(), Some(0x60..=0x62 | 0x6a..=0x6f | 0x7e)) {
+                    return None;
+                }
                 if let Some((_, grow)) = ber_reencode(msg, 0) {
                     self.view.extra_len += grow;
                 }
@@ -398,6 +432,9 @@ impl Decoder {
             Layer::Ldap => {
                 let mut rest = s;
                 for _ in 0..MAX_DEPTH {
+                    if rest.first() != Some(&0x30) {
+                        break; // an LDAPMessage is a SEQUENCE
+                    }
                     let Some((used, grow)) = ber_reencode(rest, 0) else {
                         break;
                     };
@@ -1040,6 +1077,28 @@ mod tests {
         let left = dns_get_str(b"\x00\x00\x01", b"", &mut name);
         assert_eq!(name, b".");
         assert_eq!(left, b"\x00\x01");
+    }
+
+    #[test]
+    fn integers_as_scapy_encodes_them() {
+        // -128 gains an 0xff byte; 0x0005 padded loses one; 200 keeps its 0x00.
+        assert_eq!(scapy_int_len(&[0x80]), 2);
+        assert_eq!(scapy_int_len(&[0x80, 0x05]), 3);
+        assert_eq!(scapy_int_len(&[0xff, 0x38]), 2);
+        assert_eq!(scapy_int_len(&[0x00, 0x05]), 1);
+        assert_eq!(scapy_int_len(&[0x00, 0xc8]), 2);
+        assert_eq!(scapy_int_len(&[]), 1);
+    }
+
+    #[test]
+    fn ber_rebuild_normalises_lengths() {
+        // SEQUENCE with a 4-byte long-form length holding INTEGER -128:
+        // 30 84 00 00 00 03 02 01 80 -> 30 04 02 02 ff 80 (9 -> 6 bytes).
+        let msg = [0x30, 0x84, 0, 0, 0, 3, 0x02, 0x01, 0x80];
+        assert_eq!(ber_reencode(&msg, 0), Some((9, -3)));
+        // Indefinite lengths and cut elements do not parse.
+        assert_eq!(ber_reencode(&[0x30, 0x80, 0, 0], 0), None);
+        assert_eq!(ber_reencode(&[0x30, 0x05, 0x02, 0x01], 0), None);
     }
 
     #[test]
