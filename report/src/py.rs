@@ -137,6 +137,23 @@ mod tests {
     }
 
     #[test]
+    fn lossy_utf8_replaces_like_python() {
+        // bytes.decode(errors="replace") in CPython 3.11, case by case.
+        let cases: &[(&[u8], &str)] = &[
+            (b"\xed\xa0\x80", "\u{fffd}\u{fffd}\u{fffd}"),
+            (b"\xe0\x80\x80", "\u{fffd}\u{fffd}\u{fffd}"),
+            (b"\xf4\x90\x80\x80", "\u{fffd}\u{fffd}\u{fffd}\u{fffd}"),
+            (b"\xe2\x82a", "\u{fffd}a"),
+            (b"\xf0\x9f\x98", "\u{fffd}"),
+            (b"\xc0\xaf", "\u{fffd}\u{fffd}"),
+            (b"a\xf0\x9f\x98\x80b", "a\u{1f600}b"),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(String::from_utf8_lossy(bytes), *want);
+        }
+    }
+
+    #[test]
     fn json_escapes_like_ensure_ascii() {
         let mut s = String::new();
         json_str(&mut s, "a\"b\\c\n\u{1}\u{7f}é\u{fffd}😀");

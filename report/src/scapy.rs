@@ -826,7 +826,7 @@ fn ip_option_count(mut x: &[u8]) -> usize {
             break;
         }
         let region = py_head(py_tail(x, base), i64::from(len) - base as i64).len();
-        if addresses && region % 4 != 0 {
+        if addresses && !region.is_multiple_of(4) {
             break;
         }
         x = py_tail(x, base + region);
