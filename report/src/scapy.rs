@@ -79,6 +79,12 @@ pub enum Layer {
     Ldap,
     /// SNMP: one BER message, rebuilt like Kerberos.
     Snmp,
+    /// GRE as PPTP uses it (version 1, protocol 0x880b).
+    GrePptp,
+    /// 802.1ah: 4 bytes, then Ethernet.
+    Dot1AH,
+    /// IPsec AH: Scapy binds only next headers 0 (IP) and 41 (IPv6).
+    Ah,
     RadioTap,
     Prism,
     Ppi,
@@ -146,11 +152,21 @@ fn by_ethertype(t: u16) -> Layer {
         122 | 0x8870 => Layer::Llc,
         0x8100 => Layer::Dot1Q,
         0x88a8 => Layer::Dot1AD,
+        0x88e7 => Layer::Dot1AH,
         1 => Layer::Ether,
         0x0800 => Layer::Ip,
         0x86dd => Layer::IPv6,
         0x8864 => Layer::PppoE,
         _ => Layer::Raw,
+    }
+}
+
+/// `CookedLinux.payload_guess`: its 802.1ad/ah bindings name a `type`
+/// field it does not have, so they never match; no 0x8870 either.
+fn by_sll_proto(t: u16) -> Layer {
+    match t {
+        0x8870 | 0x88a8 | 0x88e7 => Layer::Raw,
+        _ => by_ethertype(t),
     }
 }
 
@@ -286,12 +302,12 @@ impl Decoder {
             }
             Layer::Sll => {
                 let p = be16(s, 14)?;
-                Some((by_ethertype(p), py_tail(s, 16)))
+                Some((by_sll_proto(p), py_tail(s, 16)))
             }
             Layer::Sll2 => {
                 let p = be16(s, 0)?;
                 s.get(..20)?;
-                Some((by_ethertype(p), py_tail(s, 20)))
+                Some((by_sll_proto(p), py_tail(s, 20)))
             }
             Layer::LoopbackLe | Layer::LoopbackBe => {
                 let b: [u8; 4] = s.get(..4)?.try_into().ok()?;
@@ -446,6 +462,41 @@ impl Decoder {
                 }
                 None
             }
+            Layer::GrePptp => {
+                let (b0, b1) = (*s.first()?, *s.get(1)?);
+                let mut len = 8;
+                if b0 & 0x10 != 0 {
+                    len += 4;
+                }
+                if b1 & 0x80 != 0 {
+                    len += 4;
+                }
+                s.get(..len)?;
+                // GRE's bindings first (routing_present before IP), then PPP.
+                let next = if b0 & 0x40 != 0 {
+                    Layer::Raw
+                } else {
+                    Layer::Ppp
+                };
+                Some((next, py_tail(s, len)))
+            }
+            Layer::Dot1AH => {
+                s.get(..4)?;
+                Some((Layer::Ether, py_tail(s, 4)))
+            }
+            Layer::Ah => {
+                let h = s.get(..12)?;
+                let nh = *h.first()?;
+                let icv = i64::from(*h.get(1)?) * 4 - 4;
+                let rest = py_tail(s, 12);
+                let pay = py_tail(rest, py_head(rest, icv).len());
+                let next = match nh {
+                    0 => Layer::Ip,
+                    41 => Layer::IPv6,
+                    _ => Layer::Raw,
+                };
+                Some((next, pay))
+            }
             Layer::RadioTap => {
                 let len = usize::from(u16::from_le_bytes([*s.get(2)?, *s.get(3)?]));
                 let first = u32::from_le_bytes(s.get(4..8)?.try_into().ok()?);
@@ -507,7 +558,7 @@ impl Decoder {
                 let b0 = *s.first()?;
                 let proto = be16(s, 2)?;
                 if proto == 0x880b {
-                    return None; // GRE_PPTP: not followed
+                    return self.layer(Layer::GrePptp, s);
                 }
                 let mut len = 4;
                 if b0 & 0xc0 != 0 {
@@ -643,6 +694,7 @@ impl Decoder {
                 (0, 17) => Layer::Udp,
                 (0, 47) => Layer::Gre,
                 (_, 41) => Layer::IPv6,
+                (_, 51) => Layer::Ah,
                 (_, 2) => {
                     if opts.is_empty() && igmp_dissects(pay) {
                         self.view.extra_len += 4;
@@ -678,6 +730,7 @@ impl Decoder {
                 41 => Layer::IPv6,
                 4 => Layer::Ip,
                 47 => Layer::Gre,
+                51 => Layer::Ah,
                 58 => Layer::Icmpv6,
                 // Segment routing (type 4) is its own class, same length rule.
                 0 | 43 | 60 => Layer::IPv6Ext,
@@ -998,6 +1051,7 @@ fn ipv6_ext_next(nh: u8) -> Layer {
         4 => Layer::Ip,
         6 => Layer::Tcp,
         17 => Layer::Udp,
+        51 => Layer::Ah,
         58 => Layer::Icmpv6,
         _ => Layer::Raw,
     }
