@@ -355,7 +355,15 @@ impl Decoder {
                 let t = *s.first()?;
                 s.get(..8)?;
                 if matches!(t, 3 | 4 | 5 | 11 | 12) {
-                    Some((Layer::IpError, py_tail(s, 8)))
+                    // RFC 4884: from 144 bytes on, Scapy reads everything
+                    // past the 136th as an extension (its checksum test
+                    // never matches), so the quote is 128 bytes.
+                    let quote = if matches!(t, 3 | 11 | 12) && s.len() >= 144 {
+                        s.get(8..136)?
+                    } else {
+                        py_tail(s, 8)
+                    };
+                    Some((Layer::IpError, quote))
                 } else {
                     None
                 }
@@ -640,13 +648,11 @@ impl Decoder {
                 if control || hdr & 0x0800 != 0 {
                     len += 4;
                 }
+                // The fixed fields must fit; the offset pad may be short.
+                s.get(..len)?;
                 if !control && hdr & 0x0200 != 0 {
                     let off = usize::from(be16(s, len)?);
                     len += 2 + off;
-                }
-                s.get(..len.min(s.len()))?;
-                if s.len() < len {
-                    return None;
                 }
                 Some((Layer::Ppp, py_tail(s, len)))
             }

@@ -17,3 +17,15 @@ wrpcap("/tmp/fgen6/caps/sllvlan.pcap", sl, linktype=113)
 with open("/tmp/fgen6/INDEX.tsv","w") as f:
     f.write("# h\n")
     for n in sorted(os.listdir("/tmp/fgen6/caps")): f.write("caps/%s\t%d\t1\tx\tx\n" % (n, os.path.getsize("/tmp/fgen6/caps/" + n)))
+ic = []
+for n, cut in enumerate([None, 130, 90, 200]):
+    q = IP(src='10.60.0.2', dst='10.60.0.1')/UDP(sport=53, dport=3333)/DNS(qr=0, qd=DNSQR(qname='a'*(20 + n * 30)+'.example'))/Raw(b'z'*100)
+    b = bytes(q) if cut is None else bytes(q)[:cut]
+    for t in (3, 4, 11):
+        p = Ether()/IP(src='10.60.0.1', dst='10.60.0.%d' % (t + n * 20))/ICMP(type=t, code=3)/Raw(b)
+        p.time = 1600000000 + len(ic)
+        ic.append(p)
+wrpcap("/tmp/fgen6/caps/icmpext.pcap", ic)
+with open("/tmp/fgen6/INDEX.tsv","w") as f:
+    f.write("# h\n")
+    for n in sorted(os.listdir("/tmp/fgen6/caps")): f.write("caps/%s\t%d\t1\tx\tx\n" % (n, os.path.getsize("/tmp/fgen6/caps/" + n)))
