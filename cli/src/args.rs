@@ -37,6 +37,8 @@ pub struct Args {
     pub export_objects: Vec<String>,
     /// `--export-credentials FILE.csv` (dorsal's own; the last one wins).
     pub export_credentials: Option<String>,
+    /// `--report DIR`: the forensic report (dorsal's own; the last one wins).
+    pub report: Option<String>,
     pub help: bool,
     pub version: bool,
 }
@@ -81,6 +83,7 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
         stats: Vec::new(),
         export_objects: Vec::new(),
         export_credentials: None,
+        report: None,
         help: false,
         version: false,
     };
@@ -111,6 +114,7 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
             match name {
                 "export-objects" => a.export_objects.push(value(&mut i)?),
                 "export-credentials" => a.export_credentials = Some(value(&mut i)?),
+                "report" => a.report = Some(value(&mut i)?),
                 "help" => a.help = true,
                 "version" => a.version = true,
                 _ => return Err(usage_error(&format!("unrecognized option: {name}"))),

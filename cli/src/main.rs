@@ -52,6 +52,14 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         return Ok(());
     }
 
+    // The report without -Y reads the capture as Scapy does, not through
+    // the engine; only input Scapy cannot read goes the engine's way.
+    if let (Some(dir), None, Some(path)) = (&a.report, &a.display_filter, &a.read) {
+        if let Some(done) = scapy_report(dir, path) {
+            return done;
+        }
+    }
+
     let (protocols, reg) = Protocols::new(dorsal::PROTOCOLS);
     let stats = protocols.stats();
     let field_ids = resolve_fields(&a, &reg)?;
@@ -76,6 +84,11 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             }
         }
     }
+
+    let report = match &a.report {
+        Some(dir) => Some(start_report(dir, &a, &reg, &mut taps)?),
+        None => None,
+    };
 
     let compile = |text: &Option<String>| -> Result<Option<Filter>, u8> {
         match text {
@@ -154,7 +167,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         Box::new(BufWriter::with_capacity(256 * 1024, stdout.lock()))
     };
     let mut sink: Box<dyn Sink + '_> = match a.format {
-        _ if a.quiet => Box::new(dorsal_engine::output::Discard),
+        _ if a.quiet || report.is_some() => Box::new(dorsal_engine::output::Discard),
         // tshark prints its one-line summaries beside the export; dorsal
         // does not print those yet.
         OutputFormat::Text if !exports.is_empty() || a.export_credentials.is_some() => {
@@ -195,6 +208,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             }
         }
     };
+    if let Some((dir, state)) = &report {
+        return finish_report(dir, state, &path, result);
+    }
     match result {
         Ok(()) => Ok(()),
         Err(RunError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
@@ -204,6 +220,126 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         }
         Err(RunError::Capture(e)) => {
             error(&capture_message(&path, &e));
+            Err(2)
+        }
+    }
+}
+
+type ReportState = Rc<RefCell<dorsal_report::Report>>;
+
+/// `--report DIR`: creates DIR (as the script does before reading) and
+/// adds the report's tap, restricted by `-Y` when one is given.
+fn start_report(
+    dir: &str,
+    a: &Args,
+    reg: &Registry,
+    taps: &mut Taps,
+) -> Result<(String, ReportState), u8> {
+    let filter = match &a.display_filter {
+        None => None,
+        Some(t) => Some(Filter::compile(t, reg).map_err(|e| filter_error(t, &e))?),
+    };
+    if let Err(e) = dorsal_report::prepare_dir(std::path::Path::new(dir)) {
+        error(&e.to_string());
+        return Err(2);
+    }
+    let state = Rc::new(RefCell::new(dorsal_report::Report::new(
+        a.display_filter.clone(),
+    )));
+    taps.add(Box::new(dorsal_report::ReportTap(state.clone())), filter);
+    Ok((dir.to_string(), state))
+}
+
+/// `--report DIR` read the script's way; `None`: not a capture Scapy
+/// reads (zstd, lz4), left to the engine.
+fn scapy_report(dir: &str, path: &str) -> Option<Result<(), u8>> {
+    use dorsal_report::read::ReadError;
+    if let Err(e) = dorsal_report::prepare_dir(std::path::Path::new(dir)) {
+        error(&e.to_string());
+        return Some(Err(2));
+    }
+    let mut report = dorsal_report::Report::new(None);
+    let input: Box<dyn io::Read> = if path == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        match std::fs::File::open(path) {
+            Ok(f) => Box::new(io::BufReader::with_capacity(256 * 1024, f)),
+            Err(e) => {
+                let msg = match e.kind() {
+                    io::ErrorKind::NotFound => CaptureError::NotFound,
+                    _ => CaptureError::Io(e),
+                };
+                error(&capture_message(path, &msg));
+                return Some(Err(2));
+            }
+        }
+    };
+    match report.read(input) {
+        Ok(end) => {
+            if end.truncated {
+                error(&capture_message(path, &CaptureError::CutShort));
+            }
+        }
+        Err(ReadError::NotSupported(_)) if path != "-" => return None,
+        Err(ReadError::NotSupported(_)) => {
+            error(&capture_message(path, &CaptureError::UnknownFormat));
+            return Some(Err(2));
+        }
+        Err(ReadError::Invalid(why)) => {
+            error(&capture_message(
+                path,
+                &CaptureError::Corrupt(why.to_string()),
+            ));
+            return Some(Err(2));
+        }
+        Err(ReadError::Io(e)) => {
+            error(&capture_message(path, &CaptureError::Io(e)));
+            return Some(Err(2));
+        }
+    }
+    let state = Rc::new(RefCell::new(report));
+    Some(finish_report(dir, &state, path, Ok(())))
+}
+
+/// Writes the report of what was read. A capture cut short or damaged
+/// mid-way still gets its report (Scapy reads up to the damage) after
+/// tshark's warning; a capture that could not be read at all gets none.
+fn finish_report(
+    dir: &str,
+    state: &ReportState,
+    path: &str,
+    result: Result<(), RunError>,
+) -> Result<(), u8> {
+    match &result {
+        Ok(()) => {}
+        Err(RunError::Capture(e @ (CaptureError::CutShort | CaptureError::Corrupt(_)))) => {
+            error(&capture_message(path, e));
+        }
+        Err(RunError::Capture(e)) => {
+            error(&capture_message(path, e));
+            return Err(2);
+        }
+        Err(RunError::Output(e)) => {
+            error(&format!("An error occurred while writing the output: {e}"));
+            return Err(2);
+        }
+    }
+    let Ok(report) = state.try_borrow() else {
+        return Err(2);
+    };
+    match dorsal_report::write_report(&report, std::path::Path::new(dir), path) {
+        Ok(lines) => {
+            let mut out = io::stdout().lock();
+            match out.write_all(lines.as_bytes()).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    error(&format!("An error occurred while writing the output: {e}"));
+                    Err(2)
+                }
+                _ => Ok(()),
+            }
+        }
+        Err(e) => {
+            error(&e.to_string());
             Err(2)
         }
     }
@@ -429,6 +565,8 @@ Output:
                            save exported objects for a protocol to a directory
   --export-credentials <file.csv>
                            write the credentials seen (FTP, HTTP basic) as CSV
+  --report <dir>           write the forensic report <dir>/pcap_forensic_report.json
+                           (the Scapy analyzer's, see README) and print its summary
 Miscellaneous:
   -h                       display this help and exit
   -v                       display version info and exit
