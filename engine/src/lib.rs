@@ -5,6 +5,7 @@
 //! [`fields::Registry`], and the printers of [`output`] write what was asked.
 
 pub mod capture;
+pub mod columns;
 pub mod dfilter;
 pub mod dissect;
 pub mod events;

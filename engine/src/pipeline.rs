@@ -395,6 +395,7 @@ impl Worker<'_> {
             notes: &mut notes,
             clock: Clock::default(),
             frame: None,
+            cols: None,
         };
         let mut out = results.spare();
         out.clear();

@@ -4,6 +4,7 @@
 use std::io;
 
 use crate::capture::{Capture, CaptureError};
+use crate::columns::Columns;
 use crate::dfilter::Filter;
 use crate::dissect::{Cx, Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
@@ -162,8 +163,14 @@ pub fn run_with_taps(
     // A frame-only run does less per frame than handing it to a worker.
     // Workers forward tables, not records, so a sink that reads the bytes stays serial.
     let reads_data = sink.reads_data();
+    // Workers forward no columns either.
+    let wants_columns = sink.wants_columns();
     let split = |p: &Parallel<'_>| {
-        p.jobs > 1 && !frame_only && !reads_data && pipeline::eligible(opts, reg, !taps.is_empty())
+        p.jobs > 1
+            && !frame_only
+            && !reads_data
+            && !wants_columns
+            && pipeline::eligible(opts, reg, !taps.is_empty())
     };
     if let Some(p) = parallel.filter(split) {
         let setup = pipeline::Setup {
@@ -194,6 +201,7 @@ pub fn run_with_taps(
             notes: &mut notes,
             clock: Clock::default(),
             frame: None,
+            cols: wants_columns.then(Columns::new),
         };
         let result = one_pass(opts, &mut pass, sink, taps);
         retire(pass.ds, opts.exiting);
@@ -253,6 +261,8 @@ pub(crate) struct Pass<'a> {
     pub(crate) clock: Clock,
     /// The frame dissector, once looked up.
     pub(crate) frame: Option<Option<crate::dissect::DissectorId>>,
+    /// The summary columns, when the sink prints them.
+    pub(crate) cols: Option<Columns>,
 }
 
 impl Pass<'_> {
@@ -260,10 +270,23 @@ impl Pass<'_> {
         self.table.clear();
         // Looked up once: the name lookup was 6% of a frame-only run.
         let id = *self.frame.get_or_insert_with(|| self.ds.find("frame"));
-        let mut cx = Cx::new(frame, self.table, self.reg, &mut self.ds, self.notes);
+        if let Some(c) = self.cols.as_mut() {
+            c.clear();
+        }
+        let mut cx = Cx::new(frame, self.table, self.reg, &mut self.ds, self.notes)
+            .with_columns(self.cols.as_mut());
         if let Some(id) = id {
             cx.call(id, data);
         }
+    }
+
+    /// Hands a shown frame to the sink, with its columns if it reads them.
+    fn show(&self, sink: &mut dyn Sink, frame: &Frame, data: &[u8]) -> Result<(), RunError> {
+        match &self.cols {
+            Some(c) => sink.frame_columns(frame, data, self.table, c),
+            None => sink.frame(frame, data, self.table),
+        }
+        .map_err(RunError::Output)
     }
 }
 
@@ -291,8 +314,7 @@ fn one_pass(
         {
             pass.clock.prev_displayed = Some(frame.ts);
             shown += 1;
-            sink.frame(&frame, rec.data, pass.table)
-                .map_err(RunError::Output)?;
+            pass.show(sink, &frame, rec.data)?;
         }
     }
     Ok(())
@@ -321,6 +343,7 @@ fn two_pass(
             notes: &mut notes,
             clock: Clock::default(),
             frame: None,
+            cols: None,
         };
         let mut cap = Capture::open(&opts.path)?;
         let mut number: u32 = 0;
@@ -353,6 +376,7 @@ fn two_pass(
         notes: &mut notes,
         clock: Clock::default(),
         frame: None,
+        cols: sink.wants_columns().then(Columns::new),
     };
     let mut cap = Capture::open(&opts.path)?;
     let mut number: u32 = 0;
@@ -378,8 +402,7 @@ fn two_pass(
         {
             pass.clock.prev_displayed = Some(frame.ts);
             shown += 1;
-            sink.frame(&frame, rec.data, pass.table)
-                .map_err(RunError::Output)?;
+            pass.show(sink, &frame, rec.data)?;
         }
     }
     retire(pass.ds, opts.exiting);
