@@ -146,7 +146,10 @@ pub fn run_with_taps(
     }
     // Only the frame dissector's own fields (not frame.protocols, which
     // lists the layers below) asked for: the layers need not be dissected.
+    // The summary columns come from every layer.
+    let wants_columns = sink.wants_columns();
     let frame_only = !opts.full_dissection
+        && !wants_columns
         && taps.is_empty()
         && reg.iter().all(|(id, def)| {
             let abbrev = def.abbrev;
@@ -157,14 +160,13 @@ pub fn run_with_taps(
     let demand = Demand {
         reg,
         wanted: &wanted,
-        every: opts.full_dissection || taps.read_the_tree(),
+        every: opts.full_dissection || wants_columns || taps.read_the_tree(),
     };
     sink.begin().map_err(RunError::Output)?;
     // A frame-only run does less per frame than handing it to a worker.
     // Workers forward tables, not records, so a sink that reads the bytes stays serial.
     let reads_data = sink.reads_data();
     // Workers forward no columns either.
-    let wants_columns = sink.wants_columns();
     let split = |p: &Parallel<'_>| {
         p.jobs > 1
             && !frame_only
