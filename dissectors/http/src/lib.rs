@@ -1207,8 +1207,18 @@ impl Http {
                     cx.t.push_str(f.file_data, &body::ascii_string(bytes));
                 }
                 if !bytes.is_empty() {
+                    // What the media dissectors add to the columns.
                     if let (Some(ct), Some(c)) = (headers.content_type.as_deref(), cx.cols()) {
-                        c.append_info_fmt(format_args!(" ({})", String::from_utf8_lossy(ct)));
+                        match media_layer(ct) {
+                            "data-text-lines" => c.append_info_fmt(format_args!(
+                                " ({})",
+                                String::from_utf8_lossy(ct)
+                            )),
+                            "json" => c.set_protocol("HTTP/JSON"),
+                            "xml" => c.set_protocol("HTTP/XML"),
+                            "urlencoded-form" => c.set_protocol("HTTP/URL-encoded form"),
+                            _ => {}
+                        }
                     }
                     match headers.content_type.as_deref() {
                         Some(ct) => match media_layer(ct) {
