@@ -172,11 +172,7 @@ impl Columns {
 
     /// Source and destination from a link layer: shown only while no
     /// network layer has set them.
-    pub fn set_link_addresses(
-        &mut self,
-        src: impl std::fmt::Display,
-        dst: impl std::fmt::Display,
-    ) {
+    pub fn set_link_addresses(&mut self, src: impl std::fmt::Display, dst: impl std::fmt::Display) {
         if self.net_set {
             return;
         }

@@ -13,8 +13,8 @@ use crate::hash::HashMap;
 use std::cell::Cell;
 use std::rc::Rc;
 
-pub use crate::events::Address;
 use crate::columns::Columns;
+pub use crate::events::Address;
 use crate::fields::{FieldId, Registry};
 use crate::table::{FieldTable, Timestamp};
 

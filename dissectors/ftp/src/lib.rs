@@ -116,7 +116,11 @@ impl Dissector for Ftp {
         cx.t.add_layer("ftp");
         if let Some(c) = cx.cols() {
             c.set_protocol("FTP");
-            c.set_info(if is_request { "Request: " } else { "Response: " });
+            c.set_info(if is_request {
+                "Request: "
+            } else {
+                "Response: "
+            });
             c.append_info(&String::from_utf8_lossy(line));
         }
         let entry = cx.t.push_proto(f.ftp, data);

@@ -183,7 +183,10 @@ fn is_leap(y: i64) -> bool {
 /// Day of the year, 1-based.
 fn day_of_year(y: i64, m: u32, d: u32) -> u32 {
     const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let before = BEFORE.get(m.saturating_sub(1) as usize).copied().unwrap_or(0);
+    let before = BEFORE
+        .get(m.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or(0);
     before + d + u32::from(m > 2 && is_leap(y))
 }
 
