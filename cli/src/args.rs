@@ -5,7 +5,7 @@
 //! Hand-written rather than clap: tshark's messages, its exit codes and its
 //! getopt quirks (last `-r` wins, clustered flags `-nq`) are the contract.
 
-use dorsal_engine::output::{FieldsOptions, Occurrence};
+use dorsal_engine::output::{FieldsOptions, Occurrence, TimeFormat};
 
 /// Output format chosen with `-T`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +41,9 @@ pub struct Args {
     pub report: Option<String>,
     pub help: bool,
     pub version: bool,
+    /// `-t` and `-u hms` of the text view.
+    pub time_format: TimeFormat,
+    pub hms: bool,
 }
 
 /// A command line tshark would refuse: the message and the exit code.
@@ -63,9 +66,9 @@ impl ArgError {
 }
 
 /// Short options that take a value.
-const WITH_VALUE: &str = "rYRTeEczoNdtsfiaCFGHXwWbByj";
+const WITH_VALUE: &str = "rYRTeEczoNdtsfiaCFGHXwWbByju";
 /// Short options that are flags.
-const FLAGS: &str = "2lnqhvVPxSDLpIQuUgJ";
+const FLAGS: &str = "2lnqhvVPxSDLpIQUgJ";
 
 pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
     let mut a = Args {
@@ -86,6 +89,8 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
         report: None,
         help: false,
         version: false,
+        time_format: TimeFormat::default(),
+        hms: false,
     };
     let mut i = 0;
     while i < argv.len() {
@@ -216,7 +221,18 @@ fn apply(a: &mut Args, c: char, v: String) -> Result<(), ArgError> {
             a.jobs = Some(n);
         }
         'z' => a.stats.push(v),
-        'o' | 'N' | 'd' | 't' => {
+        't' => {
+            a.time_format = TimeFormat::parse(&v)
+                .ok_or_else(|| ArgError::new(format!("Invalid time stamp type \"{v}\"; it must be one of:\n{T_FORMATS}")))?
+        }
+        'u' => {
+            a.hms = match v.as_str() {
+                "s" => false,
+                "hms" => true,
+                _ => return Err(ArgError::new(format!("Invalid seconds type \"{v}\"; it must be one of:\n\t\"s\"   for seconds\n\t\"hms\" for hours, minutes and seconds"))),
+            }
+        }
+        'o' | 'N' | 'd' => {
             return Err(ArgError::new(format!(
                 "The option -{c} is not supported by dorsal yet."
             )))
@@ -229,6 +245,8 @@ fn apply(a: &mut Args, c: char, v: String) -> Result<(), ArgError> {
     }
     Ok(())
 }
+
+const T_FORMATS: &str = "\t\"a\"    for absolute\n\t\"ad\"   for absolute with YYYY-MM-DD date\n\t\"adoy\" for absolute with YYYY/DOY date\n\t\"d\"    for delta\n\t\"dd\"   for delta displayed\n\t\"e\"    for epoch\n\t\"r\"    for relative\n\t\"u\"    for absolute UTC\n\t\"ud\"   for absolute UTC with YYYY-MM-DD date\n\t\"udoy\" for absolute UTC with YYYY/DOY date";
 
 const T_CHOICES: &str = "\t\"fields\"  The values of fields specified with the -e option, in a form\n\t          specified by the -E option.\n\t\"json\"    Packet Summary, an JSON-based format for the details\n\t          summary information of a decoded packet.\n\t\"ek\"      Packet Details, an EK JSON-based format for the bulk insert \n\t          into elastic search cluster.";
 
@@ -354,6 +372,16 @@ mod tests {
             .starts_with("Invalid -T parameter \"nonsense\"; it must be one of:"));
         let e = p(&["-r"]).expect_err("missing value");
         assert!(e.usage);
+    }
+
+    #[test]
+    fn time_formats_and_seconds_types() {
+        let a = p(&["-t", "ad", "-u", "hms"]).expect("parse");
+        assert_eq!(a.time_format, TimeFormat::AbsoluteDate);
+        assert!(a.hms);
+        let e = p(&["-t", "ad.3"]).expect_err("4.0 takes no precision");
+        assert!(e.message.starts_with("Invalid time stamp type \"ad.3\""));
+        assert!(p(&["-u", "x"]).is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@ use dorsal_engine::capture::CaptureError;
 use dorsal_engine::dfilter::{Filter, FilterError};
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
-use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink};
+use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink, TextOptions, TextPrinter};
 use dorsal_engine::protocol::Protocols;
 use dorsal_engine::run::{run_with_taps, Demand, Parallel, RunError, RunOptions};
 use dorsal_engine::taps::credentials_csv::CredentialsCsv;
@@ -181,10 +181,14 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         )),
         OutputFormat::Json => Box::new(JsonPrinter::new(&reg, field_ids, false, out)),
         OutputFormat::Ek => Box::new(JsonPrinter::new(&reg, field_ids, true, out)),
-        OutputFormat::Text => {
-            error("the one-line summary output is not supported yet; use -T fields with -e.");
-            return Err(1);
-        }
+        OutputFormat::Text => Box::new(TextPrinter::new(
+            out,
+            TextOptions {
+                time: a.time_format,
+                hms: a.hms,
+                ..TextOptions::default()
+            },
+        )),
     };
     let result = run_with_taps(
         &opts,

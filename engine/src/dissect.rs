@@ -13,6 +13,7 @@ use crate::hash::HashMap;
 use std::cell::Cell;
 use std::rc::Rc;
 
+use crate::columns::Columns;
 pub use crate::events::Address;
 use crate::fields::{FieldId, Registry};
 use crate::table::{FieldTable, Timestamp};
@@ -340,6 +341,9 @@ pub struct Cx<'a> {
     /// the capture cut off, which its payload is missing too).
     captured: usize,
     next_reported: Option<usize>,
+    /// The summary columns, when a sink prints them (the text view); `None`
+    /// costs the other runs nothing. Reach them through [`Cx::cols`].
+    columns: Option<&'a mut Columns>,
 }
 
 /// What TCP tells the application dissector about the bytes it passes.
@@ -384,7 +388,20 @@ impl<'a> Cx<'a> {
             reported: frame.len as usize,
             captured: frame.cap_len as usize,
             next_reported: Some(frame.len as usize),
+            columns: None,
         }
+    }
+
+    /// Has the dissectors fill `cols` too.
+    pub fn with_columns(mut self, cols: Option<&'a mut Columns>) -> Self {
+        self.columns = cols;
+        self
+    }
+
+    /// The summary columns, if this run shows them.
+    #[inline]
+    pub fn cols(&mut self) -> Option<&mut Columns> {
+        self.columns.as_deref_mut()
     }
 
     /// Sets the reported length of the bytes handed to the next call; by

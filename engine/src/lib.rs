@@ -9,6 +9,7 @@
 //! depend on the engine and never the other way. See ARCHITECTURE.md.
 
 pub mod capture;
+pub mod columns;
 pub mod dfilter;
 pub mod dissect;
 pub mod events;

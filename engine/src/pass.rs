@@ -6,9 +6,11 @@
 use std::io;
 
 use crate::capture::CaptureError;
+use crate::columns::Columns;
 use crate::dfilter::Filter;
 use crate::dissect::{Cx, Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
+use crate::output::Sink;
 use crate::table::{FieldTable, Timestamp};
 
 /// What to read and which frames to show.
@@ -145,6 +147,8 @@ pub(crate) struct Pass<'a> {
     pub(crate) clock: Clock,
     /// The frame dissector, once looked up.
     pub(crate) frame: Option<Option<crate::dissect::DissectorId>>,
+    /// The summary columns, when the sink prints them.
+    pub(crate) cols: Option<Columns>,
 }
 
 impl Pass<'_> {
@@ -152,9 +156,27 @@ impl Pass<'_> {
         self.table.clear();
         // Looked up once: the name lookup was 6% of a frame-only run.
         let id = *self.frame.get_or_insert_with(|| self.ds.find("frame"));
-        let mut cx = Cx::new(frame, self.table, self.reg, &mut self.ds, self.notes);
+        if let Some(c) = self.cols.as_mut() {
+            c.clear();
+        }
+        let mut cx = Cx::new(frame, self.table, self.reg, &mut self.ds, self.notes)
+            .with_columns(self.cols.as_mut());
         if let Some(id) = id {
             cx.call(id, data);
         }
+    }
+
+    /// Hands a shown frame to the sink, with its columns if it reads them.
+    pub(crate) fn show(
+        &self,
+        sink: &mut dyn Sink,
+        frame: &Frame,
+        data: &[u8],
+    ) -> Result<(), RunError> {
+        match &self.cols {
+            Some(c) => sink.frame_columns(frame, data, self.table, c),
+            None => sink.frame(frame, data, self.table),
+        }
+        .map_err(RunError::Output)
     }
 }

@@ -401,6 +401,7 @@ impl Worker<'_> {
             notes: &mut notes,
             clock: Clock::default(),
             frame: None,
+            cols: None,
         };
         let mut out = results.spare();
         out.clear();

@@ -2,6 +2,7 @@
 //! hand it to the sink.
 
 use crate::capture::Capture;
+use crate::columns::Columns;
 use crate::dfilter::Filter;
 use crate::dissect::{Dissectors, Notes};
 use crate::fields::Registry;
@@ -64,7 +65,10 @@ pub fn run_with_taps(
     }
     // Only the frame dissector's own fields (not frame.protocols, which
     // lists the layers below) asked for: the layers need not be dissected.
+    // The summary columns come from every layer.
+    let wants_columns = sink.wants_columns();
     let frame_only = !opts.full_dissection
+        && !wants_columns
         && taps.is_empty()
         && reg.iter().all(|(id, def)| {
             let abbrev = def.abbrev;
@@ -75,14 +79,18 @@ pub fn run_with_taps(
     let demand = Demand {
         reg,
         wanted: &wanted,
-        every: opts.full_dissection || taps.read_the_tree(),
+        every: opts.full_dissection || wants_columns || taps.read_the_tree(),
     };
     sink.begin().map_err(RunError::Output)?;
     // A frame-only run does less per frame than handing it to a worker.
     // Workers forward tables, not records, so a sink that reads the bytes stays serial.
     let reads_data = sink.reads_data();
     let split = |p: &Parallel<'_>| {
-        p.jobs > 1 && !frame_only && !reads_data && pipeline::eligible(opts, reg, !taps.is_empty())
+        p.jobs > 1
+            && !frame_only
+            && !reads_data
+            && !wants_columns
+            && pipeline::eligible(opts, reg, !taps.is_empty())
     };
     if let Some(p) = parallel.filter(split) {
         let setup = pipeline::Setup {
@@ -114,6 +122,7 @@ pub fn run_with_taps(
             notes: &mut notes,
             clock: Clock::default(),
             frame: None,
+            cols: wants_columns.then(Columns::new),
         };
         let result = one_pass(opts, &mut pass, sink, taps);
         retire(pass.ds, opts.exiting);
@@ -147,8 +156,7 @@ fn one_pass(
         {
             pass.clock.prev_displayed = Some(frame.ts);
             shown += 1;
-            sink.frame(&frame, rec.data, pass.table)
-                .map_err(RunError::Output)?;
+            pass.show(sink, &frame, rec.data)?;
         }
     }
     Ok(())
@@ -177,6 +185,7 @@ fn two_pass(
             notes: &mut notes,
             clock: Clock::default(),
             frame: None,
+            cols: None,
         };
         let mut cap = Capture::open(&opts.path)?;
         let mut number: u32 = 0;
@@ -209,6 +218,7 @@ fn two_pass(
         notes: &mut notes,
         clock: Clock::default(),
         frame: None,
+        cols: sink.wants_columns().then(Columns::new),
     };
     let mut cap = Capture::open(&opts.path)?;
     let mut number: u32 = 0;
@@ -234,8 +244,7 @@ fn two_pass(
         {
             pass.clock.prev_displayed = Some(frame.ts);
             shown += 1;
-            sink.frame(&frame, rec.data, pass.table)
-                .map_err(RunError::Output)?;
+            pass.show(sink, &frame, rec.data)?;
         }
     }
     retire(pass.ds, opts.exiting);

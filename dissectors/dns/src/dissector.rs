@@ -166,6 +166,15 @@ impl Dns {
             cx.t.set_label(entry, &label);
         }
         cx.t.add_layer(self.layer());
+        if let Some(c) = cx.cols() {
+            c.set_protocol(match self.flavor {
+                Flavor::Dns => "DNS",
+                Flavor::Mdns => "MDNS",
+                Flavor::Llmnr => "LLMNR",
+            });
+            c.clear_info();
+            summary_head(c, &h);
+        }
 
         // Inside an ICMP error Wireshark neither tracks nor looks up
         // transactions (`pinfo->flags.in_error_pkt`).
@@ -312,8 +321,11 @@ impl Dns {
 
     fn question(&self, cx: &mut Cx<'_>, st: &mut State, msg: &[u8], q: &parser::Question) {
         let f = &self.f;
+        let cols = cx.cols().is_some();
         let t = &mut *cx.t;
-        let want_name = t.wants(f.qry_name) || t.wants(f.qry_name_len) || t.wants(f.count_labels);
+        let want_name =
+            cols || t.wants(f.qry_name) || t.wants(f.qry_name_len) || t.wants(f.count_labels);
+        st.text.clear();
         if want_name && parser::read_name_memo(msg, q.name_off, &mut st.name, &mut st.memo).is_ok()
         {
             let raw = st.name.as_bytes();
@@ -335,6 +347,16 @@ impl Dns {
             t.push_bool(f.qry_qu, q.qclass & 0x8000 != 0);
         } else {
             t.push_u(f.qry_class, q.qclass);
+        }
+        if let Some(c) = cx.cols() {
+            c.append_info(" ");
+            type_name(c, q.qtype);
+            c.append_info(" ");
+            if st.text.is_empty() {
+                c.append_info("<Root>");
+            } else {
+                c.append_info(&String::from_utf8_lossy(&st.text));
+            }
         }
     }
 
@@ -402,6 +424,67 @@ impl Dns {
 /// Borrows the scratch buffers of the state for the record-data code.
 fn st_parts(st: &mut State) -> (&mut Name, &mut Vec<u8>) {
     (&mut st.name, &mut st.text)
+}
+
+/// The start of DNS's Info: operation, direction, id and error.
+fn summary_head(c: &mut dorsal_engine::columns::Columns, h: &Header) {
+    c.append_info(match h.opcode() {
+        0 => "Standard query",
+        1 => "Inverse query",
+        2 => "Server status request",
+        4 => "Zone change notification",
+        5 => "Dynamic update",
+        _ => "Unknown operation",
+    });
+    if h.is_response() {
+        c.append_info(" response");
+    }
+    c.append_info_fmt(format_args!(" 0x{:04x}", h.id));
+    if h.is_response() {
+        let rc = match h.rcode() {
+            0 => "",
+            1 => " Format error",
+            2 => " Server failure",
+            3 => " No such name",
+            4 => " Not implemented",
+            5 => " Refused",
+            _ => " Unknown error",
+        };
+        c.append_info(rc);
+    }
+}
+
+/// A record type's mnemonic, as the Info column names it.
+fn type_name(c: &mut dorsal_engine::columns::Columns, t: u16) {
+    let name = match t {
+        1 => "A",
+        2 => "NS",
+        5 => "CNAME",
+        6 => "SOA",
+        12 => "PTR",
+        13 => "HINFO",
+        15 => "MX",
+        16 => "TXT",
+        28 => "AAAA",
+        33 => "SRV",
+        35 => "NAPTR",
+        41 => "OPT",
+        43 => "DS",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        64 => "SVCB",
+        65 => "HTTPS",
+        99 => "SPF",
+        252 => "AXFR",
+        255 => "ANY",
+        257 => "CAA",
+        _ => {
+            c.append_info_fmt(format_args!("Unknown ({t})"));
+            return;
+        }
+    };
+    c.append_info(name);
 }
 
 pub const T_SRV: u16 = 33;

@@ -117,6 +117,15 @@ impl Dissector for Ftp {
         let line = data.get(..linelen).unwrap_or(&[]);
 
         cx.t.add_layer("ftp");
+        if let Some(c) = cx.cols() {
+            c.set_protocol("FTP");
+            c.set_info(if is_request {
+                "Request: "
+            } else {
+                "Response: "
+            });
+            c.append_info(&String::from_utf8_lossy(line));
+        }
         let entry = cx.t.push_proto(f.ftp, data);
         cx.t.set_label(entry, "File Transfer Protocol (FTP)");
         cx.t.push_bool(f.request, is_request);
@@ -300,6 +309,18 @@ impl Dissector for FtpData {
             return Outcome::Rejected;
         }
         cx.t.add_layer("ftp-data");
+        let reported = cx.reported;
+        if let Some(c) = cx.cols() {
+            c.set_protocol("FTP-DATA");
+            c.set_info(&format!("FTP Data: {reported} bytes"));
+            if let Some(conv) = &conv {
+                let d = conv.borrow();
+                c.append_info_fmt(format_args!(" ({})", d.setup_method));
+                if let Some(cmd) = &d.command {
+                    c.append_info_fmt(format_args!(" ({})", String::from_utf8_lossy(cmd)));
+                }
+            }
+        }
         let entry = cx.t.push_proto(f.data, data);
         cx.t.set_label(entry, &format!("FTP Data ({} bytes data)", data.len()));
         if let Some(conv) = conv {

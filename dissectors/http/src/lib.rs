@@ -902,6 +902,13 @@ impl Http {
                 let line = data.get(offset..offset + linelen).unwrap_or_default();
                 if let Some((k, _)) = classify(line) {
                     is_req_resp = true;
+                    // tshark shows the first line before it asks TCP for
+                    // the rest of the message.
+                    if let Some(c) = cx.cols() {
+                        c.set_protocol("HTTP");
+                        c.set_info(&String::from_utf8_lossy(line));
+                        c.append_info(" ");
+                    }
                     let mut try_body = true;
                     if k == Kind::Response {
                         let code = status_code(line);
@@ -1203,6 +1210,19 @@ impl Http {
                     cx.t.push_str(f.file_data, &body::ascii_string(bytes));
                 }
                 if !bytes.is_empty() {
+                    // What the media dissectors add to the columns.
+                    if let (Some(ct), Some(c)) = (headers.content_type.as_deref(), cx.cols()) {
+                        match media_layer(ct) {
+                            "data-text-lines" => c.append_info_fmt(format_args!(
+                                " ({})",
+                                String::from_utf8_lossy(ct)
+                            )),
+                            "json" => c.set_protocol("HTTP/JSON"),
+                            "xml" => c.set_protocol("HTTP/XML"),
+                            "urlencoded-form" => c.set_protocol("HTTP/URL-encoded form"),
+                            _ => {}
+                        }
+                    }
                     match headers.content_type.as_deref() {
                         Some(ct) => match media_layer(ct) {
                             "data" => {

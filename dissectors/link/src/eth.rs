@@ -213,6 +213,10 @@ fn eth(f: &EthFields, macs: IdSpan, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         return Outcome::Done(data.len());
     };
     cx.t.add_layer("eth");
+    if let Some(c) = cx.cols() {
+        c.set_link_addresses(mac_string(&src), mac_string(&dst));
+        c.set_info("Ethernet II");
+    }
     let entry = cx.t.push_proto(f.eth, data.get(..14).unwrap_or(data));
     if entry.is_some() {
         let label = format!(
@@ -267,6 +271,9 @@ pub fn ethertype(f: &EthFields, cx: &mut Cx<'_>, ty: u16, payload: &[u8]) -> usi
         Some(Outcome::Done(n)) => n.min(payload.len()),
         Some(_) => payload.len(),
         None => {
+            if let Some(c) = cx.cols() {
+                c.set_protocol(&format!("0x{ty:04x}"));
+            }
             cx.call_by_name("data", payload);
             payload.len()
         }

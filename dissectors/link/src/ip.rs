@@ -285,6 +285,10 @@ impl Dissector for Ipv4 {
         }
         cx.src = Address::V4(src);
         cx.dst = Address::V4(dst);
+        if let Some(c) = cx.cols() {
+            c.set_protocol("IPv4");
+            c.set_net_addresses(ipv4_string(src), ipv4_string(dst));
+        }
 
         let payload = from(datagram, hlen);
         let payload_reported = dgram_reported.saturating_sub(hlen);
@@ -420,6 +424,13 @@ impl Dissector for Ipv6 {
         }
         cx.src = Address::V6(src);
         cx.dst = Address::V6(dst);
+        if let Some(c) = cx.cols() {
+            let (mut a, mut b) = (String::new(), String::new());
+            dorsal_engine::format::write_ipv6(&mut a, &src);
+            dorsal_engine::format::write_ipv6(&mut b, &dst);
+            c.set_protocol("IPv6");
+            c.set_net_addresses(a, b);
+        }
 
         // The payload length bounds the datagram, unless it is too long. A
         // zero length stands for a jumbogram only before a hop-by-hop

@@ -291,6 +291,11 @@ impl Dissector for Tcp {
         cx.t.push_u(f.port, dport);
         cx.srcport = sport;
         cx.dstport = dport;
+        if let Some(c) = cx.cols() {
+            c.set_protocol("TCP");
+            c.clear_info();
+            c.append_info_fmt(format_args!("{sport} \u{2192} {dport}"));
+        }
         let (Some(raw_seq), Some(raw_ack), Some(off_flags), Some(win), Some(sum), Some(urp)) = (
             be32(data, 4),
             be32(data, 8),
@@ -498,6 +503,10 @@ impl Dissector for Tcp {
             return Outcome::Done(data.len());
         }
         push_analysis(cx, f, seg_flags);
+        if let Some(c) = cx.cols() {
+            summary(c, flags, seq, ack, scaled, urp, seglen, opts, rev.base_seq);
+            analysis_prefix(c, seg_flags);
+        }
         cx.t.push(f.time_relative, Value::RelTime(rel_time));
         cx.t.push(f.time_delta, Value::RelTime(delta));
         if entry.is_some() {
@@ -544,6 +553,135 @@ impl Dissector for Tcp {
             self.report(cx, &report, None);
         }
         Outcome::Done(data.len())
+    }
+}
+
+/// Flag names in the order of Wireshark's `tcp_flags_to_str`.
+const FLAG_NAMES: [(u16, &str); 9] = [
+    (0x001, "FIN"),
+    (0x002, "SYN"),
+    (0x004, "RST"),
+    (0x008, "PSH"),
+    (0x010, "ACK"),
+    (0x020, "URG"),
+    (0x040, "ECE"),
+    (0x080, "CWR"),
+    (0x100, "AE"),
+];
+
+/// The Info text after the ports: flags, numbers and options.
+#[allow(clippy::too_many_arguments)]
+fn summary(
+    c: &mut dorsal_engine::columns::Columns,
+    flags: u16,
+    seq: u32,
+    ack: u32,
+    win: u64,
+    urp: u16,
+    seglen: usize,
+    opts: &[u8],
+    rev_base: Option<u32>,
+) {
+    let mut first = true;
+    c.append_info(" [");
+    for (bit, name) in FLAG_NAMES {
+        if flags & bit != 0 {
+            if !first {
+                c.append_info(", ");
+            }
+            c.append_info(name);
+            first = false;
+        }
+    }
+    if flags & 0x0e00 != 0 {
+        if !first {
+            c.append_info(", ");
+        }
+        c.append_info("Reserved");
+        first = false;
+    }
+    if first {
+        c.append_info("<None>");
+    }
+    c.append_info_fmt(format_args!("] Seq={seq}"));
+    if flags & ACK != 0 {
+        c.append_info_fmt(format_args!(" Ack={ack}"));
+    }
+    c.append_info_fmt(format_args!(" Win={win}"));
+    if flags & 0x0020 != 0 {
+        c.append_info_fmt(format_args!(" Urg={urp}"));
+    }
+    c.append_info_fmt(format_args!(" Len={seglen}"));
+    option_summary(c, opts, rev_base.unwrap_or(0));
+}
+
+/// What the options add to Info (`MSS=1460 SACK_PERM ...`).
+fn option_summary(c: &mut dorsal_engine::columns::Columns, opts: &[u8], rev_base: u32) {
+    let mut i = 0usize;
+    // Each step advances by at least one byte.
+    while let Some(&kind) = opts.get(i) {
+        match kind {
+            0 => return,
+            1 => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(len) = opts.get(i + 1).map(|&l| usize::from(l)) else {
+            return;
+        };
+        if len < 2 || i + len > opts.len() {
+            return;
+        }
+        let body = opts.get(i + 2..i + len).unwrap_or_default();
+        match (kind, len) {
+            (2, 4) => {
+                if let Some(v) = be16(body, 0) {
+                    c.append_info_fmt(format_args!(" MSS={v}"));
+                }
+            }
+            (3, 3) => {
+                if let Some(&s) = body.first() {
+                    let m = 1u32 << s.min(14);
+                    c.append_info_fmt(format_args!(" WS={m}"));
+                }
+            }
+            (4, 2) => c.append_info(" SACK_PERM"),
+            (5, _) => {
+                let mut j = 0;
+                while let (Some(l), Some(r)) = (be32(body, j), be32(body, j + 4)) {
+                    c.append_info_fmt(format_args!(
+                        " SLE={} SRE={}",
+                        l.wrapping_sub(rev_base),
+                        r.wrapping_sub(rev_base)
+                    ));
+                    j += 8;
+                }
+            }
+            (8, 10) => {
+                if let (Some(v), Some(e)) = (be32(body, 0), be32(body, 4)) {
+                    c.append_info_fmt(format_args!(" TSval={v} TSecr={e}"));
+                }
+            }
+            _ => {}
+        }
+        i += len;
+    }
+}
+
+/// The expert prefixes tshark shows before the ports.
+fn analysis_prefix(c: &mut dorsal_engine::columns::Columns, fl: SegFlags) {
+    if fl.keep_alive {
+        c.prepend_info("[TCP Keep-Alive] ");
+    }
+    if fl.out_of_order {
+        c.prepend_info("[TCP Out-Of-Order] ");
+    }
+    if fl.spurious_retransmission {
+        c.prepend_info("[TCP Spurious Retransmission] ");
+    } else if fl.retransmission {
+        c.prepend_info("[TCP Retransmission] ");
     }
 }
 
@@ -708,6 +846,14 @@ impl Tcp {
     /// tree is not shown), before a PDU starting later in the segment.
     fn report(&self, cx: &mut Cx<'_>, report: &SegmentReport, item: Option<usize>) {
         let f = &self.f;
+        if report.held {
+            if let Some(c) = cx.cols() {
+                if !report.completed {
+                    c.set_protocol("TCP");
+                }
+                c.append_info_sep(" ", "[TCP segment of a reassembled PDU]");
+            }
+        }
         let frame = cx.frame.number;
         if !report.segments.is_empty() {
             if let Some(at) = item {

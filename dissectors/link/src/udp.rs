@@ -76,6 +76,20 @@ impl Dissector for Udp {
             len = reported;
         }
         cx.t.push_u(f.length, len as u64);
+        if let Some(c) = cx.cols() {
+            c.set_protocol("UDP");
+            c.set_info(&format!("{sport} \u{2192} {dport}"));
+            if len < 8 {
+                c.append_info_fmt(format_args!(" [BAD UDP LENGTH {len} < 8]"));
+            } else if len > reported {
+                c.append_info_fmt(format_args!(
+                    " [BAD UDP LENGTH {len} > IP PAYLOAD LENGTH] Len={}",
+                    len - 8
+                ));
+            } else {
+                c.append_info_fmt(format_args!(" Len={}", len - 8));
+            }
+        }
         if len < 8 {
             // Bogus length: Wireshark stops here.
             return Outcome::Done(data.len());

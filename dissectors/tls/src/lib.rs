@@ -510,6 +510,7 @@ impl Run<'_, '_> {
         // TLS 1.3 draft ServerHellos): keep what follows for them.
         let after = data.get(body_start..).unwrap_or(&[]);
         let body = after.get(..len).unwrap_or(after);
+        self.summarize(ct, effective, body);
         let r = match ct {
             CT_CCS => {
                 self.cx
@@ -560,6 +561,65 @@ impl Run<'_, '_> {
         match r {
             Ok(()) => Step::Next(off + 5 + len),
             Err(Trunc) => Step::Stop,
+        }
+    }
+
+    /// The record's part of the columns: the version as Protocol, what
+    /// the record holds appended to Info.
+    fn summarize(&mut self, ct: u8, version: u16, body: &[u8]) {
+        let side = usize::from(self.ctx.from_server);
+        let encrypted = self.sess.ccs_frame.get(side).is_some_and(|&f| f != 0);
+        let Some(c) = self.cx.cols() else {
+            return;
+        };
+        if !c.protocol().starts_with("TLS") && !c.protocol().starts_with("SSL") {
+            c.clear_info();
+        }
+        c.set_protocol(match version {
+            SSLV3 => "SSLv3",
+            TLS10 => "TLSv1",
+            TLS11 => "TLSv1.1",
+            TLS12 => "TLSv1.2",
+            TLS13 => "TLSv1.3",
+            _ => "SSL",
+        });
+        match ct {
+            CT_CCS => c.append_info_sep(", ", "Change Cipher Spec"),
+            CT_ALERT if encrypted || body.len() != 2 => c.append_info_sep(", ", "Encrypted Alert"),
+            CT_ALERT => c.append_info_sep(", ", "Alert"),
+            CT_APP_DATA => c.append_info_sep(", ", "Application Data"),
+            CT_HANDSHAKE if encrypted => c.append_info_sep(", ", "Encrypted Handshake Message"),
+            CT_HANDSHAKE => {
+                let mut off = 0usize;
+                // Each message takes at least its 4-byte header.
+                for _ in 0..64 {
+                    let (Some(&ty), Some(n)) = (body.get(off), be24(body, off + 1)) else {
+                        break;
+                    };
+                    let name = match ty {
+                        0 => "Hello Request",
+                        1 => "Client Hello",
+                        2 => "Server Hello",
+                        4 => "New Session Ticket",
+                        8 => "Encrypted Extensions",
+                        11 => "Certificate",
+                        12 => "Server Key Exchange",
+                        13 => "Certificate Request",
+                        14 => "Server Hello Done",
+                        15 => "Certificate Verify",
+                        16 => "Client Key Exchange",
+                        20 => "Finished",
+                        22 => "Certificate Status",
+                        _ => "Encrypted Handshake Message",
+                    };
+                    c.append_info_sep(", ", name);
+                    off = off.saturating_add(4).saturating_add(n as usize);
+                    if off >= body.len() {
+                        break;
+                    }
+                }
+            }
+            _ => {}
         }
     }
 

@@ -242,6 +242,11 @@ pub struct SegmentReport {
     /// tshark adds the segments' tree item right after that call's items,
     /// before a PDU that starts later in the segment.
     pub segments_after_call: usize,
+    /// Bytes of the segment wait in a PDU that is not complete yet (tshark's
+    /// "[TCP segment of a reassembled PDU]").
+    pub held: bool,
+    /// A PDU the application took whole ended in this segment.
+    pub completed: bool,
 }
 
 /// Reassembly state of one direction of a TCP connection.
@@ -379,6 +384,9 @@ impl Direction {
                 let frag = rest.get(..len as usize).unwrap_or(rest);
                 let more = seq_lt(nxtseq, msp.nxtpdu);
                 let complete = msp.add(seq.wrapping_sub(msp.seq), frag, frame, more);
+                if !complete {
+                    report.held = true;
+                }
                 if complete && msp.entire {
                     msp.entire = false;
                     if seq_lt(msp.nxtpdu, nxtseq) {
@@ -407,6 +415,7 @@ impl Direction {
                             more: want,
                         } => {
                             let off = u32::try_from(off).unwrap_or(u32::MAX);
+                            report.held = true;
                             let target_key = if off == 0 || seq_le(msp.seq.wrapping_add(off), seq) {
                                 msp.datalen = None;
                                 msp.reassembled_in = None;
@@ -452,6 +461,7 @@ impl Direction {
                             restart = offset < payload.len();
                         }
                         _ => {
+                            report.completed = true;
                             report.segments = msp.frames();
                             report.segments_after_call = calls;
                             report.reassembled_len = msp.bytes().len();
@@ -471,8 +481,15 @@ impl Direction {
                         can_desegment: true,
                     },
                 );
-                if let Outcome::NeedMore { offset: off, more } = out {
-                    must = Some((offset.saturating_add(off).min(payload.len()), more));
+                match out {
+                    Outcome::NeedMore { offset: off, more } => {
+                        must = Some((offset.saturating_add(off).min(payload.len()), more));
+                        if off > 0 {
+                            report.completed = true;
+                        }
+                    }
+                    Outcome::Done(_) => report.completed = true,
+                    Outcome::Rejected => {}
                 }
             }
             if restart {
@@ -497,6 +514,7 @@ impl Direction {
                     let bytes = payload.get(doff..).unwrap_or_default();
                     msp.add(0, bytes, frame, seq_lt(nxtseq, nxtpdu));
                     self.insert(msp);
+                    report.held = true;
                 }
             }
             if another > 0 {

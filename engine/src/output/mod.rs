@@ -10,15 +10,18 @@
 
 use std::io;
 
+use crate::columns::Columns;
 use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
 use crate::table::FieldTable;
 
 pub mod fields;
 pub mod json;
+pub mod text;
 
 pub use fields::{FieldsOptions, FieldsPrinter, Occurrence};
 pub use json::{push_json_string, JsonPrinter};
+pub use text::{TextOptions, TextPrinter, TimeFormat};
 
 /// Receives the frames that passed the filter.
 pub trait Sink {
@@ -28,6 +31,24 @@ pub trait Sink {
     /// dissectors made of it.
     fn frame(&mut self, frame: &Frame, data: &[u8], t: &FieldTable) -> io::Result<()>;
     fn end(&mut self) -> io::Result<()>;
+
+    /// Whether the sink prints the summary columns: the dissectors then
+    /// fill them and [`Sink::frame_columns`] is called instead of
+    /// [`Sink::frame`].
+    fn wants_columns(&self) -> bool {
+        false
+    }
+
+    /// A shown frame with its summary columns (see [`Sink::wants_columns`]).
+    fn frame_columns(
+        &mut self,
+        frame: &Frame,
+        data: &[u8],
+        t: &FieldTable,
+        _cols: &Columns,
+    ) -> io::Result<()> {
+        self.frame(frame, data, t)
+    }
 
     /// Whether [`Sink::frame`] reads the record's bytes (a capture
     /// writer); such a sink is fed by one thread.

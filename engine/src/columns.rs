@@ -1,0 +1,227 @@
+//! The summary columns of one frame (Wireshark's `column_info`): the
+//! Protocol and Info text and the source and destination addresses, which
+//! the dissectors write as they go and the text view prints.
+//!
+//! Generic on purpose: the engine only keeps strings; what they say is each
+//! dissector's business. Filled only when a sink asks for them (see
+//! [`crate::dissect::Cx::cols`]), so other runs pay nothing. The buffers
+//! are reused from frame to frame.
+
+use std::fmt::Write;
+
+/// Caps on a column's text, so a hostile capture cannot grow them without
+/// bound (tshark cuts Info at 2048 bytes too, `COL_MAX_INFO_LEN`).
+const INFO_CAP: usize = 2047;
+const SHORT_CAP: usize = 255;
+
+/// The columns of the frame being dissected.
+#[derive(Clone, Debug, Default)]
+pub struct Columns {
+    protocol: String,
+    info: String,
+    /// Text before this offset of `info` stays when later dissectors set
+    /// or clear the column (`col_set_fence`).
+    fence: usize,
+    /// Frozen columns are no longer written (`col_set_writable(FALSE)`):
+    /// an error quote keeps the outer protocol's summary.
+    frozen: bool,
+    src: String,
+    dst: String,
+    /// Whether the addresses came from a network layer; a link layer's only
+    /// fill the columns while no network layer has.
+    net_set: bool,
+}
+
+/// Cuts `s` to at most `cap` bytes on a character boundary.
+fn cap(s: &mut String, cap: usize) {
+    if s.len() > cap {
+        let mut at = cap;
+        while at > 0 && !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
+}
+
+impl Columns {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Empties every column for the next frame.
+    pub fn clear(&mut self) {
+        self.protocol.clear();
+        self.info.clear();
+        self.fence = 0;
+        self.frozen = false;
+        self.src.clear();
+        self.dst.clear();
+        self.net_set = false;
+    }
+
+    pub fn protocol(&self) -> &str {
+        &self.protocol
+    }
+
+    pub fn info(&self) -> &str {
+        &self.info
+    }
+
+    pub fn src(&self) -> &str {
+        &self.src
+    }
+
+    pub fn dst(&self) -> &str {
+        &self.dst
+    }
+
+    /// Stops every later write to the columns of this frame.
+    pub fn freeze(&mut self) {
+        self.frozen = true;
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    pub fn set_protocol(&mut self, p: &str) {
+        if self.frozen {
+            return;
+        }
+        self.protocol.clear();
+        self.protocol.push_str(p);
+        cap(&mut self.protocol, SHORT_CAP);
+    }
+
+    /// Empties Info after the fence (`col_clear`).
+    pub fn clear_info(&mut self) {
+        if self.frozen {
+            return;
+        }
+        let at = self.fence.min(self.info.len());
+        self.info.truncate(at);
+    }
+
+    /// Replaces Info after the fence (`col_set_str`).
+    pub fn set_info(&mut self, s: &str) {
+        self.clear_info();
+        self.append_info(s);
+    }
+
+    /// Appends to Info (`col_append_str`).
+    pub fn append_info(&mut self, s: &str) {
+        if self.frozen {
+            return;
+        }
+        self.info.push_str(s);
+        cap(&mut self.info, INFO_CAP);
+    }
+
+    /// Appends formatted text to Info (`col_append_fstr`).
+    pub fn append_info_fmt(&mut self, args: std::fmt::Arguments<'_>) {
+        if self.frozen {
+            return;
+        }
+        let _ = self.info.write_fmt(args);
+        cap(&mut self.info, INFO_CAP);
+    }
+
+    /// Appends `s`, preceded by `sep` when Info already holds text
+    /// (`col_append_sep_str`).
+    pub fn append_info_sep(&mut self, sep: &str, s: &str) {
+        if self.frozen {
+            return;
+        }
+        if !self.info.is_empty() {
+            self.info.push_str(sep);
+        }
+        self.append_info(s);
+    }
+
+    /// Inserts `s` at the start of Info after the fence (`col_prepend_fstr`
+    /// as Wireshark applies it to fenced text).
+    pub fn prepend_info(&mut self, s: &str) {
+        if self.frozen {
+            return;
+        }
+        let at = self.fence.min(self.info.len());
+        if self.info.is_char_boundary(at) {
+            self.info.insert_str(at, s);
+        }
+        cap(&mut self.info, INFO_CAP);
+    }
+
+    /// Keeps the text so far when later dissectors set Info (`col_set_fence`).
+    pub fn fence_info(&mut self) {
+        self.fence = self.info.len();
+    }
+
+    /// Source and destination from a network layer; inner layers win.
+    pub fn set_net_addresses(&mut self, src: impl std::fmt::Display, dst: impl std::fmt::Display) {
+        if self.frozen {
+            return;
+        }
+        self.src.clear();
+        self.dst.clear();
+        let _ = write!(self.src, "{src}");
+        let _ = write!(self.dst, "{dst}");
+        cap(&mut self.src, SHORT_CAP);
+        cap(&mut self.dst, SHORT_CAP);
+        self.net_set = true;
+    }
+
+    /// Source and destination from a link layer: shown only while no
+    /// network layer has set them.
+    pub fn set_link_addresses(&mut self, src: impl std::fmt::Display, dst: impl std::fmt::Display) {
+        if self.net_set {
+            return;
+        }
+        self.set_net_addresses(src, dst);
+        self.net_set = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fence_keeps_earlier_text() {
+        let mut c = Columns::new();
+        c.set_info("GET / HTTP/1.1 ");
+        c.fence_info();
+        c.set_info("[TCP segment]");
+        assert_eq!(c.info(), "GET / HTTP/1.1 [TCP segment]");
+        c.clear_info();
+        assert_eq!(c.info(), "GET / HTTP/1.1 ");
+        c.prepend_info(">");
+        assert_eq!(c.info(), "GET / HTTP/1.1 >");
+        c.clear();
+        c.append_info_sep(", ", "a");
+        c.append_info_sep(", ", "b");
+        assert_eq!(c.info(), "a, b");
+    }
+
+    #[test]
+    fn network_addresses_win_over_link_ones() {
+        let mut c = Columns::new();
+        c.set_link_addresses("aa", "bb");
+        assert_eq!((c.src(), c.dst()), ("aa", "bb"));
+        c.set_net_addresses("1.2.3.4", "5.6.7.8");
+        c.set_link_addresses("cc", "dd");
+        assert_eq!((c.src(), c.dst()), ("1.2.3.4", "5.6.7.8"));
+    }
+
+    #[test]
+    fn frozen_columns_ignore_writes_and_info_is_capped() {
+        let mut c = Columns::new();
+        c.set_protocol("ICMP");
+        c.freeze();
+        c.set_protocol("TCP");
+        c.append_info("x");
+        assert_eq!((c.protocol(), c.info()), ("ICMP", ""));
+        c.clear();
+        c.append_info(&"é".repeat(2000));
+        assert!(c.info().len() <= INFO_CAP);
+    }
+}

@@ -1,0 +1,336 @@
+//! The default view: one summary line per frame, as tshark prints it with
+//! its default columns (No., Time, Source, Destination, Protocol, Length,
+//! Info). What the Protocol and Info columns say is the dissectors' (see
+//! [`crate::columns`]); this printer only formats the time and pads.
+
+use std::io::{self, Write};
+
+use super::Sink;
+use crate::columns::Columns;
+use crate::dissect::Frame;
+use crate::table::{FieldTable, Timestamp};
+
+/// `-t`: what the Time column shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TimeFormat {
+    /// `r`: since the first frame.
+    #[default]
+    Relative,
+    /// `a`: local time of day.
+    Absolute,
+    /// `ad`: local date and time.
+    AbsoluteDate,
+    /// `adoy`: local year/day-of-year and time.
+    AbsoluteDoy,
+    /// `d`: since the previous captured frame.
+    Delta,
+    /// `dd`: since the previous displayed frame.
+    DeltaDisplayed,
+    /// `e`: seconds since the epoch.
+    Epoch,
+    /// `u`: UTC time of day.
+    Utc,
+    /// `ud`: UTC date and time.
+    UtcDate,
+    /// `udoy`: UTC year/day-of-year and time.
+    UtcDoy,
+}
+
+impl TimeFormat {
+    /// Parses the argument of `-t`; `None` for what tshark rejects.
+    pub fn parse(s: &str) -> Option<TimeFormat> {
+        Some(match s {
+            "r" => TimeFormat::Relative,
+            "a" => TimeFormat::Absolute,
+            "ad" => TimeFormat::AbsoluteDate,
+            "adoy" => TimeFormat::AbsoluteDoy,
+            "d" => TimeFormat::Delta,
+            "dd" => TimeFormat::DeltaDisplayed,
+            "e" => TimeFormat::Epoch,
+            "u" => TimeFormat::Utc,
+            "ud" => TimeFormat::UtcDate,
+            "udoy" => TimeFormat::UtcDoy,
+            _ => return None,
+        })
+    }
+}
+
+/// How the text view prints.
+#[derive(Clone, Copy, Debug)]
+pub struct TextOptions {
+    pub time: TimeFormat,
+    /// `-u hms`: relative and delta times as hours, minutes and seconds.
+    pub hms: bool,
+    /// Digits after the decimal point (the capture's resolution).
+    pub precision: u8,
+}
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions {
+            time: TimeFormat::Relative,
+            hms: false,
+            precision: 6,
+        }
+    }
+}
+
+/// Prints the summary line of each shown frame.
+pub struct TextPrinter<W: Write> {
+    out: W,
+    opts: TextOptions,
+    /// The line being built, reused from frame to frame.
+    line: String,
+    time: String,
+}
+
+impl<W: Write> TextPrinter<W> {
+    pub fn new(out: W, opts: TextOptions) -> Self {
+        TextPrinter {
+            out,
+            opts,
+            line: String::with_capacity(256),
+            time: String::with_capacity(32),
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    /// Builds the line of one frame into `self.line` (without the newline).
+    fn format(&mut self, frame: &Frame, cols: &Columns) {
+        use std::fmt::Write as _;
+        self.time.clear();
+        write_time(&mut self.time, frame, self.opts);
+        let line = &mut self.line;
+        line.clear();
+        // tshark pads No. to 5, Time to 10, Source to 12 (right-aligned) and
+        // Destination to 12 (left-aligned); the rest are not padded.
+        let _ = write!(
+            line,
+            "{:>5} {:>10} {:>12} \u{2192} {:<12} {} {} {}",
+            frame.number,
+            self.time,
+            cols.src(),
+            cols.dst(),
+            cols.protocol(),
+            frame.len,
+            cols.info()
+        );
+    }
+}
+
+/// Splits nanoseconds into whole seconds and the fraction at `precision`
+/// digits, truncated as Wireshark does.
+fn split(nanos: i128, precision: u8) -> (bool, i128, i128) {
+    let neg = nanos < 0;
+    let a = nanos.abs();
+    let secs = a / 1_000_000_000;
+    let frac = (a % 1_000_000_000) / 10i128.pow(9 - u32::from(precision.min(9)));
+    (neg, secs, frac)
+}
+
+fn write_frac(out: &mut String, frac: i128, precision: u8) {
+    use std::fmt::Write as _;
+    if precision > 0 {
+        let _ = write!(out, ".{:0w$}", frac, w = usize::from(precision));
+    }
+}
+
+/// A duration as `-u s` (seconds) or `-u hms` prints it.
+fn write_duration(out: &mut String, nanos: i64, opts: TextOptions) {
+    use std::fmt::Write as _;
+    let (neg, secs, frac) = split(i128::from(nanos), opts.precision);
+    if neg {
+        out.push('-');
+    }
+    if opts.hms {
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        if h > 0 {
+            let _ = write!(out, "{h}h{m:02}m{s:02}");
+        } else if m > 0 {
+            let _ = write!(out, "{m}m{s:02}");
+        } else {
+            let _ = write!(out, "{s}");
+        }
+        write_frac(out, frac, opts.precision);
+        out.push('s');
+    } else {
+        let _ = write!(out, "{secs}");
+        write_frac(out, frac, opts.precision);
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+/// Day of the year, 1-based.
+fn day_of_year(y: i64, m: u32, d: u32) -> u32 {
+    const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let before = BEFORE
+        .get(m.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or(0);
+    before + d + u32::from(m > 2 && is_leap(y))
+}
+
+/// A date and time; the local zone is taken to be UTC (dorsal reads no
+/// zone database; the cases are recorded with TZ=UTC).
+fn write_clock(out: &mut String, ts: Timestamp, precision: u8, date: Option<bool>) {
+    use std::fmt::Write as _;
+    let nanos = ts.as_nanos();
+    let secs = nanos.div_euclid(1_000_000_000);
+    let sub = nanos.rem_euclid(1_000_000_000);
+    let days = i64::try_from(secs.div_euclid(86_400)).unwrap_or(0);
+    let tod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil(days);
+    match date {
+        Some(false) => {
+            let _ = write!(out, "{y:04}-{m:02}-{d:02} ");
+        }
+        Some(true) => {
+            let _ = write!(out, "{y:04}/{:03} ", day_of_year(y, m, d));
+        }
+        None => {}
+    }
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}",
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60
+    );
+    let frac = sub / 10i128.pow(9 - u32::from(precision.min(9)));
+    write_frac(out, frac, precision);
+}
+
+fn write_time(out: &mut String, frame: &Frame, opts: TextOptions) {
+    let p = opts.precision;
+    match opts.time {
+        TimeFormat::Relative => write_duration(out, frame.rel_nanos, opts),
+        TimeFormat::Delta => write_duration(out, frame.delta_nanos, opts),
+        TimeFormat::DeltaDisplayed => write_duration(out, frame.delta_displayed_nanos, opts),
+        TimeFormat::Epoch => {
+            use std::fmt::Write as _;
+            let (neg, secs, frac) = split(frame.ts.as_nanos(), p);
+            if neg {
+                out.push('-');
+            }
+            let _ = write!(out, "{secs}");
+            write_frac(out, frac, p);
+        }
+        TimeFormat::Absolute | TimeFormat::Utc => write_clock(out, frame.ts, p, None),
+        TimeFormat::AbsoluteDate | TimeFormat::UtcDate => {
+            write_clock(out, frame.ts, p, Some(false))
+        }
+        TimeFormat::AbsoluteDoy | TimeFormat::UtcDoy => write_clock(out, frame.ts, p, Some(true)),
+    }
+}
+
+impl<W: Write> Sink for TextPrinter<W> {
+    fn begin(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn frame(&mut self, frame: &Frame, data: &[u8], t: &FieldTable) -> io::Result<()> {
+        self.frame_columns(frame, data, t, &Columns::new())
+    }
+
+    fn wants_columns(&self) -> bool {
+        true
+    }
+
+    fn frame_columns(
+        &mut self,
+        frame: &Frame,
+        _data: &[u8],
+        _t: &FieldTable,
+        cols: &Columns,
+    ) -> io::Result<()> {
+        self.format(frame, cols);
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(n: u32, secs: i64, nanos: i32, rel: i64) -> Frame {
+        Frame {
+            number: n,
+            ts: Timestamp::new(secs, nanos),
+            len: 54,
+            cap_len: 54,
+            rel_nanos: rel,
+            delta_nanos: rel,
+            delta_displayed_nanos: rel,
+            ..Frame::default()
+        }
+    }
+
+    fn line(f: &Frame, opts: TextOptions) -> String {
+        let mut cols = Columns::new();
+        cols.set_net_addresses("10.200.30.140", "8.8.4.4");
+        cols.set_protocol("TCP");
+        cols.set_info("49792 \u{2192} 80 [SYN] Seq=0 Win=65280 Len=0");
+        let mut p = TextPrinter::new(Vec::new(), opts);
+        p.frame_columns(f, &[], &FieldTable::new(), &cols).unwrap();
+        String::from_utf8(p.into_inner()).unwrap()
+    }
+
+    #[test]
+    fn pads_as_tshark() {
+        let f = frame(1, 1_672_176_378, 277_000, 0);
+        assert_eq!(
+            line(&f, TextOptions::default()),
+            "    1   0.000000 10.200.30.140 \u{2192} 8.8.4.4      TCP 54 49792 \u{2192} 80 [SYN] Seq=0 Win=65280 Len=0\n"
+        );
+    }
+
+    #[test]
+    fn time_formats() {
+        let f = frame(2, 1_672_176_378, 287_999, 1_500_000_010);
+        let mut s = String::new();
+        let opts = |time| TextOptions {
+            time,
+            ..TextOptions::default()
+        };
+        write_time(&mut s, &f, opts(TimeFormat::AbsoluteDate));
+        assert_eq!(s, "2022-12-27 21:26:18.000287");
+        s.clear();
+        write_time(&mut s, &f, opts(TimeFormat::AbsoluteDoy));
+        assert_eq!(s, "2022/361 21:26:18.000287");
+        s.clear();
+        write_time(&mut s, &f, opts(TimeFormat::Epoch));
+        assert_eq!(s, "1672176378.000287");
+        s.clear();
+        write_time(&mut s, &f, opts(TimeFormat::Relative));
+        assert_eq!(s, "1.500000");
+        s.clear();
+        let leap = frame(1, 1_331_909_229, 820_000_000, 0);
+        write_time(&mut s, &leap, opts(TimeFormat::AbsoluteDoy));
+        assert_eq!(s, "2012/076 14:47:09.820000");
+    }
+}
