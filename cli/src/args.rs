@@ -3,9 +3,10 @@
 //! options with `=` or a separate value.
 //!
 //! Hand-written rather than clap: tshark's messages, its exit codes and its
-//! getopt quirks (last `-r` wins, clustered flags `-nq`) are the contract.
+//! getopt quirks (clustered flags `-nq`) are the contract. Unlike tshark,
+//! `-r` may be given many times: the files are read as one.
 
-use dorsal_engine::output::{FieldsOptions, Occurrence, TimeFormat};
+use dorsal_engine::output::{CaptureFormat, FieldsOptions, Occurrence, TimeFormat};
 
 /// Output format chosen with `-T`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,7 +20,14 @@ pub enum OutputFormat {
 /// Everything the command line asked for.
 #[derive(Debug)]
 pub struct Args {
-    pub read: Option<String>,
+    /// Every `-r`, in order (files or folders).
+    pub read: Vec<String>,
+    /// `-w FILE` (`-` for standard output).
+    pub write: Option<String>,
+    /// `-F`: the format `-w` writes (pcapng when not given).
+    pub write_format: CaptureFormat,
+    /// `-P`: print the summary while writing.
+    pub print_summary: bool,
     pub display_filter: Option<String>,
     pub read_filter: Option<String>,
     pub two_pass: bool,
@@ -72,7 +80,10 @@ const FLAGS: &str = "2lnqhvVPxSDLpIQUgJ";
 
 pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
     let mut a = Args {
-        read: None,
+        read: Vec::new(),
+        write: None,
+        write_format: CaptureFormat::Pcapng,
+        print_summary: false,
         display_filter: None,
         read_filter: None,
         two_pass: false,
@@ -136,10 +147,14 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
                 let value = if !rest.is_empty() {
                     rest.to_string()
                 } else {
-                    let v = argv
-                        .get(i)
-                        .cloned()
-                        .ok_or_else(|| usage_error(&format!("option requires an argument: {c}")))?;
+                    let v = argv.get(i).cloned().ok_or_else(|| match c {
+                        // tshark lists the formats instead of its usage.
+                        'F' => ArgError::new(format!(
+                            "option requires an argument: F\n{}",
+                            capture_formats()
+                        )),
+                        _ => usage_error(&format!("option requires an argument: {c}")),
+                    })?;
                     i += 1;
                     v
                 };
@@ -152,6 +167,7 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
                     'n' => {}
                     'q' => a.quiet = true,
                     'h' => a.help = true,
+                    'P' => a.print_summary = true,
                     'v' => a.version = true,
                     _ => {
                         return Err(ArgError::new(format!(
@@ -167,6 +183,16 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
     Ok(a)
 }
 
+/// tshark's list of `-F` formats (those dorsal writes), after its first
+/// line, which the caller prefixes.
+fn capture_formats() -> String {
+    let mut s = "dorsal: The available capture file types for the \"-F\" flag are:".to_string();
+    for (name, what, _) in CaptureFormat::ALL {
+        s.push_str(&format!("\n    {name} - {what}"));
+    }
+    s
+}
+
 fn usage_error(msg: &str) -> ArgError {
     ArgError {
         message: msg.to_string(),
@@ -177,7 +203,16 @@ fn usage_error(msg: &str) -> ArgError {
 
 fn apply(a: &mut Args, c: char, v: String) -> Result<(), ArgError> {
     match c {
-        'r' => a.read = Some(v),
+        'r' => a.read.push(v),
+        'w' => a.write = Some(v),
+        'F' => {
+            a.write_format = CaptureFormat::from_name(&v).ok_or_else(|| {
+                ArgError::new(format!(
+                    "\"{v}\" isn't a valid capture file type\n{}",
+                    capture_formats()
+                ))
+            })?
+        }
         'Y' => a.display_filter = Some(v),
         'R' => a.read_filter = Some(v),
         'e' => a.fields.push(v),
@@ -341,7 +376,7 @@ mod tests {
             "-Eheader=y",
         ])
         .expect("parse");
-        assert_eq!(a.read.as_deref(), Some("x"));
+        assert_eq!(a.read, vec!["x"]);
         assert_eq!(a.count, Some(7));
         assert_eq!(a.format, OutputFormat::Fields);
         assert_eq!(a.fields, vec!["frame.number", "ip.src"]);
@@ -349,10 +384,25 @@ mod tests {
     }
 
     #[test]
-    fn last_r_wins_and_flags_cluster() {
+    fn every_r_kept_and_flags_cluster() {
         let a = p(&["-r", "a", "-nq", "-r", "b"]).expect("parse");
-        assert_eq!(a.read.as_deref(), Some("b"));
+        assert_eq!(a.read, vec!["a", "b"]);
         assert!(a.quiet);
+    }
+
+    #[test]
+    fn write_options() {
+        let a = p(&["-r", "a", "-w", "o", "-Fpcap", "-P"]).expect("parse");
+        assert_eq!(a.write.as_deref(), Some("o"));
+        assert_eq!(a.write_format, CaptureFormat::Pcap);
+        assert!(a.print_summary);
+        let e = p(&["-F", "bogus"]).expect_err("bad -F");
+        assert!(e
+            .message
+            .starts_with("\"bogus\" isn't a valid capture file type\n"));
+        let e = p(&["-F"]).expect_err("no -F value");
+        assert!(!e.usage);
+        assert!(e.message.contains("    pcapng - Wireshark/... - pcapng"));
     }
 
     #[test]

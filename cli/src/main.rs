@@ -17,7 +17,9 @@ use dorsal_engine::capture::CaptureError;
 use dorsal_engine::dfilter::{Filter, FilterError};
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
-use dorsal_engine::output::{FieldsPrinter, JsonPrinter, Sink, TextOptions, TextPrinter};
+use dorsal_engine::output::{
+    CaptureWriter, FieldsPrinter, JsonPrinter, Sink, Tee, TextOptions, TextPrinter,
+};
 use dorsal_engine::protocol::Protocols;
 use dorsal_engine::run::{run_with_taps, Demand, Parallel, RunError, RunOptions};
 use dorsal_engine::taps::credentials_csv::CredentialsCsv;
@@ -54,9 +56,11 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
 
     // The report without -Y reads the capture as Scapy does, not through
     // the engine; only input Scapy cannot read goes the engine's way.
-    if let (Some(dir), None, Some(path)) = (&a.report, &a.display_filter, &a.read) {
-        if let Some(done) = scapy_report(dir, path) {
-            return done;
+    if let (Some(dir), None, [path]) = (&a.report, &a.display_filter, a.read.as_slice()) {
+        if !std::path::Path::new(path).is_dir() {
+            if let Some(done) = scapy_report(dir, path) {
+                return done;
+            }
         }
     }
 
@@ -108,13 +112,18 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         (compile(&a.display_filter)?, None)
     };
 
-    let Some(path) = a.read.clone() else {
+    let Some(path) = a.read.first().cloned() else {
         error("live capture is not supported; read a capture file with -r FILE (or -r - for standard input).");
         return Err(1);
     };
+    let paths = input_files(&a.read)?;
+    let writer = match &a.write {
+        Some(w) => Some(create_writer(w, &a, &paths)?),
+        None => None,
+    };
 
     let opts = RunOptions {
-        path: path.clone(),
+        paths,
         display_filter,
         two_pass: a.two_pass,
         read_filter,
@@ -167,7 +176,10 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         Box::new(BufWriter::with_capacity(256 * 1024, stdout.lock()))
     };
     let mut sink: Box<dyn Sink + '_> = match a.format {
-        _ if a.quiet || report.is_some() => Box::new(dorsal_engine::output::Discard),
+        // Writing a capture prints the summary only when asked to (-P).
+        _ if a.quiet || report.is_some() || (writer.is_some() && !a.print_summary) => {
+            Box::new(dorsal_engine::output::Discard)
+        }
         // tshark prints its one-line summaries beside the export; dorsal
         // does not print those yet.
         OutputFormat::Text if !exports.is_empty() || a.export_credentials.is_some() => {
@@ -190,6 +202,9 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             },
         )),
     };
+    if let Some(w) = writer {
+        sink = Box::new(Tee(sink, w));
+    }
     let result = run_with_taps(
         &opts,
         &reg,
@@ -224,6 +239,71 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         }
         Err(RunError::Capture(e)) => {
             error(&capture_message(&path, &e));
+            Err(2)
+        }
+    }
+}
+
+/// The files `-r` names, each folder replaced by the captures in it (the
+/// others skipped with a note).
+fn input_files(read: &[String]) -> Result<Vec<String>, u8> {
+    match dorsal_engine::capture::set::expand_folders(read) {
+        Ok((paths, skipped)) => {
+            for s in skipped {
+                eprintln!(
+                    "{PROG}: Skipping \"{}\", not a capture file: {}",
+                    s.path,
+                    capture_message(&s.path, &s.error)
+                );
+            }
+            Ok(paths)
+        }
+        Err(e) => {
+            error(&capture_message(
+                read.first().map_or("", String::as_str),
+                &e,
+            ));
+            Err(2)
+        }
+    }
+}
+
+/// `-w FILE`: refused, in tshark's words, when FILE is a folder or its
+/// folder does not exist, and (dorsal's own rule) when it is one of the
+/// inputs; otherwise its temporary file is created.
+fn create_writer<'a>(w: &str, a: &Args, inputs: &[String]) -> Result<Box<dyn Sink + 'a>, u8> {
+    if w == "-" {
+        let out = Box::new(BufWriter::with_capacity(256 * 1024, io::stdout()));
+        return Ok(Box::new(CaptureWriter::to_stream(out, a.write_format)));
+    }
+    let path = std::path::Path::new(w);
+    if path.is_dir() || w.ends_with('/') {
+        error(&format!("\"{w}\" is a directory (folder), not a file."));
+        return Err(2);
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    if !parent.is_dir() {
+        error(&format!("The path to the file \"{w}\" doesn't exist."));
+        return Err(2);
+    }
+    if let Ok(out) = std::fs::canonicalize(path) {
+        let same = inputs
+            .iter()
+            .any(|i| std::fs::canonicalize(i).is_ok_and(|i| i == out));
+        if same {
+            error(&format!(
+                "The output file \"{w}\" is one of the input files; it would be overwritten while being read."
+            ));
+            return Err(2);
+        }
+    }
+    match CaptureWriter::create(path, a.write_format) {
+        Ok(writer) => Ok(Box::new(writer)),
+        Err(e) => {
+            error(&format!("The file \"{w}\" could not be created: {e}."));
             Err(2)
         }
     }
@@ -540,6 +620,19 @@ fn capture_message(path: &str, e: &CaptureError) -> String {
         CaptureError::Io(err) => {
             format!("An error occurred while reading from the file \"{path}\": {err}.")
         }
+        CaptureError::EmptyFolder => format!("The folder \"{path}\" holds no capture file."),
+        CaptureError::Open { path, error } => capture_message(path, error),
+        CaptureError::Damaged(files) => files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} (read up to its packet {}; the rest of the set was read.)",
+                    capture_message(&f.path, &f.error),
+                    f.records
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(&format!("\n{PROG}: ")),
     }
 }
 
@@ -549,8 +642,10 @@ Extract fields from packet captures, as tshark does, many times faster.
 Usage: dorsal [options] ...
 
 Input:
-  -r <infile|->            read packets from a capture file (pcap, pcapng; gzip,
-                           zstd or lz4 compressed) or from standard input
+  -r <infile|folder|->     read packets from a capture file (pcap, pcapng; gzip,
+                           zstd or lz4 compressed), every capture in a folder,
+                           or standard input; several -r are read as one
+                           stream in timestamp order, as mergecap merges them
 Processing:
   -2                       perform a two-pass analysis
   -R <read filter>         packet read filter (with -2)
@@ -562,6 +657,9 @@ Output:
   -E <fieldsoption>=<value> header=y|n, separator=/t|/s|<char>, occurrence=f|l|a,
                            aggregator=,|/s|<char>, quote=d|s|n, bom=y|n
   -c <packet count>        stop after n displayed packets
+  -w <outfile|->           write the displayed packets to a capture file
+  -F pcap|pcapng|nsecpcap  the format -w writes (default pcapng)
+  -P                       print the packet summary while writing (-w)
   -l                       flush standard output after each packet
   -q                       be more quiet on stdout (e.g. when using statistics)
   -z <statistics>          io,phs | conv,TYPE | endpoints,TYPE | credentials

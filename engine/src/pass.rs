@@ -15,8 +15,9 @@ use crate::table::{FieldTable, Timestamp};
 
 /// What to read and which frames to show.
 pub struct RunOptions {
-    /// A path, or `-` for standard input.
-    pub path: String,
+    /// The captures to read as one stream: paths, or `-` for standard
+    /// input.
+    pub paths: Vec<String>,
     /// `-Y` (or `-R` with `-2`): frames that fail it are not shown.
     pub display_filter: Option<Filter>,
     /// `-2`: dissect everything once before printing.
@@ -166,17 +167,25 @@ impl Pass<'_> {
         }
     }
 
-    /// Hands a shown frame to the sink, with its columns if it reads them.
+    /// Hands a shown frame to the sink, with its columns if it reads them
+    /// and its record if it writes records.
     pub(crate) fn show(
         &self,
         sink: &mut dyn Sink,
         frame: &Frame,
-        data: &[u8],
+        rec: &crate::capture::Record<'_>,
     ) -> Result<(), RunError> {
         match &self.cols {
-            Some(c) => sink.frame_columns(frame, data, self.table, c),
-            None => sink.frame(frame, data, self.table),
+            Some(c) => sink.frame_columns(frame, rec.data, self.table, c),
+            None => sink.frame(frame, rec.data, self.table),
         }
+        .and_then(|()| {
+            if sink.reads_records() {
+                sink.record(frame, rec)
+            } else {
+                Ok(())
+            }
+        })
         .map_err(RunError::Output)
     }
 }

@@ -212,7 +212,7 @@ pub fn run(
     jobs: usize,
     sink: &mut dyn Sink,
 ) -> Result<(), RunError> {
-    let mut cap = Capture::open(opts.path.as_str()).map_err(RunError::Capture)?;
+    let mut cap = Capture::open_all(&opts.paths).map_err(RunError::Capture)?;
     cap.keep_buffers(BUFFER_BYTES);
     let jobs = jobs.clamp(1, MAX_JOBS);
     let (end_tx, end_rx) = channel::<Option<CaptureError>>();

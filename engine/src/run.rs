@@ -84,7 +84,7 @@ pub fn run_with_taps(
     sink.begin().map_err(RunError::Output)?;
     // A frame-only run does less per frame than handing it to a worker.
     // Workers forward tables, not records, so a sink that reads the bytes stays serial.
-    let reads_data = sink.reads_data();
+    let reads_data = sink.reads_records();
     let split = |p: &Parallel<'_>| {
         p.jobs > 1
             && !frame_only
@@ -138,11 +138,19 @@ fn one_pass(
     sink: &mut dyn Sink,
     taps: &mut Taps,
 ) -> Result<(), RunError> {
-    let mut cap = Capture::open(&opts.path)?;
+    let mut cap = Capture::open_all(&opts.paths)?;
+    sink.capture_opened(cap.is_pcapng(), cap.section_options());
     let mut number: u32 = 0;
     let mut shown: u64 = 0;
-    while opts.count.is_none_or(|c| shown < c) {
-        let Some(rec) = cap.next_record()? else { break };
+    let result = loop {
+        if opts.count.is_some_and(|c| shown >= c) {
+            break Ok(());
+        }
+        let rec = match cap.next_record() {
+            Ok(Some(rec)) => rec,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(RunError::Capture(e)),
+        };
         number = number.saturating_add(1);
         let frame = pass.clock.frame(number, &rec);
         pass.dissect(&frame, rec.data);
@@ -156,10 +164,12 @@ fn one_pass(
         {
             pass.clock.prev_displayed = Some(frame.ts);
             shown += 1;
-            pass.show(sink, &frame, rec.data)?;
+            pass.show(sink, &frame, &rec)?;
         }
-    }
-    Ok(())
+    };
+    sink.capture_ended(cap.interfaces())
+        .map_err(RunError::Output)?;
+    result
 }
 
 /// `-2`: a first pass dissects every frame, learning forward references and
@@ -187,7 +197,7 @@ fn two_pass(
             frame: None,
             cols: None,
         };
-        let mut cap = Capture::open(&opts.path)?;
+        let mut cap = Capture::open_all(&opts.paths)?;
         let mut number: u32 = 0;
         loop {
             let rec = match cap.next_record() {
@@ -220,7 +230,8 @@ fn two_pass(
         frame: None,
         cols: sink.wants_columns().then(Columns::new),
     };
-    let mut cap = Capture::open(&opts.path)?;
+    let mut cap = Capture::open_all(&opts.paths)?;
+    sink.capture_opened(cap.is_pcapng(), cap.section_options());
     let mut number: u32 = 0;
     let mut shown: u64 = 0;
     while opts.count.is_none_or(|c| shown < c) {
@@ -244,9 +255,11 @@ fn two_pass(
         {
             pass.clock.prev_displayed = Some(frame.ts);
             shown += 1;
-            pass.show(sink, &frame, rec.data)?;
+            pass.show(sink, &frame, &rec)?;
         }
     }
+    sink.capture_ended(cap.interfaces())
+        .map_err(RunError::Output)?;
     retire(pass.ds, opts.exiting);
     match first_error {
         Some(e) => Err(RunError::Capture(e)),

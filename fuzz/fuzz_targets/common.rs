@@ -47,7 +47,7 @@ pub fn run_engine(capture: &[u8], taps_too: bool) {
         }
     }
     let opts = RunOptions {
-        path: path.to_string_lossy().into_owned(),
+        paths: vec![path.to_string_lossy().into_owned()],
         display_filter: None,
         two_pass: false,
         read_filter: None,

@@ -1,19 +1,22 @@
 //! Capture input: pcap and pcapng, plain or compressed (gzip, zstd, lz4,
 //! recognised by their magic bytes), from a file or standard input, read as a
 //! stream through one buffer that records are handed out of in place, so
-//! memory stays constant.
+//! memory stays constant. Several files ([`set`]) are read as one stream
+//! in timestamp order, as mergecap merges them.
 
+mod file;
 mod input;
 mod linktypes;
 mod pcap;
 mod pcapng;
+pub mod set;
 
 use std::fmt;
-use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::ops::Range;
 
-use input::Input;
+use file::CaptureFile;
+pub use set::SetError;
 
 use crate::table::Timestamp;
 
@@ -30,6 +33,62 @@ pub struct Record<'a> {
     pub linktype: u32,
     pub interface_id: u32,
     pub data: &'a [u8],
+    /// The record as stored, with any pseudo-header `data` starts after,
+    /// and its length on the wire counted the same way: what a writer
+    /// writes.
+    pub raw: &'a [u8],
+    pub raw_len: u32,
+    /// Index of the record's interface in [`Capture::interfaces`].
+    pub iface: u32,
+    /// A pcapng packet block's options (little-endian, without the end
+    /// marker); empty for pcap.
+    pub options: &'a [u8],
+    /// The interfaces described so far ([`Capture::interfaces`]).
+    pub interfaces: &'a [Interface],
+}
+
+/// An interface the capture described, as a capture writer needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    pub linktype: u32,
+    pub snaplen: u32,
+    /// pcapng options (little-endian, without the end marker), among them
+    /// the time resolution of the records.
+    pub options: Vec<u8>,
+}
+
+impl Interface {
+    /// The `if_tsresol` option's value: ticks of 10^-n seconds (or 2^-n
+    /// with the top bit); 6 (microseconds) without one.
+    pub fn tsresol(&self) -> u8 {
+        options(&self.options)
+            .find(|(code, v)| *code == 9 && v.len() == 1)
+            .and_then(|(_, v)| v.first().copied())
+            .unwrap_or(6)
+    }
+
+    /// The `if_tsoffset` option: seconds added to every record's time.
+    pub fn offset_secs(&self) -> i64 {
+        options(&self.options)
+            .find_map(|(code, v)| {
+                let v: [u8; 8] = v.try_into().ok()?;
+                (code == 14).then(|| i64::from_le_bytes(v))
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// The options of a little-endian pcapng option list: code and value.
+pub fn options(list: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut rest = list;
+    std::iter::from_fn(move || {
+        let (head, tail) = rest.split_first_chunk::<4>()?;
+        let code = u16::from_le_bytes([head[0], head[1]]);
+        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let value = tail.get(..len)?;
+        rest = tail.get((len + 3) & !3..).unwrap_or_default();
+        (code != 0).then_some((code, value))
+    })
 }
 
 /// Why reading a capture failed; rendered in tshark's words by the CLI.
@@ -47,6 +106,16 @@ pub enum CaptureError {
     Corrupt(String),
     /// A link type wiretap does not know.
     UnsupportedEncap(String),
+    /// A file of a set could not be opened: nothing was read.
+    Open {
+        path: String,
+        error: Box<CaptureError>,
+    },
+    /// A folder given as input holds no capture file.
+    EmptyFolder,
+    /// Files of a set that ended in damage, after every record of the
+    /// set, theirs up to the damage included, was read.
+    Damaged(Vec<SetError>),
 }
 
 impl fmt::Display for CaptureError {
@@ -58,78 +127,57 @@ impl fmt::Display for CaptureError {
             CaptureError::CutShort => write!(f, "cut short"),
             CaptureError::Corrupt(s) => write!(f, "corrupt: {s}"),
             CaptureError::UnsupportedEncap(s) => write!(f, "unsupported: {s}"),
+            CaptureError::EmptyFolder => write!(f, "no capture file in the folder"),
+            CaptureError::Open { path, error } => write!(f, "{path}: {error}"),
+            CaptureError::Damaged(files) => {
+                for (i, e) in files.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, "; ")?;
+                    }
+                    write!(f, "{}: {} after {} records", e.path, e.error, e.records)?;
+                }
+                Ok(())
+            }
         }
     }
 }
 
 impl std::error::Error for CaptureError {}
 
-enum Format {
-    Pcap(pcap::PcapReader),
-    Pcapng(pcapng::PcapngReader),
-}
-
-/// A capture being read, record by record.
+/// A capture being read, record by record: one file, or a set merged.
 pub struct Capture {
-    input: Input,
-    format: Format,
+    src: Source,
 }
 
-const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
-const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
-const LZ4_MAGIC: &[u8] = &[0x04, 0x22, 0x4d, 0x18];
+enum Source {
+    File(Box<CaptureFile>),
+    Set(Box<set::Set>),
+}
 
 impl Capture {
     /// Opens a file, or standard input for `-`.
     pub fn open(path: &str) -> Result<Capture, CaptureError> {
-        let raw: Box<dyn Read + Send> = if path == "-" {
-            Box::new(io::stdin())
-        } else {
-            match File::open(path) {
-                Ok(f) => {
-                    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-                        return Err(CaptureError::Io(io::Error::other("is a directory")));
-                    }
-                    Box::new(f)
-                }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    return Err(CaptureError::NotFound)
-                }
-                Err(e) => return Err(CaptureError::Io(e)),
-            }
-        };
-        Self::from_reader(raw)
+        Ok(Capture {
+            src: Source::File(Box::new(CaptureFile::open(path)?)),
+        })
+    }
+
+    /// Opens the captures of `paths` as one stream (one path: that file,
+    /// its errors unwrapped as [`Capture::open`] gives them).
+    pub fn open_all(paths: &[String]) -> Result<Capture, CaptureError> {
+        match paths {
+            [one] => Self::open(one),
+            _ => Ok(Capture {
+                src: Source::Set(Box::new(set::Set::open(paths)?)),
+            }),
+        }
     }
 
     /// Reads a capture from any byte stream, decompressing it if needed.
-    pub fn from_reader(mut raw: Box<dyn Read + Send>) -> Result<Capture, CaptureError> {
-        let head = read_head(&mut raw)?;
-        let raw = io::Cursor::new(head).chain(raw);
-        let stream: Box<dyn Read + Send> = if head.starts_with(GZIP_MAGIC) {
-            Box::new(flate2::bufread::MultiGzDecoder::new(
-                BufReader::with_capacity(1 << 16, raw),
-            ))
-        } else if head.starts_with(ZSTD_MAGIC) {
-            Box::new(zstd::stream::read::Decoder::new(raw).map_err(CaptureError::Io)?)
-        } else if head.starts_with(LZ4_MAGIC) {
-            Box::new(lz4_flex::frame::FrameDecoder::new(raw))
-        } else {
-            Box::new(raw)
-        };
-        let mut input = Input::new(stream);
-        let magic = match input.take(4) {
-            Ok(Some(r)) => be32(input.bytes(r)),
-            Ok(None) | Err(CaptureError::CutShort) => return Err(CaptureError::UnknownFormat),
-            Err(e) => return Err(e),
-        };
-        let format = match magic {
-            pcapng::SHB_TYPE => Format::Pcapng(pcapng::PcapngReader::open(&mut input)?),
-            m => match pcap::PcapReader::open(m, &mut input)? {
-                Some(r) => Format::Pcap(r),
-                None => return Err(CaptureError::UnknownFormat),
-            },
-        };
-        Ok(Capture { input, format })
+    pub fn from_reader(raw: Box<dyn Read + Send>) -> Result<Capture, CaptureError> {
+        Ok(Capture {
+            src: Source::File(Box::new(CaptureFile::from_reader(raw)?)),
+        })
     }
 
     /// The next record, `Ok(None)` at the end of the capture.
@@ -139,47 +187,81 @@ impl Capture {
 
     /// The next record and where its bytes sit in the current buffer.
     pub fn next_record_at(&mut self) -> Result<Option<(Record<'_>, Range<usize>)>, CaptureError> {
-        let meta = match &mut self.format {
-            Format::Pcap(r) => r.next(&mut self.input)?,
-            Format::Pcapng(r) => r.next(&mut self.input)?,
-        };
-        Ok(meta.map(|m| {
-            let rec = Record {
-                ts: m.ts,
-                len: m.len,
-                linktype: m.linktype,
-                interface_id: m.interface_id,
-                data: self.input.bytes(m.data.clone()),
-            };
-            (rec, m.data)
-        }))
+        match &mut self.src {
+            Source::File(f) => {
+                let Some(m) = f.next_meta()? else {
+                    return Ok(None);
+                };
+                let f = &**f;
+                Ok(Some((
+                    m.record(|r| f.input.bytes(r), f.interfaces()),
+                    m.data,
+                )))
+            }
+            Source::Set(s) => s.next_record_at(),
+        }
+    }
+
+    /// The interfaces described so far, which [`Record::iface`] indexes.
+    pub fn interfaces(&self) -> &[Interface] {
+        match &self.src {
+            Source::File(f) => f.interfaces(),
+            Source::Set(s) => s.interfaces(),
+        }
+    }
+
+    /// The (first) pcapng section header's options; empty for pcap.
+    pub fn section_options(&self) -> &[u8] {
+        match &self.src {
+            Source::File(f) => f.section_options(),
+            Source::Set(s) => s.section_options(),
+        }
+    }
+
+    /// Whether the (first) file is pcapng.
+    pub fn is_pcapng(&self) -> bool {
+        match &self.src {
+            Source::File(f) => f.is_pcapng(),
+            Source::Set(s) => s.is_pcapng(),
+        }
     }
 
     /// Reads into buffers of at least `size` bytes from now on, each kept
     /// whole once reading moves past it, for [`Capture::retired_buffer`].
     pub fn keep_buffers(&mut self, size: usize) {
-        self.input.keep_buffers(size);
+        match &mut self.src {
+            Source::File(f) => f.input.keep_buffers(size),
+            Source::Set(s) => s.keep_buffers(size),
+        }
     }
 
     /// After [`Capture::keep_buffers`]: the buffer the records before the
     /// last one sit in (at the ranges [`Capture::next_record_at`] gave),
     /// once the last one was read into a new buffer. Ask after every record.
     pub fn retired_buffer(&mut self) -> Option<Vec<u8>> {
-        self.input.retired()
+        match &mut self.src {
+            Source::File(f) => f.input.retired(),
+            Source::Set(s) => s.retired(),
+        }
     }
 
     /// The buffer the records not yet retired sit in, once the capture ended.
     pub fn take_buffer(&mut self) -> Vec<u8> {
-        self.input.take_current()
+        match &mut self.src {
+            Source::File(f) => f.input.take_current(),
+            Source::Set(s) => s.take_current(),
+        }
     }
 
     /// A buffer from [`Capture::retired_buffer`] or
     /// [`Capture::take_buffer`], no longer read, back for reuse.
     pub fn recycle_buffer(&mut self, buf: Vec<u8>) {
-        self.input.recycle(buf);
+        match &mut self.src {
+            Source::File(f) => f.input.recycle(buf),
+            Source::Set(s) => s.recycle(buf),
+        }
     }
 }
-
 /// What a format reader found: the record's metadata and where its bytes sit
 /// in the input's buffer.
 pub(crate) struct RecordMeta {
@@ -187,23 +269,44 @@ pub(crate) struct RecordMeta {
     pub len: u32,
     pub linktype: u32,
     pub interface_id: u32,
+    /// Index into the file's interfaces, across pcapng sections.
+    pub iface: u32,
     pub data: Range<usize>,
+    pub raw: Range<usize>,
+    pub raw_len: u32,
+    pub options: Range<usize>,
 }
 
-/// The first bytes of a stream (up to 4, fewer only at its end), enough to
-/// tell compressed input from a capture.
-fn read_head(r: &mut dyn Read) -> Result<[u8; 4], CaptureError> {
-    let mut head = [0u8; 4];
-    let mut got = 0;
-    while let Some(rest) = head.get_mut(got..).filter(|r| !r.is_empty()) {
-        match r.read(rest) {
-            Ok(0) => return Err(CaptureError::UnknownFormat),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(CaptureError::Io(e)),
+impl RecordMeta {
+    /// The same record, its ranges moved by `at`.
+    pub(crate) fn shifted(self, at: &dyn Fn(Range<usize>) -> Range<usize>) -> RecordMeta {
+        RecordMeta {
+            data: at(self.data),
+            raw: at(self.raw),
+            options: at(self.options),
+            ..self
         }
     }
-    Ok(head)
+
+    /// The record, its bytes looked up by `bytes`.
+    pub(crate) fn record<'a>(
+        &self,
+        bytes: impl Fn(Range<usize>) -> &'a [u8],
+        interfaces: &'a [Interface],
+    ) -> Record<'a> {
+        Record {
+            ts: self.ts,
+            len: self.len,
+            linktype: self.linktype,
+            interface_id: self.interface_id,
+            data: bytes(self.data.clone()),
+            raw: bytes(self.raw.clone()),
+            raw_len: self.raw_len,
+            iface: self.iface,
+            options: bytes(self.options.clone()),
+            interfaces,
+        }
+    }
 }
 
 /// A big-endian u32 from the start of `b` (zero-padded when shorter).

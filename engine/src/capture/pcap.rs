@@ -15,10 +15,12 @@ enum LengthOrder {
 pub(crate) struct PcapReader {
     swapped: LengthOrder,
     big_endian: bool,
-    nanos: bool,
+    pub(crate) nanos: bool,
     /// Extra bytes after each record header (modified pcap).
     extra_header: usize,
-    linktype: u32,
+    pub(crate) linktype: u32,
+    /// The header's snapshot length, for writers.
+    pub(crate) snaplen: u32,
     max_len: u32,
     /// The link type's records start with a pseudo-header to strip.
     pseudo_header: bool,
@@ -54,6 +56,7 @@ impl PcapReader {
             (2, 3) => LengthOrder::SwappedIfBigger,
             _ => LengthOrder::Normal,
         };
+        let snaplen = rd(12);
         let network = rd(16);
         let linktype = network & 0xffff;
         if !super::linktypes::is_known(linktype) {
@@ -67,6 +70,7 @@ impl PcapReader {
             nanos,
             extra_header,
             linktype,
+            snaplen,
             max_len: max_snaplen_for(linktype),
             pseudo_header: super::linktypes::pseudo_header(linktype).is_some(),
         }))
@@ -100,6 +104,7 @@ impl PcapReader {
             frac.wrapping_mul(1000)
         };
         let ts = Timestamp::new(i64::from(secs), nanos as i32);
+        let raw_len = len;
         let (start, len) = if self.pseudo_header {
             let (start, _, len) = super::linktypes::strip_pseudo_header(self.linktype, caplen, len)
                 .map_err(CaptureError::Corrupt)?;
@@ -112,7 +117,11 @@ impl PcapReader {
             len,
             linktype: self.linktype,
             interface_id: 0,
+            iface: 0,
             data: data.start.saturating_add(start).min(data.end)..data.end,
+            raw: data.clone(),
+            raw_len,
+            options: 0..0,
         }))
     }
 }

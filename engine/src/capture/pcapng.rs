@@ -33,6 +33,13 @@ struct Interface {
 pub(crate) struct PcapngReader {
     big_endian: bool,
     interfaces: Vec<Interface>,
+    /// Every interface of every section so far, as a writer needs them;
+    /// a section's local index plus `section_base` indexes it.
+    pub(crate) described: Vec<super::Interface>,
+    section_base: usize,
+    /// The first section header's options (little-endian), for writers.
+    pub(crate) section_options: Vec<u8>,
+    sections: u32,
 }
 
 impl PcapngReader {
@@ -41,6 +48,10 @@ impl PcapngReader {
         let mut reader = PcapngReader {
             big_endian: false,
             interfaces: Vec::new(),
+            described: Vec::new(),
+            section_base: 0,
+            section_options: Vec::new(),
+            sections: 0,
         };
         reader.read_shb_after_type(input).map_err(|e| match e {
             CaptureError::CutShort => CaptureError::UnknownFormat,
@@ -99,9 +110,18 @@ impl PcapngReader {
             )));
         }
         // Rest: version (4), section length (8), options, trailing length.
-        input
+        let rest = input
             .take((total - 12) as usize)?
             .ok_or(CaptureError::CutShort)?;
+        if self.sections == 0 {
+            let rest = input.bytes(rest);
+            let opts = rest
+                .get(12..rest.len().saturating_sub(4))
+                .unwrap_or_default();
+            self.section_options = self.options_le(opts);
+        }
+        self.sections = self.sections.saturating_add(1);
+        self.section_base = self.described.len();
         self.interfaces.clear();
         Ok(())
     }
@@ -140,20 +160,14 @@ impl PcapngReader {
             match block_type {
                 IDB_TYPE => self.read_idb(buf.get(..body_len).unwrap_or_default())?,
                 EPB_TYPE | OPB_TYPE => {
-                    return self.packet_block(block_type, buf, body_len).map(|m| {
-                        Some(RecordMeta {
-                            data: at(m.data),
-                            ..m
-                        })
-                    })
+                    return self
+                        .packet_block(block_type, buf, body_len)
+                        .map(|m| Some(m.shifted(&at)))
                 }
                 SPB_TYPE => {
-                    return self.simple_block(buf, body_len).map(|m| {
-                        Some(RecordMeta {
-                            data: at(m.data),
-                            ..m
-                        })
-                    })
+                    return self
+                        .simple_block(buf, body_len)
+                        .map(|m| Some(m.shifted(&at)))
                 }
                 _ => {}
             }
@@ -208,8 +222,50 @@ impl PcapngReader {
         }
         if self.interfaces.len() < MAX_INTERFACES {
             self.interfaces.push(iface);
+            self.described.push(super::Interface {
+                linktype,
+                snaplen,
+                options: self.options_le(body.get(8..).unwrap_or_default()),
+            });
         }
         Ok(())
+    }
+
+    /// An option list as a little-endian writer writes it, without its
+    /// end marker: copied as is from a little-endian section; from a
+    /// big-endian one, only the options whose value has no byte order
+    /// (text, one byte) and the time offset survive.
+    fn options_le(&self, opts: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut off = 0usize;
+        while off + 4 <= opts.len() && out.len() < MAX_BLOCK as usize {
+            let code = self.u16_at(opts, off);
+            let olen = usize::from(self.u16_at(opts, off + 2));
+            let padded = (olen + 3) & !3;
+            let Some(val) = opts.get(off + 4..off + 4 + olen) else {
+                break;
+            };
+            if code == 0 {
+                break;
+            }
+            let keep: Option<Vec<u8>> = if !self.big_endian {
+                Some(val.to_vec())
+            } else {
+                match code {
+                    1 | 2 | 3 | 4 | 9 | 10 | 11 | 12 | 13 | 15 | 16 => Some(val.to_vec()),
+                    14 => Some(val.iter().rev().copied().collect()),
+                    _ => None,
+                }
+            };
+            if let Some(v) = keep {
+                out.extend_from_slice(&code.to_le_bytes());
+                out.extend_from_slice(&(olen as u16).to_le_bytes());
+                out.extend_from_slice(&v);
+                out.resize(out.len() + (padded - olen), 0);
+            }
+            off = off.saturating_add(4 + padded);
+        }
+        out
     }
 
     fn interface(&self, id: u32) -> Result<Interface, CaptureError> {
@@ -255,14 +311,27 @@ impl PcapngReader {
                 body_len - 20
             )));
         }
+        let raw_len = len;
         let (skip, _, len) = super::linktypes::strip_pseudo_header(iface.linktype, caplen, len)
             .map_err(CaptureError::Corrupt)?;
+        // Options follow the data, padded to 4; an obsolete block's are
+        // not the enhanced block's and are dropped.
+        let opts_start = data_end.saturating_add(3) & !3;
+        let options = if block_type == EPB_TYPE && !self.big_endian && opts_start < body_len {
+            opts_start..body_len
+        } else {
+            0..0
+        };
         Ok(RecordMeta {
             ts: convert_ts(&iface, ts_raw),
             len,
             linktype: iface.linktype,
             interface_id,
+            iface: self.global(interface_id),
             data: (20 + skip).min(data_end)..data_end,
+            raw: 20..data_end,
+            raw_len,
+            options,
         })
     }
 
@@ -279,8 +348,17 @@ impl PcapngReader {
             len,
             linktype: iface.linktype,
             interface_id: 0,
+            iface: self.global(0),
             data: 4..4 + caplen,
+            raw: 4..4 + caplen,
+            raw_len: len,
+            options: 0..0,
         })
+    }
+
+    /// The index among [`PcapngReader::described`] of a section's interface.
+    fn global(&self, local: u32) -> u32 {
+        u32::try_from(self.section_base.saturating_add(local as usize)).unwrap_or(u32::MAX)
     }
 }
 

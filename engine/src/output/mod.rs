@@ -1,24 +1,29 @@
 //! Every per-frame output behind one trait, [`Sink`]: the printers of
 //! `-T fields` ([`fields`]) and `-T json|ek -e` ([`json`]), and [`Discard`]
-//! for `-q`. The CLI picks one sink per run; the packet loop hands it each
-//! shown frame with its bytes and its field table. A new output (the text
-//! view, Parquet, capture writing) is one more module here implementing
+//! for `-q`, the text view ([`text`]) and capture writing ([`capture`],
+//! `-w`). The CLI picks one sink per run ([`Tee`] for two, `-P -w`); the
+//! packet loop hands it each shown frame with its bytes and its field
+//! table. A new output (Parquet) is one more module here implementing
 //! [`Sink`].
 //!
-//! May depend on: fields, table, format, dissect (for [`Frame`]); never on
-//! a dissector, a tap or the packet loop.
+//! May depend on: fields, table, format, dissect (for [`Frame`]), capture
+//! (for the records a writer copies); never on a dissector, a tap or the
+//! packet loop.
 
 use std::io;
 
+use crate::capture::{Interface, Record};
 use crate::columns::Columns;
 use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
 use crate::table::FieldTable;
 
+pub mod capture;
 pub mod fields;
 pub mod json;
 pub mod text;
 
+pub use capture::{CaptureFormat, CaptureWriter};
 pub use fields::{FieldsOptions, FieldsPrinter, Occurrence};
 pub use json::{push_json_string, JsonPrinter};
 pub use text::{TextOptions, TextPrinter, TimeFormat};
@@ -50,10 +55,25 @@ pub trait Sink {
         self.frame(frame, data, t)
     }
 
-    /// Whether [`Sink::frame`] reads the record's bytes (a capture
-    /// writer); such a sink is fed by one thread.
-    fn reads_data(&self) -> bool {
+    /// Whether the sink writes the records themselves (a capture writer):
+    /// [`Sink::record`] follows [`Sink::frame`] for each shown frame, and
+    /// the run is one thread, reading the capture in order.
+    fn reads_records(&self) -> bool {
         false
+    }
+
+    /// The capture was opened: whether it is pcapng, and its (first)
+    /// section's options.
+    fn capture_opened(&mut self, _pcapng: bool, _section_options: &[u8]) {}
+
+    /// A shown frame's record as the capture stored it.
+    fn record(&mut self, _frame: &Frame, _rec: &Record<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The capture ended: every interface it described.
+    fn capture_ended(&mut self, _interfaces: &[Interface]) -> io::Result<()> {
+        Ok(())
     }
 
     /// A formatter of this sink's rows for a worker thread (`-j`), leaving
@@ -99,5 +119,53 @@ impl Sink for Discard {
     }
     fn end(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// Two sinks fed the same frames: the summary printed while writing
+/// (`-P -w`). The first one's rows come first; neither is split over
+/// threads.
+pub struct Tee<'a>(pub Box<dyn Sink + 'a>, pub Box<dyn Sink + 'a>);
+
+impl Sink for Tee<'_> {
+    fn begin(&mut self) -> io::Result<()> {
+        self.0.begin()?;
+        self.1.begin()
+    }
+    fn frame(&mut self, f: &Frame, data: &[u8], t: &FieldTable) -> io::Result<()> {
+        self.0.frame(f, data, t)?;
+        self.1.frame(f, data, t)
+    }
+    fn end(&mut self) -> io::Result<()> {
+        let a = self.0.end();
+        self.1.end().and(a)
+    }
+    fn wants_columns(&self) -> bool {
+        self.0.wants_columns() || self.1.wants_columns()
+    }
+    fn frame_columns(
+        &mut self,
+        f: &Frame,
+        data: &[u8],
+        t: &FieldTable,
+        cols: &Columns,
+    ) -> io::Result<()> {
+        self.0.frame_columns(f, data, t, cols)?;
+        self.1.frame_columns(f, data, t, cols)
+    }
+    fn reads_records(&self) -> bool {
+        self.0.reads_records() || self.1.reads_records()
+    }
+    fn capture_opened(&mut self, pcapng: bool, section_options: &[u8]) {
+        self.0.capture_opened(pcapng, section_options);
+        self.1.capture_opened(pcapng, section_options);
+    }
+    fn record(&mut self, f: &Frame, rec: &Record<'_>) -> io::Result<()> {
+        self.0.record(f, rec)?;
+        self.1.record(f, rec)
+    }
+    fn capture_ended(&mut self, interfaces: &[Interface]) -> io::Result<()> {
+        self.0.capture_ended(interfaces)?;
+        self.1.capture_ended(interfaces)
     }
 }

@@ -68,7 +68,7 @@ fn a_new_crate_brings_its_field_credential_and_object() {
         ObjectWriter::new("toy", &dir.join("objects")).expect("objects"),
     ));
     let opts = RunOptions {
-        path: path.to_string_lossy().into_owned(),
+        paths: vec![path.to_string_lossy().into_owned()],
         display_filter: None,
         two_pass: false,
         read_filter: None,
