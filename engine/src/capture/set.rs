@@ -1,7 +1,10 @@
 //! Several captures read as one, in timestamp order as `mergecap` merges
-//! them by default: the earliest record of all files comes next, a tie
-//! goes to the file given first, and each file's own order is kept where
-//! it is not monotonic.
+//! them by default: the earliest record of all files comes next, and each
+//! file's own order is kept where it is not monotonic. A tie goes to the
+//! file that started first, then to the first in natural name order
+//! (`capture.pcap2` before `capture.pcap10`), then to the one given first
+//! (mergecap: given first only), so that the pieces of a rotated set, given
+//! in any order, read back as the capture they were cut from.
 //!
 //! Files are probed once (their first record's time) and opened only when
 //! the merge reaches that time, so a rotated set (files one after the
@@ -33,6 +36,9 @@ struct Member {
     file: Option<CaptureFile>,
     /// The next record, read ahead.
     head: Option<RecordMeta>,
+    /// Place in the order of first records (ties: names, then the order
+    /// given).
+    rank: usize,
     records: u64,
     /// The file's interfaces, to the set's.
     map: Vec<u32>,
@@ -93,6 +99,7 @@ impl Set {
                 first,
                 file: None,
                 head: None,
+                rank: 0,
                 records: 0,
                 map: Vec::new(),
             });
@@ -101,7 +108,19 @@ impl Set {
             .filter(|&i| members.get(i).is_some_and(|m| m.first.is_some()))
             .collect();
         // Stable: equal first times keep the order given.
-        pending.sort_by_key(|&i| members.get(i).and_then(|m| m.first));
+        pending.sort_by(|&a, &b| {
+            let (Some(ma), Some(mb)) = (members.get(a), members.get(b)) else {
+                return a.cmp(&b);
+            };
+            ma.first
+                .cmp(&mb.first)
+                .then_with(|| natural_cmp(&ma.path, &mb.path))
+        });
+        for (rank, &i) in pending.iter().enumerate() {
+            if let Some(m) = members.get_mut(i) {
+                m.rank = rank;
+            }
+        }
         pending.reverse();
         Ok(Set {
             members,
@@ -231,23 +250,22 @@ impl Set {
         }
     }
 
-    /// The open member with the earliest head, the first given on a tie.
+    /// The open member with the earliest head, the first ranked on a tie.
     fn earliest(&self) -> Option<(usize, Timestamp)> {
-        let mut best: Option<(usize, Timestamp)> = None;
+        let mut best: Option<(usize, Timestamp, usize)> = None;
         for &i in &self.open {
-            let Some(ts) = self
+            let Some((ts, rank)) = self
                 .members
                 .get(i)
-                .and_then(|m| m.head.as_ref())
-                .map(|h| h.ts)
+                .and_then(|m| Some((m.head.as_ref()?.ts, m.rank)))
             else {
                 continue;
             };
-            if best.is_none_or(|(b, bts)| ts < bts || (ts == bts && i < b)) {
-                best = Some((i, ts));
+            if best.is_none_or(|(_, bts, brank)| (ts, rank) < (bts, brank)) {
+                best = Some((i, ts, rank));
             }
         }
-        best
+        best.map(|(i, ts, _)| (i, ts))
     }
 
     fn open_member(&mut self, i: usize) {
