@@ -1,10 +1,10 @@
 //! Several captures read as one, in timestamp order as `mergecap` merges
 //! them by default: the earliest record of all files comes next, and each
 //! file's own order is kept where it is not monotonic. A tie goes to the
-//! file that started first, then to the first in natural name order
-//! (`capture.pcap2` before `capture.pcap10`), then to the one given first
-//! (mergecap: given first only), so that the pieces of a rotated set, given
-//! in any order, read back as the capture they were cut from.
+//! first file in natural name order (`capture.pcap2` before
+//! `capture.pcap10`), then to the one given first (mergecap: given first
+//! only), so that the pieces of a rotated set, given in any order, read
+//! back as the capture they were cut from.
 //!
 //! Files are probed once (their first record's time) and opened only when
 //! the merge reaches that time, so a rotated set (files one after the
@@ -36,8 +36,7 @@ struct Member {
     file: Option<CaptureFile>,
     /// The next record, read ahead.
     head: Option<RecordMeta>,
-    /// Place in the order of first records (ties: names, then the order
-    /// given).
+    /// Place in natural name order, then in the order given: who wins a tie.
     rank: usize,
     records: u64,
     /// The file's interfaces, to the set's.
@@ -108,19 +107,18 @@ impl Set {
             .filter(|&i| members.get(i).is_some_and(|m| m.first.is_some()))
             .collect();
         // Stable: equal first times keep the order given.
-        pending.sort_by(|&a, &b| {
-            let (Some(ma), Some(mb)) = (members.get(a), members.get(b)) else {
-                return a.cmp(&b);
-            };
-            ma.first
-                .cmp(&mb.first)
-                .then_with(|| natural_cmp(&ma.path, &mb.path))
+        let mut by_name: Vec<usize> = (0..members.len()).collect();
+        by_name.sort_by(|&a, &b| match (members.get(a), members.get(b)) {
+            (Some(ma), Some(mb)) => natural_cmp(&ma.path, &mb.path),
+            _ => a.cmp(&b),
         });
-        for (rank, &i) in pending.iter().enumerate() {
+        for (rank, &i) in by_name.iter().enumerate() {
             if let Some(m) = members.get_mut(i) {
                 m.rank = rank;
             }
         }
+        // Opened in the order their first records come (stable: ties by rank).
+        pending.sort_by_key(|&i| members.get(i).map(|m| (m.first, m.rank)));
         pending.reverse();
         Ok(Set {
             members,
