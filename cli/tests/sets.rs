@@ -227,3 +227,42 @@ fn a_damaged_piece_is_named_and_the_rest_is_read() {
         "{err}"
     );
 }
+
+#[test]
+fn files_of_two_link_types_go_to_pcapng_not_pcap() {
+    let eth = write_temp("sets-eth.pcap", &mixed_capture());
+    // A frame as raw IP (LINKTYPE_RAW), 16 s after the first.
+    let mut raw = common::pcap(&[common::udp_frame(b"x")[14..].to_vec()]);
+    raw[20] = 101;
+    raw[24] = raw[24].wrapping_add(16);
+    let raw = write_temp("sets-raw.pcap", &raw);
+    let (e, r) = (eth.to_str().expect("path"), raw.to_str().expect("path"));
+    let ng = eth.with_file_name("sets-two-types.pcapng");
+    let n = ng.to_str().expect("path");
+    ok(&["-r", e, "-r", r, "-w", n]);
+    let encaps = ok(&["-r", n, "-T", "fields", "-e", "frame.protocols"]);
+    let encaps = String::from_utf8_lossy(&encaps);
+    assert_eq!(encaps.lines().count(), 145);
+    assert!(
+        encaps.lines().any(|l| l.starts_with("raw:ip:udp")),
+        "{encaps}"
+    );
+    assert!(encaps.lines().any(|l| l.starts_with("eth:ethertype:ip")));
+
+    let p = eth.with_file_name("sets-two-types.pcap");
+    let out = dorsal(
+        &[
+            "-r",
+            e,
+            "-r",
+            r,
+            "-F",
+            "pcap",
+            "-w",
+            p.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!p.exists(), "no file that looks complete");
+}

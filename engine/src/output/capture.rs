@@ -74,6 +74,10 @@ pub struct CaptureWriter {
     /// and the file none: a pcap header then says wiretap's default.
     input_pcapng: bool,
     header_written: bool,
+    /// A write failed: the file is not complete.
+    failed: bool,
+    /// pcap: the one link type the header says.
+    linktype: Option<u32>,
     /// Interfaces written so far (pcapng: the input's, in its numbering).
     interfaces: usize,
     buf: Vec<u8>,
@@ -110,6 +114,8 @@ impl CaptureWriter {
             section: Vec::new(),
             input_pcapng: false,
             header_written: false,
+            failed: false,
+            linktype: None,
             interfaces: 0,
             buf: Vec::with_capacity(1 << 16),
         }
@@ -136,6 +142,7 @@ impl CaptureWriter {
                 let (linktype, snaplen) = interfaces
                     .first()
                     .map_or((1, DEFAULT_SNAPLEN), |i| (i.linktype, i.snaplen));
+                self.linktype = Some(linktype);
                 let snaplen = if snaplen == 0 || self.input_pcapng {
                     DEFAULT_SNAPLEN
                 } else {
@@ -204,6 +211,12 @@ impl CaptureWriter {
         let caplen = u32::try_from(rec.raw.len()).unwrap_or(u32::MAX);
         match self.format {
             CaptureFormat::Pcap | CaptureFormat::NsecPcap => {
+                let linktype = rec.interfaces.get(rec.iface as usize).map(|i| i.linktype);
+                if linktype.is_some() && linktype != self.linktype {
+                    return Err(io::Error::other(
+                        "pcap holds one link-layer type and the packets have several; write pcapng (-F pcapng)",
+                    ));
+                }
                 let frac = match self.format {
                     CaptureFormat::NsecPcap => rec.ts.nanos,
                     _ => rec.ts.nanos / 1000,
@@ -303,20 +316,31 @@ impl Sink for CaptureWriter {
     }
 
     fn record(&mut self, _: &Frame, rec: &Record<'_>) -> io::Result<()> {
-        self.header(rec.interfaces)?;
-        self.more_interfaces(rec.interfaces, (rec.iface as usize).saturating_add(1))?;
-        self.write_record(rec)
+        let written = self
+            .header(rec.interfaces)
+            .and_then(|()| {
+                self.more_interfaces(rec.interfaces, (rec.iface as usize).saturating_add(1))
+            })
+            .and_then(|()| self.write_record(rec));
+        self.failed |= written.is_err();
+        written
     }
 
     fn capture_ended(&mut self, interfaces: &[Interface]) -> io::Result<()> {
-        self.header(interfaces)?;
-        self.more_interfaces(interfaces, interfaces.len())
+        let written = self
+            .header(interfaces)
+            .and_then(|()| self.more_interfaces(interfaces, interfaces.len()));
+        self.failed |= written.is_err();
+        written
     }
 
     fn end(&mut self) -> io::Result<()> {
         match self.target.take() {
-            // The input never opened: like tshark, leave no file.
-            Some(Target::File { temp, .. }) if !self.header_written => std::fs::remove_file(temp),
+            // The input never opened (like tshark, leave no file), or
+            // writing failed: no file that looks complete.
+            Some(Target::File { temp, .. }) if !self.header_written || self.failed => {
+                std::fs::remove_file(temp)
+            }
             Some(Target::File { out, temp, path }) => {
                 let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
                 drop(file);
