@@ -19,6 +19,16 @@ pub fn scratch() -> PathBuf {
     dir
 }
 
+/// The binary's protocols, registered once per process: registering (the
+/// field table, the vendor names) costs far more than one input's run.
+fn protocols() -> &'static (Protocols, dorsal_engine::fields::Registry) {
+    thread_local! {
+        static P: &'static (Protocols, dorsal_engine::fields::Registry) =
+            Box::leak(Box::new(Protocols::new(dorsal::PROTOCOLS)));
+    }
+    P.with(|p| *p)
+}
+
 /// Runs every dissector over `capture` (the bytes of a capture file) with
 /// every field wanted, the statistics taps, the credentials CSV and the
 /// HTTP, SMB and FTP-DATA exporters (whose files must stay in their folder).
@@ -28,16 +38,25 @@ pub fn run_engine(capture: &[u8], taps_too: bool) {
     if std::fs::write(&path, capture).is_err() {
         return;
     }
-    let (protocols, reg) = Protocols::new(dorsal::PROTOCOLS);
+    let (protocols, reg) = protocols();
     let fields: Vec<_> = reg.iter().map(|(id, _)| id).collect();
     let mut taps = Taps::new();
     let mut writers: Vec<Rc<RefCell<ObjectWriter>>> = Vec::new();
     let objects = dir.join("objects");
     if taps_too {
-        for z in ["io,phs", "conv,tcp", "conv,udp", "endpoints,ip", "conv,eth", "credentials"] {
-            let _ = taps.add_spec(z, &reg, &protocols.stats());
+        for z in [
+            "io,phs",
+            "conv,tcp",
+            "conv,udp",
+            "endpoints,ip",
+            "conv,eth",
+            "credentials",
+        ] {
+            let _ = taps.add_spec(z, reg, &protocols.stats());
         }
-        if let Ok(t) = CredentialsCsv::create(&dir.join("creds.csv"), protocols.credential_sources()) {
+        if let Ok(t) =
+            CredentialsCsv::create(&dir.join("creds.csv"), protocols.credential_sources())
+        {
             taps.add(Box::new(t), None);
         }
         for kind in protocols.export_types() {
@@ -56,17 +75,21 @@ pub fn run_engine(capture: &[u8], taps_too: bool) {
         full_dissection: true,
         exiting: false,
     };
-    let mut sink = FieldsPrinter::new(&reg, fields, Default::default(), std::io::sink());
+    let mut sink = FieldsPrinter::new(reg, fields, Default::default(), std::io::sink());
     let build = |d: &Demand<'_>| {
         let eo = writers.first().map(|w| w.clone() as SharedSink);
         protocols.dissectors(d, eo)
     };
-    let _ = run_with_taps(&opts, &reg, &build, None, &mut sink, &mut taps);
+    let _ = run_with_taps(&opts, reg, &build, None, &mut sink, &mut taps);
     let _ = taps.draw(&mut std::io::sink());
     // Exported names stay inside their folder.
     if let Ok(rd) = std::fs::read_dir(&objects) {
         for kind in rd.flatten() {
-            for f in std::fs::read_dir(kind.path()).into_iter().flatten().flatten() {
+            for f in std::fs::read_dir(kind.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
                 assert_eq!(f.path().parent(), Some(kind.path().as_path()));
             }
         }

@@ -460,8 +460,11 @@ fn print_order(totals: impl Iterator<Item = u64>) -> Vec<usize> {
         .collect()
 }
 
-fn names_for(kind: Kind) -> Option<Names> {
-    (kind == Kind::Eth).then(Names::load)
+/// Ethernet's vendor names, read once per process (a run draws once; a
+/// fuzzer or a library user draws many times).
+fn names_for(kind: Kind) -> Option<&'static Names> {
+    static NAMES: std::sync::OnceLock<Names> = std::sync::OnceLock::new();
+    (kind == Kind::Eth).then(|| NAMES.get_or_init(Names::load))
 }
 
 const RULE: &str =
@@ -574,8 +577,8 @@ impl Tap for Conversations {
         for i in order {
             let Some(r) = self.rows.get(i) else { continue };
             line.clear();
-            let src = r.rec.src.display(names.as_ref());
-            let dst = r.rec.dst.display(names.as_ref());
+            let src = r.rec.src.display(names);
+            let dst = r.rec.dst.display(names);
             let rx = format_bytes(r.rx_bytes);
             let tx = format_bytes(r.tx_bytes);
             let total = format_bytes(r.rx_bytes.saturating_add(r.tx_bytes));
@@ -700,7 +703,7 @@ impl Tap for Endpoints {
         for i in order {
             let Some(r) = self.rows.get(i) else { continue };
             line.clear();
-            let addr = r.addr.display(names.as_ref());
+            let addr = r.addr.display(names);
             let _ = write!(line, "{addr:<20}      ");
             if kind.has_ports() {
                 let _ = write!(line, "{:>5}     ", r.port);
