@@ -15,6 +15,7 @@ use std::rc::Rc;
 
 use crate::columns::Columns;
 pub use crate::events::Address;
+use crate::events::Transport;
 use crate::fields::{FieldId, Registry};
 use crate::table::{FieldTable, Timestamp};
 
@@ -35,6 +36,12 @@ pub enum Outcome {
 
 pub trait Dissector {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome;
+
+    /// A transport stream ended (TCP: FIN both ways, or RST): state kept
+    /// for it may go. Called on the dissectors that asked with
+    /// [`Dissectors::watch_stream_ends`]; nothing more will come on the
+    /// stream but stray retransmissions.
+    fn stream_ended(&self, _stream: &Transport) {}
 }
 
 /// One record of the capture as the dissectors see it.
@@ -150,11 +157,16 @@ pub struct Dissectors {
     h: Handoff,
 }
 
+/// Dissectors told of ended streams, at most (each asks once).
+const MAX_WATCHERS: usize = 64;
+
 /// Names and handoff tables: what [`Cx`] may change while the list of
 /// dissectors it calls into stays borrowed (so a call needs no `Rc` clone).
 struct Handoff {
     names: HashMap<&'static str, DissectorId>,
     tables: Vec<Table>,
+    /// Told of ended streams ([`Dissectors::watch_stream_ends`]).
+    watchers: Vec<DissectorId>,
     /// Names found before, by the address of the caller's string: a name
     /// only goes in when the caller passed the registered `'static` string
     /// itself (same address and length, so same bytes, forever), which
@@ -170,6 +182,7 @@ impl Default for Handoff {
         Handoff {
             names: HashMap::default(),
             tables: Vec::new(),
+            watchers: Vec::new(),
             recent: std::array::from_fn(|_| Cell::new(None)),
             recent_tables: [None; RECENT],
         }
@@ -228,6 +241,13 @@ impl Dissectors {
 
     pub fn lookup(&self, table: TableId, key: u32) -> Option<DissectorId> {
         self.h.lookup(table, key)
+    }
+
+    /// Has [`Dissector::stream_ended`] of `id` called when a stream ends.
+    pub fn watch_stream_ends(&mut self, id: DissectorId) {
+        if !self.h.watchers.contains(&id) && self.h.watchers.len() < MAX_WATCHERS {
+            self.h.watchers.push(id);
+        }
     }
 }
 
@@ -440,6 +460,15 @@ impl<'a> Cx<'a> {
         self.depth -= 1;
         (self.reported, self.captured) = saved;
         out
+    }
+
+    /// Tells the dissectors that watch for it that `stream` ended.
+    pub fn end_stream(&self, stream: &Transport) {
+        for &id in &self.ds.watchers {
+            if let Some(d) = self.list.get(id) {
+                d.stream_ended(stream);
+            }
+        }
     }
 
     /// Calls the dissector registered under `key` in `table`, if any.

@@ -30,4 +30,6 @@ pub mod taps;
 pub mod hash {
     pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
     pub type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
+    /// Their hasher, for tables keyed by a hash computed once.
+    pub type RandomState = foldhash::fast::RandomState;
 }

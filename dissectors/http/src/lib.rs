@@ -184,6 +184,7 @@ pub fn register_dissectors(f: &HttpFields, ds: &mut Dissectors, eo: Option<Share
         eo,
     });
     let id = ds.register("http", http.clone());
+    ds.watch_stream_ends(id);
     for &p in TCP_PORTS {
         ds.add("tcp.port", u32::from(p), id);
     }
@@ -648,6 +649,15 @@ fn basename(p: &[u8]) -> Vec<u8> {
 }
 
 impl Dissector for Http {
+    /// A closed connection's state goes: a capture of many short
+    /// connections would otherwise hold every one of them to its end.
+    fn stream_ended(&self, t: &dorsal_engine::events::Transport) {
+        let key = (t.stream, t.srcport.min(t.dstport), t.srcport.max(t.dstport));
+        if let Ok(mut convs) = self.convs.try_borrow_mut() {
+            convs.remove(&key);
+        }
+    }
+
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let Some(tcp) = cx.tcp else {
             // Not over TCP: dissect what is there, without reassembly.

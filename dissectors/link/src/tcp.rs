@@ -2,6 +2,7 @@
 //! scaling, and the handoff of the payload to `tcp.port`.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome, TcpPayloadInfo};
 use dorsal_engine::events::Transport;
@@ -10,7 +11,7 @@ use dorsal_engine::flow::{Budget, Delivered, Direction, SegFlags, SegmentReport,
 use dorsal_engine::table::{Timestamp, Value};
 
 use crate::bytes::{be16, be32, from};
-use crate::conv::{ConvKey, Conversations};
+use crate::conv::{ConvKey, Conversations, Found};
 
 fields! {
     pub struct TcpFields {
@@ -105,14 +106,10 @@ impl Default for Flow {
     }
 }
 
-/// One conversation as the table holds it: the stream index beside the
-/// key, everything else behind one pointer, so that the table's empty slots
-/// (up to half of them after it grows) cost a few bytes each rather than the
-/// whole state. A capture with many short connections keeps one entry per
-/// connection for the whole run, as tshark does.
+/// One conversation as the table holds it (boxed, beside its key).
 struct Conv {
     index: u32,
-    st: Box<ConvState>,
+    st: ConvState,
 }
 
 impl std::ops::Deref for Conv {
@@ -128,6 +125,14 @@ impl std::ops::DerefMut for Conv {
     }
 }
 
+/// Ended conversations (FIN both ways, or RST) whose whole state is kept,
+/// at most: past it the oldest is retired to its stream index and start
+/// time, so that a capture of many short connections holds tens of bytes
+/// for each. A packet that comes for a retired conversation (a stray
+/// retransmission) gets fresh sequence analysis; a SYN starts a new stream,
+/// as on any closed conversation.
+const ENDED_KEPT: usize = 1 << 16;
+
 struct ConvState {
     /// Sequence analysis and reassembly, indexed like `flows`.
     seq: [SeqAnalysis; 2],
@@ -142,19 +147,56 @@ struct ConvState {
     first: Timestamp,
     last: Timestamp,
     completeness: u8,
+    /// FINs seen, by bit of `flows` index.
+    fins: u8,
+    /// The dissectors were told the stream ended (FIN both ways, or RST).
+    ended: bool,
 }
 
 pub struct Tcp {
     f: TcpFields,
     convs: RefCell<Conversations<Conv>>,
+    /// Ended conversations, oldest first (see [`ENDED_KEPT`]).
+    ended: RefCell<VecDeque<(ConvKey, u32)>>,
     budget: Budget,
 }
 
+/// A start time as [`Conversations::retire`] keeps it.
+fn to_mark(ts: Timestamp) -> i64 {
+    i64::try_from(ts.as_nanos()).unwrap_or(if ts.secs < 0 { i64::MIN } else { i64::MAX })
+}
+
+fn from_mark(mark: i64) -> Timestamp {
+    Timestamp::new(
+        mark.div_euclid(1_000_000_000),
+        mark.rem_euclid(1_000_000_000) as i32,
+    )
+}
+
 impl Tcp {
+    /// Queues an ended conversation; retires the oldest past [`ENDED_KEPT`].
+    fn note_ended(&self, convs: &mut Conversations<Conv>, key: ConvKey, index: u32) {
+        let Ok(mut ended) = self.ended.try_borrow_mut() else {
+            return;
+        };
+        ended.push_back((key, index));
+        while ended.len() > ENDED_KEPT {
+            let Some((old, i)) = ended.pop_front() else {
+                break;
+            };
+            let first = match convs.get_mut(&old) {
+                Some(c) if c.index == i && c.ended => c.first,
+                _ => continue,
+            };
+            convs.retire(&old, i, to_mark(first));
+        }
+    }
+
     pub fn new(f: TcpFields) -> Self {
         Tcp {
             f,
             convs: RefCell::new(Conversations::default()),
+            ended: RefCell::new(VecDeque::new()),
             budget: Budget::new(REASSEMBLY_BUDGET),
         }
     }
@@ -316,7 +358,7 @@ impl Dissector for Tcp {
         let mut convs = self.convs.borrow_mut();
         let new_conv = |index| Conv {
             index,
-            st: Box::new(ConvState {
+            st: ConvState {
                 seq: [SeqAnalysis::default(); 2],
                 reasm: None,
                 syn_time: None,
@@ -325,9 +367,22 @@ impl Dissector for Tcp {
                 first: ts,
                 last: ts,
                 completeness: 0,
-            }),
+                fins: 0,
+                ended: false,
+            },
         };
         let (fi, ri) = if src_low { (0, 1) } else { (1, 0) };
+        if let Found::Retired { index, mark } = convs.find(&key) {
+            if !syn_only {
+                let mut c = new_conv(index);
+                c.first = from_mark(mark);
+                // Told once already; retired again in its turn.
+                c.fins = 3;
+                c.ended = true;
+                convs.revive(key, index, c);
+                self.note_ended(&mut convs, key, index);
+            }
+        }
         // A SYN with a new initial sequence number reuses the ports: a new stream.
         let reused = convs.get_mut(&key).map(|c| {
             syn_only
@@ -458,6 +513,11 @@ impl Dissector for Tcp {
                 first_rtt,
             )
         };
+        if flags & FIN != 0 && !in_error {
+            conv.fins |= 1 << fi;
+        }
+        let end_now = !in_error && !conv.ended && (flags & RST != 0 || conv.fins == 3);
+        conv.ended |= end_now;
         if flags & (SYN | ACK) == SYN {
             conv.syn_time = Some(ts);
         } else if flags & (SYN | ACK) == ACK && conv.first_rtt.is_none() {
@@ -551,6 +611,16 @@ impl Dissector for Tcp {
         if flags & FIN != 0 && payload.len() >= seglen && !in_error {
             let report = self.fin(cx, &seg, payload);
             self.report(cx, &report, None);
+        }
+        if end_now {
+            self.note_ended(&mut self.convs.borrow_mut(), key, index);
+            cx.end_stream(&Transport {
+                src: cx.src,
+                dst: cx.dst,
+                srcport: sport,
+                dstport: dport,
+                stream: index,
+            });
         }
         Outcome::Done(data.len())
     }
@@ -1006,14 +1076,23 @@ mod tests {
         assert_eq!(flags_str(0x018), "·······AP···");
     }
 
-    /// The table keeps one entry per connection for the whole capture, and
-    /// up to half its slots are empty after it grows: what sits inline must
-    /// stay a key and a pointer (160k connections were 113 MB at 288 bytes).
+    /// A live conversation's state, boxed beside its key: 176 bytes for
+    /// each of the last [`ENDED_KEPT`] ended ones and every open one.
     #[test]
-    fn a_conversation_entry_stays_a_key_and_a_pointer() {
-        use std::mem::size_of;
-        assert!(size_of::<(ConvKey, Conv)>() <= 56);
-        assert!(size_of::<ConvState>() <= 176);
+    fn a_conversation_state_stays_small() {
+        assert!(std::mem::size_of::<Conv>() <= 184);
+    }
+
+    #[test]
+    fn start_times_survive_retirement() {
+        for ts in [
+            Timestamp::new(0, 0),
+            Timestamp::new(1_700_000_000, 123_456_789),
+            Timestamp::new(4_294_967_295, 999_999_999),
+            Timestamp::new(-5, 7),
+        ] {
+            assert_eq!(from_mark(to_mark(ts)), ts);
+        }
     }
 
     #[test]
