@@ -34,11 +34,15 @@ pub const MAX_CONVERSATIONS: usize = 1 << 21;
 /// [`Conversations::retire`]) keeps only its index and one number of its
 /// owner's choosing, and is found by the hash alone (seeded per process).
 pub struct Conversations<T> {
-    map: HashMap<u64, Slot<T>>,
+    /// Split by the hash's top bits, so that growing one part costs a
+    /// transient copy of a sixteenth of the table, not of all of it.
+    maps: [HashMap<u64, Slot<T>>; SHARDS],
     clashes: HashMap<ConvKey, Slot<T>>,
     hasher: dorsal_engine::hash::RandomState,
     next_index: u32,
 }
+
+const SHARDS: usize = 16;
 
 struct Slot<T> {
     index: u32,
@@ -61,7 +65,7 @@ pub enum Found {
 impl<T> Default for Conversations<T> {
     fn default() -> Self {
         Conversations {
-            map: HashMap::default(),
+            maps: std::array::from_fn(|_| HashMap::default()),
             clashes: HashMap::default(),
             hasher: dorsal_engine::hash::RandomState::default(),
             next_index: 0,
@@ -75,14 +79,19 @@ impl<T> Conversations<T> {
         self.hasher.hash_one(key)
     }
 
+    fn shard(&mut self, h: u64) -> Option<&mut HashMap<u64, Slot<T>>> {
+        self.maps.get_mut((h >> 60) as usize % SHARDS)
+    }
+
     fn slot_mut(&mut self, key: &ConvKey) -> Option<&mut Slot<T>> {
         let h = self.hash(key);
-        let mine = match self.map.get(&h) {
+        let map = self.shard(h)?;
+        let mine = match map.get(&h) {
             None => return None,
             Some(slot) => slot.live.as_ref().is_none_or(|l| l.0 == *key),
         };
         if mine {
-            self.map.get_mut(&h)
+            self.shard(h)?.get_mut(&h)
         } else {
             self.clashes.get_mut(key)
         }
@@ -107,8 +116,9 @@ impl<T> Conversations<T> {
     /// Starts a new conversation under `key` (replacing one that was there)
     /// and returns its state, made by `make` from the new index.
     pub fn start(&mut self, key: ConvKey, make: impl FnOnce(u32) -> T) -> &mut T {
-        if self.map.len() + self.clashes.len() >= MAX_CONVERSATIONS {
-            self.map.clear();
+        let len: usize = self.maps.iter().map(HashMap::len).sum();
+        if len + self.clashes.len() >= MAX_CONVERSATIONS {
+            self.maps.iter_mut().for_each(HashMap::clear);
             self.clashes.clear();
         }
         let index = self.next_index;
@@ -128,27 +138,28 @@ impl<T> Conversations<T> {
             mark: 0,
             live: None,
         };
+        let shard = (h >> 60) as usize % SHARDS;
         let clash = self
-            .map
-            .get(&h)
+            .maps
+            .get(shard)
+            .and_then(|m| m.get(&h))
             .and_then(|s| s.live.as_ref())
             .is_some_and(|l| l.0 != key);
-        let slot = if clash {
-            match self.clashes.entry(key) {
+        let slot = match self.maps.get_mut(shard) {
+            Some(map) if !clash => match map.entry(h) {
                 std::collections::hash_map::Entry::Occupied(mut o) => {
                     o.insert(slot);
                     o.into_mut()
                 }
                 std::collections::hash_map::Entry::Vacant(v) => v.insert(slot),
-            }
-        } else {
-            match self.map.entry(h) {
+            },
+            _ => match self.clashes.entry(key) {
                 std::collections::hash_map::Entry::Occupied(mut o) => {
                     o.insert(slot);
                     o.into_mut()
                 }
                 std::collections::hash_map::Entry::Vacant(v) => v.insert(slot),
-            }
+            },
         };
         &mut slot.live.insert(Box::new((key, state))).1
     }

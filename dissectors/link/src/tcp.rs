@@ -131,7 +131,7 @@ impl std::ops::DerefMut for Conv {
 /// for each. A packet that comes for a retired conversation (a stray
 /// retransmission) gets fresh sequence analysis; a SYN starts a new stream,
 /// as on any closed conversation.
-const ENDED_KEPT: usize = 1 << 16;
+const ENDED_KEPT: usize = 1 << 14;
 
 struct ConvState {
     /// Sequence analysis and reassembly, indexed like `flows`.

@@ -7,11 +7,11 @@
 //! table: address pairs in tree order, and for TCP and UDP the ports and
 //! stream index with the network addresses of the header before them.
 
-use dorsal_engine::hash::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::manuf::{plain, Names};
+use super::rows::{Index, Rows};
 use dorsal_engine::dissect::Frame;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::format::write_ipv6;
@@ -450,9 +450,11 @@ const ROWS_CAP: usize = 1 << 22;
 
 /// Rows sorted as tshark prints them: most frames first, ties in order of
 /// first appearance.
-fn print_order(totals: impl Iterator<Item = u64>) -> Vec<usize> {
-    let mut order: Vec<(u64, usize)> = totals.enumerate().map(|(i, n)| (n, i)).collect();
-    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+fn print_order(totals: impl Iterator<Item = u64>) -> Vec<u32> {
+    let mut order: Vec<(u64, u32)> = (0u32..).zip(totals).map(|(i, n)| (n, i)).collect();
+    // No two keys are equal (the row breaks ties): unstable sorts the same
+    // and needs no copy of a million rows.
+    order.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     order
         .into_iter()
         .filter(|&(n, _)| n > 0 && n < u64::from(u32::MAX))
@@ -470,25 +472,46 @@ fn names_for(kind: Kind) -> Option<&'static Names> {
 const RULE: &str =
     "================================================================================";
 
+/// A conversation of the table, 80 bytes: a million of them is what a
+/// capture of a million connections holds.
 #[derive(Clone, Copy)]
 struct ConvRow {
-    rec: Record,
-    rx_frames: u64,
+    src: Addr,
+    dst: Addr,
+    sport: u16,
+    dport: u16,
+    /// The stream index (TCP, UDP).
+    id: u32,
+    rx_frames: u32,
+    tx_frames: u32,
     rx_bytes: u64,
-    tx_frames: u64,
     tx_bytes: u64,
     start: i64,
     stop: i64,
 }
 
-type ConvKey = (Addr, Addr, u32, u32, u64);
+type ConvKey = (Addr, Addr, u16, u16, u32);
+
+impl ConvRow {
+    fn key(&self) -> ConvKey {
+        (self.src, self.dst, self.sport, self.dport, self.id)
+    }
+}
+
+/// Streams whose row is found by their index rather than through the hash
+/// index, at most (4 bytes each).
+const BY_STREAM: usize = 1 << 24;
 
 /// `-z conv,TYPE`.
 pub struct Conversations {
     reader: Reader,
     filter: Option<String>,
-    rows: Vec<ConvRow>,
-    index: HashMap<ConvKey, usize>,
+    rows: Rows<ConvRow>,
+    /// TCP and UDP: the row of each stream index (`u32::MAX`: none), which
+    /// the row's addresses and ports confirm; the hash index holds the
+    /// rest (other tables, tunnels repeating a stream's index).
+    by_stream: Vec<u32>,
+    index: Index<ConvKey>,
 }
 
 impl Conversations {
@@ -496,42 +519,86 @@ impl Conversations {
         Conversations {
             reader: Reader::new(kind, reg),
             filter,
-            rows: Vec::new(),
-            index: HashMap::default(),
+            rows: Rows::default(),
+            by_stream: Vec::new(),
+            index: Index::default(),
         }
     }
 
-    fn add(&mut self, r: Record, len: u64, rel: i64) {
-        let fwd = (r.src, r.dst, r.sport, r.dport, r.id);
-        let rev = (r.dst, r.src, r.dport, r.sport, r.id);
-        let (i, forward) = if let Some(&i) = self.index.get(&fwd) {
-            (i, true)
-        } else if let Some(&i) = self.index.get(&rev) {
-            (i, false)
-        } else {
-            if self.rows.len() >= ROWS_CAP {
-                return;
+    /// The row of `key` in either direction, and whether it is forward.
+    fn find(&self, key: &ConvKey) -> Option<(u32, bool)> {
+        let (src, dst, sport, dport, id) = *key;
+        let rev = (dst, src, dport, sport, id);
+        let key_of = |i: u32| self.rows.get(i).map(ConvRow::key);
+        if self.reader.kind.has_ports() {
+            let at = self.by_stream.get(id as usize).copied();
+            if let Some(row) = at.and_then(|i| self.rows.get(i).map(|r| (i, r.key()))) {
+                if row.1 == *key {
+                    return Some((row.0, true));
+                }
+                if row.1 == rev {
+                    return Some((row.0, false));
+                }
             }
-            self.index.insert(fwd, self.rows.len());
-            self.rows.push(ConvRow {
-                rec: r,
-                rx_frames: 0,
-                rx_bytes: 0,
-                tx_frames: 0,
-                tx_bytes: 0,
-                start: rel,
-                stop: rel,
-            });
-            (self.rows.len() - 1, true)
+        }
+        if let Some(i) = self.index.find(key, key_of) {
+            return Some((i, true));
+        }
+        self.index.find(&rev, key_of).map(|i| (i, false))
+    }
+
+    fn add(&mut self, r: Record, len: u64, rel: i64) {
+        let key = (
+            r.src,
+            r.dst,
+            r.sport as u16,
+            r.dport as u16,
+            u32::try_from(r.id).unwrap_or(u32::MAX),
+        );
+        let (i, forward) = match self.find(&key) {
+            Some(found) => found,
+            None => {
+                if self.rows.len() >= ROWS_CAP {
+                    return;
+                }
+                let i = self.rows.push(ConvRow {
+                    src: key.0,
+                    dst: key.1,
+                    sport: key.2,
+                    dport: key.3,
+                    id: key.4,
+                    rx_frames: 0,
+                    tx_frames: 0,
+                    rx_bytes: 0,
+                    tx_bytes: 0,
+                    start: rel,
+                    stop: rel,
+                });
+                let id = key.4 as usize;
+                let free = self.reader.kind.has_ports()
+                    && id < BY_STREAM
+                    && self.by_stream.get(id).is_none_or(|&at| at == u32::MAX);
+                if free {
+                    if self.by_stream.len() <= id {
+                        self.by_stream.resize(id + 1, u32::MAX);
+                    }
+                    if let Some(at) = self.by_stream.get_mut(id) {
+                        *at = i;
+                    }
+                } else {
+                    self.index.insert(key, i);
+                }
+                (i, true)
+            }
         };
         let Some(row) = self.rows.get_mut(i) else {
             return;
         };
         if forward {
-            row.tx_frames += 1;
+            row.tx_frames = row.tx_frames.saturating_add(1);
             row.tx_bytes = row.tx_bytes.saturating_add(len);
         } else {
-            row.rx_frames += 1;
+            row.rx_frames = row.rx_frames.saturating_add(1);
             row.rx_bytes = row.rx_bytes.saturating_add(len);
         }
         if rel > row.stop {
@@ -572,20 +639,24 @@ impl Tap for Conversations {
         )?;
         writeln!(out, "{pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |")?;
         writeln!(out, "{pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |")?;
-        let order = print_order(self.rows.iter().map(|r| r.rx_frames + r.tx_frames));
+        let order = print_order(
+            self.rows
+                .iter()
+                .map(|r| u64::from(r.rx_frames) + u64::from(r.tx_frames)),
+        );
         let mut line = String::new();
         for i in order {
             let Some(r) = self.rows.get(i) else { continue };
             line.clear();
-            let src = r.rec.src.display(names);
-            let dst = r.rec.dst.display(names);
+            let src = r.src.display(names);
+            let dst = r.dst.display(names);
             let rx = format_bytes(r.rx_bytes);
             let tx = format_bytes(r.tx_bytes);
             let total = format_bytes(r.rx_bytes.saturating_add(r.tx_bytes));
-            let frames = r.rx_frames + r.tx_frames;
+            let frames = u64::from(r.rx_frames) + u64::from(r.tx_frames);
             if kind.has_ports() {
-                let a = format!("{src}:{}", r.rec.sport);
-                let b = format!("{dst}:{}", r.rec.dport);
+                let a = format!("{src}:{}", r.sport);
+                let b = format!("{dst}:{}", r.dport);
                 let _ = write!(line, "{a:<26} <-> {b:<26}");
             } else {
                 let _ = write!(line, "{src:<20} <-> {dst:<20}");
@@ -604,13 +675,14 @@ impl Tap for Conversations {
     }
 }
 
+/// An endpoint of the table, 48 bytes.
 #[derive(Clone, Copy)]
 struct EndpointRow {
     addr: Addr,
-    port: u32,
-    rx_frames: u64,
+    port: u16,
+    rx_frames: u32,
+    tx_frames: u32,
     rx_bytes: u64,
-    tx_frames: u64,
     tx_bytes: u64,
 }
 
@@ -618,8 +690,8 @@ struct EndpointRow {
 pub struct Endpoints {
     reader: Reader,
     filter: Option<String>,
-    rows: Vec<EndpointRow>,
-    index: HashMap<(Addr, u32), usize>,
+    rows: Rows<EndpointRow>,
+    index: Index<(Addr, u16)>,
 }
 
 impl Endpoints {
@@ -627,38 +699,40 @@ impl Endpoints {
         Endpoints {
             reader: Reader::new(kind, reg),
             filter,
-            rows: Vec::new(),
-            index: HashMap::default(),
+            rows: Rows::default(),
+            index: Index::default(),
         }
     }
 
     fn add(&mut self, addr: Addr, port: u32, sender: bool, len: u64) {
-        let i = match self.index.get(&(addr, port)) {
-            Some(&i) => i,
+        let key = (addr, port as u16);
+        let key_of = |i: u32| self.rows.get(i).map(|r| (r.addr, r.port));
+        let i = match self.index.find(&key, key_of) {
+            Some(i) => i,
             None => {
                 if self.rows.len() >= ROWS_CAP {
                     return;
                 }
-                self.index.insert((addr, port), self.rows.len());
-                self.rows.push(EndpointRow {
+                let i = self.rows.push(EndpointRow {
                     addr,
-                    port,
+                    port: key.1,
                     rx_frames: 0,
-                    rx_bytes: 0,
                     tx_frames: 0,
+                    rx_bytes: 0,
                     tx_bytes: 0,
                 });
-                self.rows.len() - 1
+                self.index.insert(key, i);
+                i
             }
         };
         let Some(row) = self.rows.get_mut(i) else {
             return;
         };
         if sender {
-            row.tx_frames += 1;
+            row.tx_frames = row.tx_frames.saturating_add(1);
             row.tx_bytes = row.tx_bytes.saturating_add(len);
         } else {
-            row.rx_frames += 1;
+            row.rx_frames = row.rx_frames.saturating_add(1);
             row.rx_bytes = row.rx_bytes.saturating_add(len);
         }
     }
@@ -698,7 +772,11 @@ impl Tap for Endpoints {
             "                       |  {}Packets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |",
             if kind.has_ports() { "Port  ||  " } else { "" }
         )?;
-        let order = print_order(self.rows.iter().map(|r| r.rx_frames + r.tx_frames));
+        let order = print_order(
+            self.rows
+                .iter()
+                .map(|r| u64::from(r.rx_frames) + u64::from(r.tx_frames)),
+        );
         let mut line = String::new();
         for i in order {
             let Some(r) = self.rows.get(i) else { continue };
@@ -711,7 +789,7 @@ impl Tap for Endpoints {
             let _ = writeln!(
                 line,
                 "{:>6}     {:>9}     {:>6}       {:>9}      {:>6}       {:>9}   ",
-                r.rx_frames + r.tx_frames,
+                u64::from(r.rx_frames) + u64::from(r.tx_frames),
                 r.rx_bytes.saturating_add(r.tx_bytes),
                 r.tx_frames,
                 r.tx_bytes,

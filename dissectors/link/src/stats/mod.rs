@@ -3,6 +3,7 @@
 
 mod conversations;
 pub mod manuf;
+mod rows;
 
 use dorsal_engine::fields::Registry;
 use dorsal_engine::taps::{compile, Stat, Tap, TapError};
