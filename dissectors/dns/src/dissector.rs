@@ -368,6 +368,9 @@ impl Dns {
         if r.rdata(msg).is_none() {
             return Err(Error::Truncated);
         }
+        if let Some(c) = cx.cols() {
+            rr_summary(c, st, msg, r);
+        }
         parser::read_name_memo(msg, r.name_off, &mut st.name, &mut st.memo)?;
         st.text.clear();
         format_text(&mut st.text, st.name.as_bytes());
@@ -421,6 +424,65 @@ impl Dns {
     }
 }
 
+/// What a record adds to the Info column: its type, and for the common
+/// types the data (`A 192.0.2.1`, `NS ns1.example.com`, `MX 10 mx.example.com`).
+fn rr_summary(c: &mut dorsal_engine::columns::Columns, st: &mut State, msg: &[u8], r: &Record) {
+    c.append_info(" ");
+    type_name(c, r.rtype);
+    let Some(data) = r.rdata(msg) else {
+        return;
+    };
+    let mut name_at = |off: usize, c: &mut dorsal_engine::columns::Columns| {
+        let mut name = parser::Name::default();
+        if parser::read_name_memo(msg, off, &mut name, &mut st.memo).is_ok() {
+            let mut text = Vec::new();
+            format_text(&mut text, name.as_bytes());
+            c.append_info(" ");
+            if text.is_empty() {
+                c.append_info("<Root>");
+            } else {
+                c.append_info(&String::from_utf8_lossy(&text));
+            }
+        }
+    };
+    match r.rtype {
+        1 => {
+            if let Some([a, b, cc, d]) = data.get(..4).and_then(|s| <[u8; 4]>::try_from(s).ok()) {
+                c.append_info_fmt(format_args!(" {a}.{b}.{cc}.{d}"));
+            }
+        }
+        28 => {
+            if let Some(a) = data.get(..16).and_then(|s| <[u8; 16]>::try_from(s).ok()) {
+                let mut s = String::from(" ");
+                dorsal_engine::format::write_ipv6(&mut s, &a);
+                c.append_info(&s);
+            }
+        }
+        2 | 5 | 12 | 6 => name_at(r.rdata_off, c),
+        // NULL: the owner's name.
+        10 => name_at(r.name_off, c),
+        33 => {
+            let word = |i: usize| {
+                data.get(i..i + 2)
+                    .and_then(|p| <[u8; 2]>::try_from(p).ok())
+                    .map(u16::from_be_bytes)
+            };
+            if let (Some(prio), Some(weight), Some(port)) = (word(0), word(2), word(4)) {
+                c.append_info_fmt(format_args!(" {prio} {weight} {port}"));
+                name_at(r.rdata_off + 6, c);
+            }
+        }
+        15 => {
+            let pref = data.get(..2).and_then(|p| <[u8; 2]>::try_from(p).ok());
+            if let Some(pref) = pref.map(u16::from_be_bytes) {
+                c.append_info_fmt(format_args!(" {pref}"));
+                name_at(r.rdata_off + 2, c);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Borrows the scratch buffers of the state for the record-data code.
 fn st_parts(st: &mut State) -> (&mut Name, &mut Vec<u8>) {
     (&mut st.name, &mut st.text)
@@ -428,14 +490,14 @@ fn st_parts(st: &mut State) -> (&mut Name, &mut Vec<u8>) {
 
 /// The start of DNS's Info: operation, direction, id and error.
 fn summary_head(c: &mut dorsal_engine::columns::Columns, h: &Header) {
-    c.append_info(match h.opcode() {
-        0 => "Standard query",
-        1 => "Inverse query",
-        2 => "Server status request",
-        4 => "Zone change notification",
-        5 => "Dynamic update",
-        _ => "Unknown operation",
-    });
+    match h.opcode() {
+        0 => c.append_info("Standard query"),
+        1 => c.append_info("Inverse query"),
+        2 => c.append_info("Server status request"),
+        4 => c.append_info("Zone change notification"),
+        5 => c.append_info("Dynamic update"),
+        op => c.append_info_fmt(format_args!("Unknown operation ({op})")),
+    }
     if h.is_response() {
         c.append_info(" response");
     }
@@ -448,37 +510,115 @@ fn summary_head(c: &mut dorsal_engine::columns::Columns, h: &Header) {
             3 => " No such name",
             4 => " Not implemented",
             5 => " Refused",
+            6 => " Name exists",
+            7 => " RRset exists",
+            8 => " RRset does not exist",
+            9 => " Not authoritative",
+            10 => " Name out of zone",
+            11 => " DSO-Type not implemented",
             _ => " Unknown error",
         };
         c.append_info(rc);
     }
 }
 
-/// A record type's mnemonic, as the Info column names it.
+/// A record type's mnemonic, as the Info column names it (Wireshark's
+/// `dns_types_vals`).
 fn type_name(c: &mut dorsal_engine::columns::Columns, t: u16) {
     let name = match t {
+        0 => "Unused",
         1 => "A",
         2 => "NS",
+        3 => "MD",
+        4 => "MF",
         5 => "CNAME",
         6 => "SOA",
+        7 => "MB",
+        8 => "MG",
+        9 => "MR",
+        10 => "NULL",
+        11 => "WKS",
         12 => "PTR",
         13 => "HINFO",
+        14 => "MINFO",
         15 => "MX",
         16 => "TXT",
+        17 => "RP",
+        18 => "AFSDB",
+        19 => "X25",
+        20 => "ISDN",
+        21 => "RT",
+        22 => "NSAP",
+        23 => "NSAP-PTR",
+        24 => "SIG",
+        25 => "KEY",
+        26 => "PX",
+        27 => "GPOS",
         28 => "AAAA",
+        29 => "LOC",
+        30 => "NXT",
+        31 => "EID",
+        32 => "NIMLOC",
         33 => "SRV",
+        34 => "ATMA",
         35 => "NAPTR",
+        36 => "KX",
+        37 => "CERT",
+        38 => "A6",
+        39 => "DNAME",
+        40 => "SINK",
         41 => "OPT",
+        42 => "APL",
         43 => "DS",
+        44 => "SSHFP",
+        45 => "IPSECKEY",
         46 => "RRSIG",
         47 => "NSEC",
         48 => "DNSKEY",
+        49 => "DHCID",
+        50 => "NSEC3",
+        51 => "NSEC3PARAM",
+        52 => "TLSA",
+        53 => "SMIMEA",
+        55 => "HIP",
+        56 => "NINFO",
+        57 => "RKEY",
+        58 => "TALINK",
+        59 => "CDS",
+        60 => "CDNSKEY",
+        61 => "OPENPGPKEY",
+        62 => "CSYNC",
+        63 => "ZONEMD",
         64 => "SVCB",
         65 => "HTTPS",
         99 => "SPF",
+        100 => "UINFO",
+        101 => "UID",
+        102 => "GID",
+        103 => "UNSPEC",
+        104 => "NID",
+        105 => "L32",
+        106 => "L64",
+        107 => "LP",
+        108 => "EUI48",
+        109 => "EUI64",
+        249 => "TKEY",
+        250 => "TSIG",
+        251 => "IXFR",
         252 => "AXFR",
+        253 => "MAILB",
+        254 => "MAILA",
         255 => "ANY",
+        256 => "URI",
         257 => "CAA",
+        258 => "AVC",
+        259 => "DOA",
+        260 => "AMTRELAY",
+        32768 => "TA",
+        32769 => "DLV",
+        65281 => "WINS",
+        65282 => "WINS-R",
+        65521 => "XPF",
         _ => {
             c.append_info_fmt(format_args!("Unknown ({t})"));
             return;
