@@ -80,6 +80,11 @@ impl Columns {
         self.frozen = true;
     }
 
+    /// Lets writes through again after [`Columns::freeze`].
+    pub fn thaw(&mut self) {
+        self.frozen = false;
+    }
+
     pub fn is_frozen(&self) -> bool {
         self.frozen
     }

@@ -342,6 +342,8 @@ pub struct Cx<'a> {
     /// Network-layer source and destination of the innermost IP header.
     pub src: Address,
     pub dst: Address,
+    /// TTL or hop limit of the innermost IP header.
+    pub hop_limit: Option<u8>,
     /// Transport ports of the innermost TCP or UDP header.
     pub srcport: u16,
     pub dstport: u16,
@@ -400,6 +402,7 @@ impl<'a> Cx<'a> {
             depth: 0,
             src: Address::None,
             dst: Address::None,
+            hop_limit: None,
             srcport: 0,
             dstport: 0,
             tcp: None,

@@ -196,7 +196,7 @@ fn push_mac(
     cx.t.push_bool(f.ig, oct0 & 0x01 != 0);
 }
 
-fn mac_string(m: &[u8; 6]) -> String {
+pub(crate) fn mac_string(m: &[u8; 6]) -> String {
     let mut s = String::with_capacity(17);
     dorsal_engine::format::write_ether(&mut s, m);
     s

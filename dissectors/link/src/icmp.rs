@@ -1,8 +1,14 @@
 //! ICMP, ICMPv6 and ARP.
 
-use dorsal_engine::dissect::{Cx, Dissector, Outcome};
+use std::cell::RefCell;
+
+use dorsal_engine::columns::Columns;
+use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use dorsal_engine::fields;
+use dorsal_engine::hash::HashMap;
 use dorsal_engine::table::Value;
+
+use std::fmt::Write as _;
 
 use crate::bytes::{array, be16, from, le16, u8_at};
 
@@ -45,22 +51,114 @@ pub enum Kind {
 pub struct Icmp {
     f: IcmpFields,
     kind: Kind,
+    /// Echo requests by (requester, responder, id, seq): their frame, for
+    /// the reply's `(request in N)`.
+    echoes: RefCell<HashMap<(Address, Address, u16, u16), u32>>,
 }
+
+/// Echo requests remembered at most; past it the table starts over.
+const MAX_ECHOES: usize = 1 << 16;
 
 impl Icmp {
     pub fn new(f: IcmpFields, kind: Kind) -> Self {
-        Icmp { f, kind }
+        Icmp {
+            f,
+            kind,
+            echoes: RefCell::new(HashMap::default()),
+        }
+    }
+
+    /// An echo's `(request in N)`: remembers a request, finds a reply's.
+    fn echo(&self, cx: &Cx<'_>, request: bool, id: u16, seq: u16) -> Option<u32> {
+        let mut echoes = self.echoes.try_borrow_mut().ok()?;
+        if request {
+            if echoes.len() >= MAX_ECHOES {
+                echoes.clear();
+            }
+            echoes
+                .entry((cx.src, cx.dst, id, seq))
+                .or_insert(cx.frame.number);
+            None
+        } else {
+            echoes
+                .get(&(cx.dst, cx.src, id, seq))
+                .copied()
+                .filter(|&n| n < cx.frame.number)
+        }
     }
 }
 
 impl Dissector for Icmp {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         match self.kind {
-            Kind::Icmp => icmp(&self.f, cx, data),
-            Kind::Icmpv6 => icmpv6(&self.f, cx, data),
+            Kind::Icmp => icmp(self, cx, data),
+            Kind::Icmpv6 => icmpv6(self, cx, data),
             Kind::Arp => arp(&self.f, cx, data),
         }
     }
+}
+
+/// `icmp_type_str` and the code's string, as the Info column starts.
+fn icmp_info(c: &mut Columns, ty: u8, code: u8) {
+    let name = match ty {
+        0 => "Echo (ping) reply",
+        3 => "Destination unreachable",
+        4 => "Source quench (flow control)",
+        5 => "Redirect",
+        8 => "Echo (ping) request",
+        9 => "Router advertisement",
+        10 => "Router solicitation",
+        11 => "Time-to-live exceeded",
+        12 => "Parameter problem",
+        13 => "Timestamp request",
+        14 => "Timestamp reply",
+        15 => "Information request",
+        16 => "Information reply",
+        17 => "Address mask request",
+        18 => "Address mask reply",
+        42 => "Extended Echo request",
+        43 => "Extended Echo reply",
+        _ => "Unknown ICMP (obsolete or malformed?)",
+    };
+    c.set_info(&format!("{name:<20}"));
+    let code_name = match (ty, code) {
+        (3, 0) => "Network unreachable",
+        (3, 1) => "Host unreachable",
+        (3, 2) => "Protocol unreachable",
+        (3, 3) => "Port unreachable",
+        (3, 4) => "Fragmentation needed",
+        (3, 5) => "Source route failed",
+        (3, 6) => "Destination network unknown",
+        (3, 7) => "Destination host unknown",
+        (3, 8) => "Source host isolated",
+        (3, 9) => "Network administratively prohibited",
+        (3, 10) => "Host administratively prohibited",
+        (3, 11) => "Network unreachable for TOS",
+        (3, 12) => "Host unreachable for TOS",
+        (3, 13) => "Communication administratively filtered",
+        (3, 14) => "Host precedence violation",
+        (3, 15) => "Precedence cutoff in effect",
+        (5, 0) => "Redirect for network",
+        (5, 1) => "Redirect for host",
+        (5, 2) => "Redirect for TOS and network",
+        (5, 3) => "Redirect for TOS and host",
+        (11, 0) => "Time to live exceeded in transit",
+        (11, 1) => "Fragment reassembly time exceeded",
+        (12, 0) => "Pointer indicates the error",
+        (12, 1) => "Required option missing",
+        (12, 2) => "Bad length",
+        (42 | 43, 0) => "No error",
+        (43, 1) => "Malformed Query",
+        (43, 2) => "No Such Interface",
+        (43, 3) => "No Such Table Entry",
+        (43, 4) => "Multiple Interfaces Satisfy Query",
+        (3 | 5 | 11 | 12 | 42 | 43, _) => {
+            c.append_info_fmt(format_args!(" (Unknown code: {code})"));
+            return;
+        }
+        _ => return,
+    };
+    c.append_info_fmt(format_args!(" ({code_name})"));
 }
 
 /// ICMP types whose body is the start of the datagram that caused them.
@@ -68,12 +166,20 @@ fn carries_datagram(ty: u8) -> bool {
     matches!(ty, 3 | 4 | 5 | 11 | 12)
 }
 
-fn icmp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+fn icmp(me: &Icmp, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+    let f = &me.f;
     cx.t.add_layer("icmp");
     cx.t.push_proto(f.icmp, data);
+    if let Some(c) = cx.cols() {
+        c.set_protocol("ICMP");
+        c.clear_info();
+    }
     let (Some(ty), Some(code)) = (u8_at(data, 0), u8_at(data, 1)) else {
         return Outcome::Done(data.len());
     };
+    if let Some(c) = cx.cols() {
+        icmp_info(c, ty, code);
+    }
     cx.t.push_u(f.ty, ty);
     cx.t.push_u(f.code, code);
     if let Some(sum) = be16(data, 2) {
@@ -87,6 +193,21 @@ fn icmp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
             cx.t.push_u(f.ident_le, id_le);
             cx.t.push_u(f.seq, seq);
             cx.t.push_u(f.seq_le, seq_le);
+            if cx.cols().is_some() {
+                let ttl = cx.hop_limit;
+                let request_in = matches!(ty, 0 | 8)
+                    .then(|| me.echo(cx, ty == 8, id, seq))
+                    .flatten();
+                if let Some(c) = cx.cols() {
+                    c.append_info_fmt(format_args!(" id=0x{id:04x}, seq={seq}/{seq_le}"));
+                    if let Some(ttl) = ttl {
+                        c.append_info_fmt(format_args!(", ttl={ttl}"));
+                    }
+                    if let Some(n) = request_in {
+                        c.append_info_fmt(format_args!(" (request in {n})"));
+                    }
+                }
+            }
         }
         // Only echo messages carry free-form data.
         let body = from(data, 8);
@@ -99,22 +220,133 @@ fn icmp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     } else if carries_datagram(ty) {
         let inner = from(data, 8);
         if !inner.is_empty() {
-            let saved = (cx.src, cx.dst, cx.srcport, cx.dstport);
-            // The quoted datagram's layers sit inside the ICMP item.
-            let outer = cx.t.nest(true);
-            let in_error = std::mem::replace(&mut cx.in_error, true);
-            crate::eth::call_or_data(cx, "ip", inner);
-            cx.in_error = in_error;
-            cx.t.nest(outer);
-            (cx.src, cx.dst, cx.srcport, cx.dstport) = saved;
+            quoted(cx, "ip", inner);
         }
     }
     Outcome::Done(data.len())
 }
 
-fn icmpv6(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+/// The datagram an ICMP error quotes: dissected inside the ICMP item, with
+/// the summary columns left as ICMP wrote them (`col_set_writable`).
+fn quoted(cx: &mut Cx<'_>, ip: &str, inner: &[u8]) {
+    let saved = (cx.src, cx.dst, cx.srcport, cx.dstport);
+    let outer = cx.t.nest(true);
+    let in_error = std::mem::replace(&mut cx.in_error, true);
+    let was_frozen = cx.cols().is_some_and(|c| c.is_frozen());
+    if let Some(c) = cx.cols() {
+        c.freeze();
+    }
+    crate::eth::call_or_data(cx, ip, inner);
+    if let Some(c) = cx.cols() {
+        if !was_frozen {
+            c.thaw();
+        }
+    }
+    cx.in_error = in_error;
+    cx.t.nest(outer);
+    (cx.src, cx.dst, cx.srcport, cx.dstport) = saved;
+}
+
+/// ICMPv6's type and code names, as the Info column starts.
+fn icmpv6_info(c: &mut Columns, ty: u8, code: u8) {
+    let name = match ty {
+        1 => "Destination Unreachable",
+        2 => "Packet Too Big",
+        3 => "Time Exceeded",
+        4 => "Parameter Problem",
+        128 => "Echo (ping) request",
+        129 => "Echo (ping) reply",
+        130 => "Multicast Listener Query",
+        131 => "Multicast Listener Report",
+        132 => "Multicast Listener Done",
+        133 => "Router Solicitation",
+        134 => "Router Advertisement",
+        135 => "Neighbor Solicitation",
+        136 => "Neighbor Advertisement",
+        137 => "Redirect",
+        138 => "Router Renumbering",
+        139 => "Node Information Query",
+        140 => "Node Information Reply",
+        141 => "Inverse Neighbor Discovery Solicitation",
+        142 => "Inverse Neighbor Discovery Advertisement",
+        143 => "Multicast Listener Report Message v2",
+        144 => "Home Agent Address Discovery Request",
+        145 => "Home Agent Address Discovery Reply",
+        146 => "Mobile Prefix Solicitation",
+        147 => "Mobile Prefix Advertisement",
+        148 => "Certification Path Solicitation",
+        149 => "Certification Path Advertisement",
+        151 => "Multicast Router Advertisement",
+        152 => "Multicast Router Solicitation",
+        153 => "Multicast Router Termination",
+        155 => "RPL Control",
+        160 => "Extended Echo request",
+        161 => "Extended Echo reply",
+        _ => {
+            c.set_info(&format!("Unknown ({ty})"));
+            return;
+        }
+    };
+    c.set_info(name);
+    let code_name = match (ty, code) {
+        (1, 0) => "no route to destination",
+        (1, 1) => "communication with destination administratively prohibited",
+        (1, 2) => "beyond scope of source address",
+        (1, 3) => "address unreachable",
+        (1, 4) => "port unreachable",
+        (1, 5) => "source address failed ingress/egress policy",
+        (1, 6) => "reject route to destination",
+        (3, 0) => "hop limit exceeded in transit",
+        (3, 1) => "fragment reassembly time exceeded",
+        (138, 0) => "Command",
+        (138, 1) => "Result",
+        (138, 255) => "Sequence number reset",
+        (139, 0) => "Query subject = IPv6 addresses",
+        (139, 1) => "Query subject = Name",
+        (139, 2) => "Query subject = IPv4 addresses",
+        (140, 0) => "Successful",
+        (140, 1) => "Refused",
+        (140, 2) => "Unknown query type",
+        (155, 0x00) => "DODAG Information Solicitation",
+        (155, 0x01) => "DODAG Information Object",
+        (155, 0x02) => "Destination Advertisement Object",
+        (155, 0x03) => "Destination Advertisement Object Acknowledgment",
+        (160 | 161, 0) => "No error",
+        (161, 1) => "Malformed Query",
+        (161, 2) => "No Such Interface",
+        (161, 3) => "No Such Table Entry",
+        (161, 4) => "Multiple Interfaces Satisfy Query",
+        _ => return,
+    };
+    c.append_info_fmt(format_args!(" ({code_name})"));
+}
+
+/// The link-layer address of an ND option of `kind` (1 source, 2 target)
+/// among the options at `opts`.
+fn nd_link_addr(opts: &[u8], kind: u8) -> Option<[u8; 6]> {
+    let mut rest = opts;
+    for _ in 0..64 {
+        let (&ty, after) = rest.split_first()?;
+        let units = usize::from(*after.first()?);
+        if units == 0 {
+            return None;
+        }
+        if ty == kind && units == 1 {
+            return array::<6>(rest, 2);
+        }
+        rest = rest.get(units * 8..)?;
+    }
+    None
+}
+
+fn icmpv6(me: &Icmp, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+    let f = &me.f;
     cx.t.add_layer("icmpv6");
     cx.t.push_proto(f.icmpv6, data);
+    if let Some(c) = cx.cols() {
+        c.set_protocol("ICMPv6");
+        c.clear_info();
+    }
     let Some(ty) = u8_at(data, 0) else {
         cx.bounds_error(1, "ICMPv6");
         return Outcome::Done(data.len());
@@ -128,7 +360,13 @@ fn icmpv6(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     if let Some(sum) = be16(data, 2) {
         cx.t.push_u(f.v6_checksum, sum);
     }
+    if let Some(c) = cx.cols() {
+        icmpv6_info(c, ty, code);
+    }
     let fixed = icmpv6_fixed_len(ty);
+    if cx.cols().is_some() && data.len() >= fixed {
+        icmpv6_summary(me, cx, ty, data);
+    }
     if data.len() < fixed {
         // The checksum is read first, then the type's fixed part.
         cx.bounds_error(if data.len() < 4 { 4 } else { fixed }, "ICMPv6");
@@ -145,17 +383,62 @@ fn icmpv6(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     } else if matches!(ty, 1..=4) {
         let inner = from(data, 8);
         if !inner.is_empty() {
-            let saved = (cx.src, cx.dst, cx.srcport, cx.dstport);
-            // The quoted datagram's layers sit inside the ICMP item.
-            let outer = cx.t.nest(true);
-            let in_error = std::mem::replace(&mut cx.in_error, true);
-            crate::eth::call_or_data(cx, "ipv6", inner);
-            cx.in_error = in_error;
-            cx.t.nest(outer);
-            (cx.src, cx.dst, cx.srcport, cx.dstport) = saved;
+            quoted(cx, "ipv6", inner);
         }
     }
     Outcome::Done(data.len())
+}
+
+/// What an ICMPv6 message adds to Info after its names.
+fn icmpv6_summary(me: &Icmp, cx: &mut Cx<'_>, ty: u8, data: &[u8]) {
+    let mut text = String::new();
+    match ty {
+        128 | 129 => {
+            if let (Some(id), Some(seq)) = (be16(data, 4), be16(data, 6)) {
+                let _ = write!(text, " id=0x{id:04x}, seq={seq}");
+                if let Some(h) = cx.hop_limit {
+                    let _ = write!(text, ", hop limit={h}");
+                }
+                if let Some(n) = me.echo(cx, ty == 128, id, seq) {
+                    let _ = write!(text, " (request in {n})");
+                }
+            }
+        }
+        135 | 136 => {
+            if let Some(a) = array::<16>(data, 8) {
+                text.push_str(if ty == 135 { " for " } else { " " });
+                dorsal_engine::format::write_ipv6(&mut text, &a);
+                if ty == 136 {
+                    let fl = u8_at(data, 4).unwrap_or(0);
+                    let names: Vec<&str> = [(0x80, "rtr"), (0x40, "sol"), (0x20, "ovr")]
+                        .iter()
+                        .filter(|(b, _)| fl & b != 0)
+                        .map(|(_, n)| *n)
+                        .collect();
+                    if !names.is_empty() {
+                        let _ = write!(text, " ({})", names.join(", "));
+                    }
+                }
+                if ty == 135 {
+                    if let Some(m) = nd_link_addr(from(data, 24), 1) {
+                        let _ = write!(text, " from {}", crate::eth::mac_string(&m));
+                    }
+                } else if let Some(m) = nd_link_addr(from(data, 24), 2) {
+                    let _ = write!(text, " is at {}", crate::eth::mac_string(&m));
+                }
+            }
+        }
+        133 | 134 => {
+            let opts = from(data, if ty == 133 { 8 } else { 16 });
+            if let Some(m) = nd_link_addr(opts, 1) {
+                let _ = write!(text, " from {}", crate::eth::mac_string(&m));
+            }
+        }
+        _ => {}
+    }
+    if let Some(c) = cx.cols() {
+        c.append_info(&text);
+    }
 }
 
 /// Bytes of an ICMPv6 message of type `ty` that Wireshark reads whatever
@@ -175,6 +458,23 @@ fn icmpv6_fixed_len(ty: u8) -> usize {
     }
 }
 
+/// ARP's Info for Ethernet/IPv4: requests, replies, and the gratuitous,
+/// probe and announcement forms.
+fn arp_info(c: &mut Columns, op: u16, sm: [u8; 6], si: [u8; 4], tm: [u8; 6], ti: [u8; 4]) {
+    let ip = |a: [u8; 4]| format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
+    let gratuitous = si == ti;
+    let text = match op {
+        1 if gratuitous && tm == [0; 6] => format!("ARP Announcement for {}", ip(si)),
+        1 if gratuitous => format!("Gratuitous ARP for {} (Request)", ip(si)),
+        1 if si == [0; 4] => format!("Who has {}? (ARP Probe)", ip(ti)),
+        1 => format!("Who has {}? Tell {}", ip(ti), ip(si)),
+        2 if gratuitous => format!("Gratuitous ARP for {} (Reply)", ip(si)),
+        2 => format!("{} is at {}", ip(si), crate::eth::mac_string(&sm)),
+        _ => return,
+    };
+    c.append_info(&text);
+}
+
 fn arp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     cx.t.add_layer("arp");
     let (Some(hw), Some(pt), Some(hs), Some(ps), Some(op)) = (
@@ -189,6 +489,13 @@ fn arp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     };
     let total = 8 + 2 * (usize::from(hs) + usize::from(ps));
     cx.t.push_proto(f.arp, data.get(..total).unwrap_or(data));
+    if let Some(c) = cx.cols() {
+        c.set_protocol("ARP");
+        c.clear_info();
+        if !matches!(op, 1 | 2) {
+            c.append_info_fmt(format_args!("Unknown ARP opcode 0x{op:04x}"));
+        }
+    }
     cx.t.push_u(f.arp_hw_type, hw);
     cx.t.push_u(f.arp_proto_type, pt);
     cx.t.push_u(f.arp_hw_size, hs);
@@ -205,6 +512,9 @@ fn arp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
             cx.t.push(f.arp_src_proto_ipv4, Value::Ipv4(si));
             cx.t.push(f.arp_dst_hw_mac, Value::Ether(tm));
             cx.t.push(f.arp_dst_proto_ipv4, Value::Ipv4(ti));
+            if let Some(c) = cx.cols() {
+                arp_info(c, op, sm, si, tm, ti);
+            }
         }
     }
     Outcome::Done(total.min(data.len()))

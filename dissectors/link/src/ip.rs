@@ -285,6 +285,7 @@ impl Dissector for Ipv4 {
         }
         cx.src = Address::V4(src);
         cx.dst = Address::V4(dst);
+        cx.hop_limit = Some(ttl);
         if let Some(c) = cx.cols() {
             c.set_protocol("IPv4");
             c.set_net_addresses(ipv4_string(src), ipv4_string(dst));
@@ -424,6 +425,7 @@ impl Dissector for Ipv6 {
         }
         cx.src = Address::V6(src);
         cx.dst = Address::V6(dst);
+        cx.hop_limit = u8_at(data, 7);
         if let Some(c) = cx.cols() {
             let (mut a, mut b) = (String::new(), String::new());
             dorsal_engine::format::write_ipv6(&mut a, &src);
