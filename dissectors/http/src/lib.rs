@@ -564,6 +564,34 @@ fn media_layer(ct: &[u8]) -> &'static str {
     }
 }
 
+/// What the dissector of a body's media type adds to the columns: the
+/// type in parentheses (text, JSON, forms and the generic media
+/// dissector), the image dissectors' names when the bytes are theirs, a
+/// protocol column of `HTTP/JSON` or `HTTP/XML`.
+fn media_columns(c: &mut dorsal_engine::columns::Columns, ct: &[u8], body: &[u8]) {
+    let named = |c: &mut dorsal_engine::columns::Columns| {
+        c.append_info_fmt(format_args!(" ({})", String::from_utf8_lossy(ct)));
+    };
+    match media_layer(ct) {
+        "data-text-lines" | "media" | "urlencoded-form" => named(c),
+        "json" => {
+            c.set_protocol("HTTP/JSON");
+            named(c);
+        }
+        "xml" => c.set_protocol("HTTP/XML"),
+        "png" if body.starts_with(b"\x89PNG\r\n\x1a\n") => c.append_info(" (PNG)"),
+        "image-gif" if body.starts_with(b"GIF87a") || body.starts_with(b"GIF89a") => {
+            c.append_info_fmt(format_args!(
+                " ({})",
+                String::from_utf8_lossy(body.get(..6).unwrap_or_default())
+            ));
+        }
+        "image-jfif" if body.starts_with(&[0xff, 0xd8]) => c.append_info(" (JPEG JFIF image)"),
+        "png" | "image-gif" | "image-jfif" => named(c),
+        _ => {}
+    }
+}
+
 /// `http_parse_transfer_coding`: whether `chunked` is named, and whether the
 /// other coding is one tshark hands to `data` (compress, deflate, gzip).
 /// Names are matched as case-sensitive prefixes of the C string, as there.
@@ -1222,16 +1250,7 @@ impl Http {
                 if !bytes.is_empty() {
                     // What the media dissectors add to the columns.
                     if let (Some(ct), Some(c)) = (headers.content_type.as_deref(), cx.cols()) {
-                        match media_layer(ct) {
-                            "data-text-lines" => c.append_info_fmt(format_args!(
-                                " ({})",
-                                String::from_utf8_lossy(ct)
-                            )),
-                            "json" => c.set_protocol("HTTP/JSON"),
-                            "xml" => c.set_protocol("HTTP/XML"),
-                            "urlencoded-form" => c.set_protocol("HTTP/URL-encoded form"),
-                            _ => {}
-                        }
+                        media_columns(c, ct, bytes);
                     }
                     match headers.content_type.as_deref() {
                         Some(ct) => match media_layer(ct) {
