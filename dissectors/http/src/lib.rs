@@ -564,6 +564,18 @@ fn media_layer(ct: &[u8]) -> &'static str {
     }
 }
 
+/// A message that is not one (bytes after a message, or a body whose start
+/// was not seen) on a connection known to carry HTTP: `Continuation`.
+fn continuation(cx: &mut Cx<'_>) {
+    if let Some(c) = cx.cols() {
+        if !c.protocol().starts_with("HTTP") {
+            c.set_protocol("HTTP");
+            c.clear_info();
+        }
+        c.append_info("Continuation");
+    }
+}
+
 /// What the dissector of a body's media type adds to the columns: the
 /// type in parentheses (text, JSON, forms and the generic media
 /// dissector), the image dissectors' names when the bytes are theirs, a
@@ -918,6 +930,7 @@ impl Http {
         let first = data.get(offset).copied().unwrap_or(0);
         if !(0x20..=0x7e).contains(&first) {
             if have_seen_http {
+                continuation(cx);
                 drop(convs);
                 http_item(cx, layered);
                 cx.t.push_proto(f.http, data.get(offset..).unwrap_or_default());
@@ -996,6 +1009,9 @@ impl Http {
         };
         if is_req_resp || have_seen_http {
             open(cx, &mut proto_entry, layered);
+        }
+        if !is_req_resp && have_seen_http {
+            continuation(cx);
         }
         let mut headers = Headers::default();
         let mut req_host: Option<Vec<u8>> = None;
