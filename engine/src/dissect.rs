@@ -528,6 +528,16 @@ impl<'a> Cx<'a> {
             }
         }
         self.t.add_tree_item(abbrev);
+        // `show_exception`: Info says so, even where the columns were
+        // frozen (an ICMP error's quote).
+        if let Some(c) = self.cols() {
+            c.thaw();
+            c.append_info(if short {
+                "[Packet size limited during capture]"
+            } else {
+                "[Malformed Packet]"
+            });
+        }
     }
 
     /// Calls a dissector by protocol name.

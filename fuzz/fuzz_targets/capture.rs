@@ -10,7 +10,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut n = 0u32;
     while let Ok(Some(rec)) = cap.next_record() {
-        assert!(rec.data.len() <= data.len() * 64 + 4096, "a record larger than its input can decompress to");
+        assert!(
+            rec.data.len() <= data.len() * 64 + 4096,
+            "a record larger than its input can decompress to"
+        );
         n += 1;
         if n > 1_000_000 {
             break;

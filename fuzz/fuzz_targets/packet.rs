@@ -12,7 +12,9 @@ use libfuzzer_sys::fuzz_target;
 const LINKTYPES: [u32; 11] = [1, 0, 101, 113, 276, 228, 229, 9, 105, 127, 192];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
     let linktype = LINKTYPES[usize::from(sel) % LINKTYPES.len()];
     // Up to four packets, cut at 0xFFFF markers, so fragments and flows meet.
     let frames: Vec<Vec<u8>> = rest

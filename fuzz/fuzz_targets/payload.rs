@@ -28,7 +28,11 @@ const PORTS: [(u16, bool); 14] = [
 
 fn frame(tcp: bool, to_server: bool, port: u16, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
     let (a, b) = ([10, 0, 0, 1], [10, 0, 0, 2]);
-    let (src, dst, sport, dport) = if to_server { (a, b, 40000, port) } else { (b, a, port, 40000) };
+    let (src, dst, sport, dport) = if to_server {
+        (a, b, 40000, port)
+    } else {
+        (b, a, port, 40000)
+    };
     let l4 = if tcp { 20 } else { 8 };
     let total = u16::try_from(20 + l4 + payload.len()).unwrap_or(u16::MAX);
     let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0];
@@ -52,7 +56,9 @@ fn frame(tcp: bool, to_server: bool, port: u16, seq: u32, ack: u32, payload: &[u
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, rest)) = data.split_first() else { return };
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
     let (port, tcp) = PORTS[usize::from(sel) % PORTS.len()];
     // Segments cut at "\xff\xfe"; a segment starting with '<' goes back
     // from the server.
