@@ -118,6 +118,12 @@ pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
 }
 
 /// The ports tshark 4.0.17 hands to TLS by default (checked with `-G decodes`).
+/// The random of a Hello Retry Request (RFC 8446, 4.1.3).
+const HELLO_RETRY_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
 const TLS_PORTS_IN_USE: &[u16] = &[
     324, 443, 465, 636, 802, 853, 993, 995, 1300, 2221, 2443, 3249, 3250, 3251, 3252, 3496, 5061,
     5671, 5684, 5868, 8883, 11207, 19999, 27017,
@@ -596,9 +602,14 @@ impl Run<'_, '_> {
                     let (Some(&ty), Some(n)) = (body.get(off), be24(body, off + 1)) else {
                         break;
                     };
+                    // A Server Hello whose random is RFC 8446's fixed value
+                    // is a Hello Retry Request.
+                    let hrr =
+                        ty == 2 && body.get(off + 6..off + 38) == Some(&HELLO_RETRY_RANDOM[..]);
                     let name = match ty {
                         0 => "Hello Request",
                         1 => "Client Hello",
+                        2 if hrr => "Hello Retry Request",
                         2 => "Server Hello",
                         4 => "New Session Ticket",
                         8 => "Encrypted Extensions",
