@@ -84,6 +84,12 @@ impl Dissector for Toy {
         cx.t.push_proto(self.f.toy, data);
         let line = data.strip_suffix(b"\r\n").unwrap_or(data);
         let (cmd, rest) = word(line);
+        // The summary line: the protocol, and the command without its
+        // arguments (a password stays off the screen).
+        if let Some(c) = cx.cols() {
+            c.set_protocol("TOY");
+            c.set_info(&format!("Command: {}", String::from_utf8_lossy(cmd)));
+        }
         match cmd {
             b"LOGIN" => {
                 let (user, pass) = word(rest);

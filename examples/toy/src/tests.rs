@@ -97,3 +97,34 @@ fn a_new_crate_brings_its_field_credential_and_object() {
     assert_eq!(body, b"hello");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_new_crate_brings_its_summary_line() {
+    let (c, s) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let port = u16::try_from(crate::PORT).expect("port");
+    let capture = pcap(&[segment(c, 40000, s, port, 1, b"LOGIN alice s3cret\r\n")]);
+    let dir = std::env::temp_dir().join(format!("dorsal-toy-text-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("toy.pcap");
+    std::fs::write(&path, capture).expect("write");
+    let (protocols, reg) = Protocols::new(&[dorsal_link::protocol, crate::protocol]);
+    let opts = RunOptions {
+        paths: vec![path.to_string_lossy().into_owned()],
+        display_filter: None,
+        two_pass: false,
+        read_filter: None,
+        count: None,
+        fields: Vec::new(),
+        full_dissection: false,
+        exiting: false,
+    };
+    let mut out = Vec::new();
+    {
+        let mut sink = dorsal_engine::output::TextPrinter::new(&mut out, Default::default());
+        let build = |d: &Demand<'_>| protocols.dissectors(d, None);
+        dorsal_engine::run::run(&opts, &reg, &build, &mut sink).expect("run");
+    }
+    let line = String::from_utf8_lossy(&out);
+    assert!(line.trim_end().ends_with("TOY 74 Command: LOGIN"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
