@@ -63,6 +63,11 @@ fields! {
         analysis_spurious: "tcp.analysis.spurious_retransmission", "This frame is a (suspected) spurious retransmission", None, None;
         analysis_out_of_order: "tcp.analysis.out_of_order", "This frame is a (suspected) out-of-order segment", None, None;
         analysis_keep_alive: "tcp.analysis.keep_alive", "This is a TCP keep-alive segment", None, None;
+        analysis_lost_segment: "tcp.analysis.lost_segment", "Previous segment(s) not captured (common at capture start)", None, None;
+        analysis_window_update: "tcp.analysis.window_update", "This is a tcp window update", None, None;
+        analysis_duplicate_ack: "tcp.analysis.duplicate_ack", "This is a TCP duplicate ack", None, None;
+        analysis_duplicate_ack_num: "tcp.analysis.duplicate_ack_num", "Duplicate ACK #", U32, Dec;
+        analysis_duplicate_ack_frame: "tcp.analysis.duplicate_ack_frame", "Duplicate to the ACK in frame", FrameNum, None;
         segment_data: "tcp.segment_data", "TCP segment data", Bytes, None;
         reassembled_in: "tcp.reassembled_in", "Reassembled PDU in frame", FrameNum, None;
         segments: "tcp.segments", "Reassembled TCP Segments", None, None;
@@ -502,6 +507,12 @@ impl Dissector for Tcp {
             let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
             // Wireshark analyses raw sequence numbers: a base reset by a
             // SYN-ACK (port reuse) does not reset what was seen before it.
+            let window = match (flags & SYN != 0, fwd.scale) {
+                (false, Scale::Shift(s)) => {
+                    u32::from(win).checked_shl(u32::from(s)).unwrap_or(u32::MAX)
+                }
+                _ => u32::from(win),
+            };
             SeqAnalysis::segment(
                 fa,
                 ra,
@@ -509,6 +520,8 @@ impl Dissector for Tcp {
                 raw_ack,
                 u32::try_from(seglen).unwrap_or(u32::MAX),
                 flags,
+                window,
+                cx.frame.number,
                 ts,
                 first_rtt,
             )
@@ -742,8 +755,17 @@ fn option_summary(c: &mut dorsal_engine::columns::Columns, opts: &[u8], rev_base
 
 /// The expert prefixes tshark shows before the ports.
 fn analysis_prefix(c: &mut dorsal_engine::columns::Columns, fl: SegFlags) {
+    if let Some((num, frame)) = fl.duplicate_ack {
+        c.prepend_info(&format!("[TCP Dup ACK {frame}#{num}] "));
+    }
+    if fl.window_update {
+        c.prepend_info("[TCP Window Update] ");
+    }
     if fl.keep_alive {
         c.prepend_info("[TCP Keep-Alive] ");
+    }
+    if fl.lost_segment {
+        c.prepend_info("[TCP Previous segment not captured] ");
     }
     if fl.out_of_order {
         c.prepend_info("[TCP Out-Of-Order] ");
@@ -767,7 +789,13 @@ struct Seg {
 }
 
 fn push_analysis(cx: &mut Cx<'_>, f: &TcpFields, fl: SegFlags) {
-    let any = fl.retransmission || fl.spurious_retransmission || fl.out_of_order || fl.keep_alive;
+    let any = fl.retransmission
+        || fl.spurious_retransmission
+        || fl.out_of_order
+        || fl.keep_alive
+        || fl.lost_segment
+        || fl.window_update
+        || fl.duplicate_ack.is_some();
     if !any {
         return;
     }
@@ -782,8 +810,19 @@ fn push_analysis(cx: &mut Cx<'_>, f: &TcpFields, fl: SegFlags) {
     if fl.out_of_order {
         cx.t.push(f.analysis_out_of_order, Value::None);
     }
+    if fl.lost_segment {
+        cx.t.push(f.analysis_lost_segment, Value::None);
+    }
     if fl.keep_alive {
         cx.t.push(f.analysis_keep_alive, Value::None);
+    }
+    if fl.window_update {
+        cx.t.push(f.analysis_window_update, Value::None);
+    }
+    if let Some((num, frame)) = fl.duplicate_ack {
+        cx.t.push(f.analysis_duplicate_ack, Value::None);
+        cx.t.push_u(f.analysis_duplicate_ack_num, num);
+        cx.t.push_u(f.analysis_duplicate_ack_frame, frame);
     }
 }
 
@@ -1076,11 +1115,11 @@ mod tests {
         assert_eq!(flags_str(0x018), "·······AP···");
     }
 
-    /// A live conversation's state, boxed beside its key: 176 bytes for
-    /// each of the last [`ENDED_KEPT`] ended ones and every open one.
+    /// A live conversation's state, boxed beside its key: about 200 bytes
+    /// for each of the last [`ENDED_KEPT`] ended ones and every open one.
     #[test]
     fn a_conversation_state_stays_small() {
-        assert!(std::mem::size_of::<Conv>() <= 184);
+        assert!(std::mem::size_of::<Conv>() <= 216);
     }
 
     #[test]

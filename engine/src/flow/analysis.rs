@@ -13,6 +13,13 @@ pub struct SegFlags {
     pub spurious_retransmission: bool,
     pub out_of_order: bool,
     pub keep_alive: bool,
+    /// Data after a gap in what this direction was seen to send.
+    pub lost_segment: bool,
+    /// A bare ACK that only changes the window.
+    pub window_update: bool,
+    /// A bare ACK repeating the last one: how many in a row, and the frame
+    /// of the last ACK that was not one.
+    pub duplicate_ack: Option<(u32, u32)>,
 }
 
 impl SegFlags {
@@ -33,6 +40,11 @@ pub struct SeqAnalysis {
     /// Highest sequence number seen without a hole before it (Wireshark's
     /// `maxseqtobeacked`); 0 is "unknown".
     maxseqtobeacked: u32,
+    /// The (scaled) window of the last segment; `None` before the first.
+    window: Option<u32>,
+    /// Duplicate ACKs in a row, and the frame of the last ACK that was not.
+    dupacknum: u32,
+    lastnondupack: u32,
 }
 
 /// Flag bits of the TCP header that matter here.
@@ -61,11 +73,16 @@ impl SeqAnalysis {
         ack: u32,
         seglen: u32,
         flags: u16,
+        window: u32,
+        frame: u32,
         now: Timestamp,
         first_rtt: Option<i64>,
     ) -> SegFlags {
         let mut out = SegFlags::default();
         let synfin = flags & (SYN | FIN) != 0;
+        if fwd.nextseq != 0 && seq_lt(fwd.nextseq, seq) && flags & RST == 0 {
+            out.lost_segment = true;
+        }
         // Acknowledging beyond what the other side was seen to send: the
         // missing segments count as sent from here on.
         if rev.maxseqtobeacked != 0
@@ -82,6 +99,25 @@ impl SeqAnalysis {
         {
             out.keep_alive = true;
         }
+        // A bare ACK where the stream stands: a window update when the
+        // window moved, a duplicate ACK when nothing did.
+        let bare = seglen == 0
+            && window != 0
+            && seq == fwd.nextseq
+            && ack == fwd.lastack
+            && flags & (SYN | FIN | RST) == 0
+            && !out.keep_alive;
+        if bare && fwd.window != Some(window) {
+            out.window_update = true;
+        } else if bare && flags & ACK != 0 {
+            fwd.dupacknum = fwd.dupacknum.saturating_add(1);
+            out.duplicate_ack = Some((fwd.dupacknum, fwd.lastnondupack));
+        }
+        if out.duplicate_ack.is_none() {
+            fwd.lastnondupack = frame;
+            fwd.dupacknum = 0;
+        }
+        fwd.window = Some(window);
         if (seglen > 0 || synfin) && !out.keep_alive {
             let mut not_advanced = fwd.nextseq != 0 && seq_lt(seq, fwd.nextseq);
             if seglen > 1 && fwd.nextseq.wrapping_sub(1) == seq {
@@ -128,44 +164,77 @@ mod tests {
     #[test]
     fn resending_old_data_later_is_a_retransmission() {
         let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
-        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(0), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, 65535, 0, ts(0), None);
         assert_eq!(f, SegFlags::default());
-        let f = SeqAnalysis::segment(&mut a, &mut b, 101, 1, 100, 0x18, ts(1), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 101, 1, 100, 0x18, 65535, 0, ts(1), None);
         assert!(!f.is_error());
         // Soon after, and not ending where the stream ends: out of order.
-        let f = SeqAnalysis::segment(&mut a, &mut b, 51, 1, 10, 0x18, ts(2), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 51, 1, 10, 0x18, 65535, 0, ts(2), None);
         assert!(f.out_of_order);
-        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(500), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, 65535, 0, ts(500), None);
         assert!(f.retransmission);
     }
 
     #[test]
     fn data_already_acked_is_spurious() {
         let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
-        SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(0), None);
-        SeqAnalysis::segment(&mut b, &mut a, 1, 101, 0, 0x10, ts(1), None);
-        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(900), None);
+        SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, 65535, 0, ts(0), None);
+        SeqAnalysis::segment(&mut b, &mut a, 1, 101, 0, 0x10, 65535, 0, ts(1), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, 65535, 0, ts(900), None);
         assert!(f.spurious_retransmission);
+    }
+
+    #[test]
+    fn bare_acks_are_window_updates_or_duplicates() {
+        let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        let seg = |a: &mut SeqAnalysis, b: &mut SeqAnalysis, seq, len, win, frame| {
+            SeqAnalysis::segment(a, b, seq, 1, len, 0x10, win, frame, ts(frame.into()), None)
+        };
+        assert_eq!(seg(&mut a, &mut b, 1, 100, 1000, 1), SegFlags::default());
+        let f = seg(&mut a, &mut b, 101, 0, 2000, 2);
+        assert!(f.window_update && f.duplicate_ack.is_none());
+        assert_eq!(
+            seg(&mut a, &mut b, 101, 0, 2000, 3).duplicate_ack,
+            Some((1, 2))
+        );
+        assert_eq!(
+            seg(&mut a, &mut b, 101, 0, 2000, 4).duplicate_ack,
+            Some((2, 2))
+        );
+        // Data after a hole.
+        let f = seg(&mut a, &mut b, 301, 10, 2000, 5);
+        assert!(f.lost_segment && f.duplicate_ack.is_none());
     }
 
     #[test]
     fn keep_alive_is_one_byte_before_next() {
         let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
-        SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, ts(0), None);
-        let f = SeqAnalysis::segment(&mut a, &mut b, 100, 1, 1, 0x10, ts(9000), None);
+        SeqAnalysis::segment(&mut a, &mut b, 1, 1, 100, 0x18, 65535, 0, ts(0), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 100, 1, 1, 0x10, 65535, 0, ts(9000), None);
         assert!(f.keep_alive && !f.is_error());
     }
 
     #[test]
     fn a_repeated_syn_forgets_a_rst_sequence_jump() {
         let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
-        SeqAnalysis::segment(&mut a, &mut b, 0, 0, 0, 0x02, ts(0), None);
+        SeqAnalysis::segment(&mut a, &mut b, 0, 0, 0, 0x02, 65535, 0, ts(0), None);
         // A RST far ahead of the stream moves nextseq.
-        SeqAnalysis::segment(&mut a, &mut b, 860_578_524, 0, 0, 0x04, ts(1), None);
+        SeqAnalysis::segment(
+            &mut a,
+            &mut b,
+            860_578_524,
+            0,
+            0,
+            0x04,
+            65535,
+            0,
+            ts(1),
+            None,
+        );
         a.restore_on_syn();
-        let f = SeqAnalysis::segment(&mut a, &mut b, 0, 0, 0, 0x02, ts(2), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 0, 0, 0, 0x02, 65535, 0, ts(2), None);
         assert!(f.retransmission);
-        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 517, 0x18, ts(3), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 517, 0x18, 65535, 0, ts(3), None);
         assert!(!f.is_error());
     }
 }
