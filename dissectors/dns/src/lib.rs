@@ -33,46 +33,35 @@ pub const TCP_PORTS: &[u32] = &[53, 5353];
 pub const MDNS_PORT: u32 = 5353;
 pub const LLMNR_PORT: u32 = 5355;
 
-/// Creates the dissectors and attaches them: `udp.port` 53, 5353 (mDNS) and
-/// 5355 (LLMNR), `tcp.port` 53 and 5353, `sctp.port` 53, and the `udp.heur`
-/// heuristic list (`dns_udp`, enabled by default in tshark).
-pub fn register_dissectors(f: &DnsFields, ds: &mut Dissectors) {
-    let dns = Rc::new(Dns::new(*f, Flavor::Dns));
-    let id = ds.register("dns", dns.clone());
-    for &p in UDP_PORTS {
-        ds.add("udp.port", p, id);
-    }
-    for &p in TCP_PORTS {
-        ds.add("tcp.port", p, id);
-    }
-    ds.add("sctp.port", 53, id);
-    let mdns = ds.register("mdns", Rc::new(Dns::new(*f, Flavor::Mdns)));
-    ds.add("udp.port", MDNS_PORT, mdns);
-    let llmnr = ds.register("llmnr", Rc::new(Dns::new(*f, Flavor::Llmnr)));
-    ds.add("udp.port", LLMNR_PORT, llmnr);
-    let heur = ds.register("dns_udp", Rc::new(dissector::Heuristic { dns }));
-    ds.add_heuristic("udp.heur", heur);
-}
-
 /// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(
-    reg: &mut dorsal_engine::fields::Registry,
-) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(Plugin {
-        f: register_fields(reg),
-    })
+pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
 }
 
-struct Plugin {
-    f: DnsFields,
-}
-
-impl dorsal_engine::protocol::Protocol for Plugin {
+impl dorsal_engine::protocol::Protocol for DnsFields {
+    /// Creates the dissectors and attaches them: `udp.port` 53, 5353 (mDNS) and
+    /// 5355 (LLMNR), `tcp.port` 53 and 5353, `sctp.port` 53, and the `udp.heur`
+    /// heuristic list (`dns_udp`, enabled by default in tshark).
     fn register_dissectors(
         &self,
         ds: &mut Dissectors,
         _eo: Option<dorsal_engine::taps::SharedSink>,
     ) {
-        register_dissectors(&self.f, ds);
+        let f = self;
+        let dns = Rc::new(Dns::new(*f, Flavor::Dns));
+        let id = ds.register("dns", dns.clone());
+        for &p in UDP_PORTS {
+            ds.add("udp.port", p, id);
+        }
+        for &p in TCP_PORTS {
+            ds.add("tcp.port", p, id);
+        }
+        ds.add("sctp.port", 53, id);
+        let mdns = ds.register("mdns", Rc::new(Dns::new(*f, Flavor::Mdns)));
+        ds.add("udp.port", MDNS_PORT, mdns);
+        let llmnr = ds.register("llmnr", Rc::new(Dns::new(*f, Flavor::Llmnr)));
+        ds.add("udp.port", LLMNR_PORT, llmnr);
+        let heur = ds.register("dns_udp", Rc::new(dissector::Heuristic { dns }));
+        ds.add_heuristic("udp.heur", heur);
     }
 }

@@ -18,7 +18,7 @@ impl Bench {
         let mut reg = Registry::new();
         let f = dorsal_dns::register_fields(&mut reg);
         let mut ds = Dissectors::new();
-        dorsal_dns::register_dissectors(&f, &mut ds);
+        dorsal_engine::protocol::Protocol::register_dissectors(&f, &mut ds, None);
         Bench {
             reg,
             ds,

@@ -395,29 +395,21 @@ fn publish(eo: &SharedSink, frame: u32, command_frame: u32, command: &[u8], data
 }
 
 /// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(
-    reg: &mut dorsal_engine::fields::Registry,
-) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(Plugin {
-        f: register_fields(reg),
-    })
+pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
 }
 
-struct Plugin {
-    f: FtpFields,
-}
-
-impl dorsal_engine::protocol::Protocol for Plugin {
+impl dorsal_engine::protocol::Protocol for FtpFields {
     fn register_dissectors(
         &self,
         ds: &mut Dissectors,
         eo: Option<dorsal_engine::taps::SharedSink>,
     ) {
-        register_dissectors(&self.f, ds, eo);
+        register_dissectors(self, ds, eo);
     }
 
     fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
-        vec![Box::new(FtpCredentials::new(&self.f))]
+        vec![Box::new(FtpCredentials::new(self))]
     }
 
     fn export_types(&self) -> &'static [&'static str] {

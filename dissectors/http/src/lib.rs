@@ -175,23 +175,39 @@ fn conv_key(cx: &Cx<'_>) -> ConvKey {
     (stream, a.min(b), a.max(b))
 }
 
-/// Creates the dissector and attaches it to `tcp.port` and `tcp.heur`;
-/// `eo` receives exported objects.
-pub fn register_dissectors(f: &HttpFields, ds: &mut Dissectors, eo: Option<SharedSink>) {
-    let http = Rc::new(Http {
-        f: *f,
-        convs: RefCell::new(HashMap::default()),
-        eo,
-    });
-    let id = ds.register("http", http.clone());
-    ds.watch_stream_ends(id);
-    for &p in TCP_PORTS {
-        ds.add("tcp.port", u32::from(p), id);
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(reg: &mut fields::Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
+}
+
+impl dorsal_engine::protocol::Protocol for HttpFields {
+    /// Creates the dissector and attaches it to `tcp.port` and `tcp.heur`;
+    /// `eo` receives exported objects.
+    fn register_dissectors(&self, ds: &mut Dissectors, eo: Option<SharedSink>) {
+        let f = self;
+        let http = Rc::new(Http {
+            f: *f,
+            convs: RefCell::new(HashMap::default()),
+            eo,
+        });
+        let id = ds.register("http", http.clone());
+        ds.watch_stream_ends(id);
+        for &p in TCP_PORTS {
+            ds.add("tcp.port", u32::from(p), id);
+        }
+        // SSDP (HTTP over UDP): tshark's fields are the http.* ones.
+        ds.add("udp.port", 1900, id);
+        let h = ds.register("http.heur", Rc::new(HttpHeur(http)));
+        ds.add_heuristic("tcp.heur", h);
     }
-    // SSDP (HTTP over UDP): tshark's fields are the http.* ones.
-    ds.add("udp.port", 1900, id);
-    let h = ds.register("http.heur", Rc::new(HttpHeur(http)));
-    ds.add_heuristic("tcp.heur", h);
+
+    fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
+        vec![Box::new(HttpCredentials::new(self))]
+    }
+
+    fn export_types(&self) -> &'static [&'static str] {
+        &["http"]
+    }
 }
 
 /// `dissect_http_heur_tcp`: a first line that starts or ends with `HTTP/1.`.
@@ -1558,35 +1574,4 @@ fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8]) {
         username: user.to_vec(),
         info: None,
     });
-}
-
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(
-    reg: &mut dorsal_engine::fields::Registry,
-) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(Plugin {
-        f: register_fields(reg),
-    })
-}
-
-struct Plugin {
-    f: HttpFields,
-}
-
-impl dorsal_engine::protocol::Protocol for Plugin {
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
-        register_dissectors(&self.f, ds, eo);
-    }
-
-    fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
-        vec![Box::new(HttpCredentials::new(&self.f))]
-    }
-
-    fn export_types(&self) -> &'static [&'static str] {
-        &["http"]
-    }
 }

@@ -178,20 +178,32 @@ pub fn register_fields(reg: &mut Registry) -> Http2Fields {
     Http2Fields::register(reg)
 }
 
-/// Registers `http2` (called by name from HTTP, see the module doc).
-pub fn register_dissectors(f: &Http2Fields, ds: &mut Dissectors) {
-    let conns = Rc::new(RefCell::new(HashMap::new()));
-    let seen = Rc::new(RefCell::new(HashMap::new()));
-    for (name, via_http) in [("http2", false), ("http2.via_http", true)] {
-        ds.register(
-            name,
-            Rc::new(Http2 {
-                f: *f,
-                via_http,
-                conns: conns.clone(),
-                seen: seen.clone(),
-            }),
-        );
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
+}
+
+impl dorsal_engine::protocol::Protocol for Http2Fields {
+    /// Registers `http2` (called by name from HTTP, see the module doc).
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        _eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        let f = self;
+        let conns = Rc::new(RefCell::new(HashMap::new()));
+        let seen = Rc::new(RefCell::new(HashMap::new()));
+        for (name, via_http) in [("http2", false), ("http2.via_http", true)] {
+            ds.register(
+                name,
+                Rc::new(Http2 {
+                    f: *f,
+                    via_http,
+                    conns: conns.clone(),
+                    seen: seen.clone(),
+                }),
+            );
+        }
     }
 }
 
@@ -434,28 +446,5 @@ impl Http2 {
             cx.call_by_name("dns", &body);
             cx.tcp = tcp;
         }
-    }
-}
-
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(
-    reg: &mut dorsal_engine::fields::Registry,
-) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(Plugin {
-        f: register_fields(reg),
-    })
-}
-
-struct Plugin {
-    f: Http2Fields,
-}
-
-impl dorsal_engine::protocol::Protocol for Plugin {
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        _eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
-        register_dissectors(&self.f, ds);
     }
 }

@@ -71,60 +71,49 @@ pub fn register_fields(reg: &mut Registry) -> Fields {
     f
 }
 
-/// Creates this crate's dissectors and attaches them to their tables.
-pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
-    ds.register("frame", Rc::new(frame::Frame::new(f.frame)));
-    eth::attach(ds, f.eth);
-
-    let ip = ds.register("ip", Rc::new(ip::Ipv4::new(f.ip)));
-    ds.add("ethertype", 0x0800, ip);
-    ds.add("ip.proto", 4, ip);
-    let ipv6 = ds.register("ipv6", Rc::new(ip::Ipv6::new(f.ip)));
-    ds.add("ethertype", 0x86dd, ipv6);
-    ds.add("ip.proto", 41, ipv6);
-    if let Some(eth) = ds.find("eth") {
-        // RFC 8986 segment routing can carry Ethernet directly.
-        ds.add("ip.proto", 143, eth);
-    }
-
-    let icmp = ds.register("icmp", Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Icmp)));
-    ds.add("ip.proto", 1, icmp);
-    let icmpv6 = ds.register(
-        "icmpv6",
-        Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Icmpv6)),
-    );
-    ds.add("ip.proto", 58, icmpv6);
-    let arp = ds.register("arp", Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Arp)));
-    ds.add("ethertype", 0x0806, arp);
-
-    let tcp = ds.register("tcp", Rc::new(tcp::Tcp::new(f.tcp)));
-    ds.add("ip.proto", 6, tcp);
-    let udp = ds.register("udp", Rc::new(udp::Udp::new(f.udp)));
-    ds.add("ip.proto", 17, udp);
-    tunnel::attach(ds, f.tunnel);
-    links::attach(ds, f.links);
-}
-
 /// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(
-    reg: &mut dorsal_engine::fields::Registry,
-) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(Plugin {
-        f: register_fields(reg),
-    })
+pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
 }
 
-struct Plugin {
-    f: Fields,
-}
-
-impl dorsal_engine::protocol::Protocol for Plugin {
+impl dorsal_engine::protocol::Protocol for Fields {
+    /// Creates this crate's dissectors and attaches them to their tables.
     fn register_dissectors(
         &self,
         ds: &mut Dissectors,
         _eo: Option<dorsal_engine::taps::SharedSink>,
     ) {
-        register_dissectors(&self.f, ds);
+        let f = self;
+        ds.register("frame", Rc::new(frame::Frame::new(f.frame)));
+        eth::attach(ds, f.eth);
+
+        let ip = ds.register("ip", Rc::new(ip::Ipv4::new(f.ip)));
+        ds.add("ethertype", 0x0800, ip);
+        ds.add("ip.proto", 4, ip);
+        let ipv6 = ds.register("ipv6", Rc::new(ip::Ipv6::new(f.ip)));
+        ds.add("ethertype", 0x86dd, ipv6);
+        ds.add("ip.proto", 41, ipv6);
+        if let Some(eth) = ds.find("eth") {
+            // RFC 8986 segment routing can carry Ethernet directly.
+            ds.add("ip.proto", 143, eth);
+        }
+
+        let icmp = ds.register("icmp", Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Icmp)));
+        ds.add("ip.proto", 1, icmp);
+        let icmpv6 = ds.register(
+            "icmpv6",
+            Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Icmpv6)),
+        );
+        ds.add("ip.proto", 58, icmpv6);
+        let arp = ds.register("arp", Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Arp)));
+        ds.add("ethertype", 0x0806, arp);
+
+        let tcp = ds.register("tcp", Rc::new(tcp::Tcp::new(f.tcp)));
+        ds.add("ip.proto", 6, tcp);
+        let udp = ds.register("udp", Rc::new(udp::Udp::new(f.udp)));
+        ds.add("ip.proto", 17, udp);
+        tunnel::attach(ds, f.tunnel);
+        links::attach(ds, f.links);
     }
 
     fn always_needed(&self) -> bool {

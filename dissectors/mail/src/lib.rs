@@ -57,15 +57,31 @@ pub fn register_fields(reg: &mut Registry) -> MailFields {
     MailFields::register(reg)
 }
 
-/// Attaches `pop`, `imap` and `smtp` to their TCP ports.
-pub fn register_dissectors(f: &MailFields, ds: &mut Dissectors) {
-    let pop = ds.register("pop", Rc::new(pop::Pop::new(*f)));
-    ds.add("tcp.port", u32::from(TCP_PORT_POP), pop);
-    let imap = ds.register("imap", Rc::new(imap::Imap::new(*f)));
-    ds.add("tcp.port", u32::from(TCP_PORT_IMAP), imap);
-    let smtp = ds.register("smtp", Rc::new(smtp::Smtp::new(*f)));
-    for p in TCP_PORTS_SMTP {
-        ds.add("tcp.port", u32::from(p), smtp);
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
+}
+
+impl dorsal_engine::protocol::Protocol for MailFields {
+    /// Attaches `pop`, `imap` and `smtp` to their TCP ports.
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        _eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        let f = self;
+        let pop = ds.register("pop", Rc::new(pop::Pop::new(*f)));
+        ds.add("tcp.port", u32::from(TCP_PORT_POP), pop);
+        let imap = ds.register("imap", Rc::new(imap::Imap::new(*f)));
+        ds.add("tcp.port", u32::from(TCP_PORT_IMAP), imap);
+        let smtp = ds.register("smtp", Rc::new(smtp::Smtp::new(*f)));
+        for p in TCP_PORTS_SMTP {
+            ds.add("tcp.port", u32::from(p), smtp);
+        }
+    }
+
+    fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
+        vec![Box::new(MailCredentials::new(self))]
     }
 }
 
@@ -96,31 +112,4 @@ pub(crate) fn credential(cx: &mut Cx<'_>, proto: &'static str, user: &[u8], info
         username: user.to_vec(),
         info,
     });
-}
-
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(
-    reg: &mut dorsal_engine::fields::Registry,
-) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(Plugin {
-        f: register_fields(reg),
-    })
-}
-
-struct Plugin {
-    f: MailFields,
-}
-
-impl dorsal_engine::protocol::Protocol for Plugin {
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        _eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
-        register_dissectors(&self.f, ds);
-    }
-
-    fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
-        vec![Box::new(MailCredentials::new(&self.f))]
-    }
 }

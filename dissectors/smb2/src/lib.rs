@@ -38,55 +38,40 @@ pub const TCP_PORTS: &[u32] = &[139, 445];
 /// The DCE/RPC endpoint mapper's TCP port.
 pub const DCERPC_PORT: u32 = 135;
 
-/// Creates the NBSS dissector (which carries SMB2) and attaches it to
-/// `tcp.port`; `eo` receives the files of `--export-objects smb`.
-pub fn register_dissectors(f: &Smb2Fields, ds: &mut Dissectors, eo: Option<SharedSink>) {
-    let id = ds.register("nbss", Rc::new(dissector::Nbss::new(*f, eo)));
-    for &p in TCP_PORTS {
-        ds.add("tcp.port", p, id);
-    }
-    let dce = ds.register(
-        "dcerpc",
-        Rc::new(dcerpc::DceRpc {
-            f: *f,
-            heuristic: false,
-        }),
-    );
-    ds.add("tcp.port", DCERPC_PORT, dce);
-    let heur = ds.register(
-        "dcerpc_tcp",
-        Rc::new(dcerpc::DceRpc {
-            f: *f,
-            heuristic: true,
-        }),
-    );
-    ds.add_heuristic("tcp.heur", heur);
-}
-
 /// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(
-    reg: &mut dorsal_engine::fields::Registry,
-) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(Plugin {
-        f: register_fields(reg),
-    })
+pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
 }
 
-struct Plugin {
-    f: Smb2Fields,
-}
-
-impl dorsal_engine::protocol::Protocol for Plugin {
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
-        register_dissectors(&self.f, ds, eo);
+impl dorsal_engine::protocol::Protocol for Smb2Fields {
+    /// Creates the NBSS dissector (which carries SMB2) and attaches it to
+    /// `tcp.port`; `eo` receives the files of `--export-objects smb`.
+    fn register_dissectors(&self, ds: &mut Dissectors, eo: Option<SharedSink>) {
+        let f = self;
+        let id = ds.register("nbss", Rc::new(dissector::Nbss::new(*f, eo)));
+        for &p in TCP_PORTS {
+            ds.add("tcp.port", p, id);
+        }
+        let dce = ds.register(
+            "dcerpc",
+            Rc::new(dcerpc::DceRpc {
+                f: *f,
+                heuristic: false,
+            }),
+        );
+        ds.add("tcp.port", DCERPC_PORT, dce);
+        let heur = ds.register(
+            "dcerpc_tcp",
+            Rc::new(dcerpc::DceRpc {
+                f: *f,
+                heuristic: true,
+            }),
+        );
+        ds.add_heuristic("tcp.heur", heur);
     }
 
     fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
-        vec![Box::new(NtlmCredentials::new(&self.f))]
+        vec![Box::new(NtlmCredentials::new(self))]
     }
 
     fn export_types(&self) -> &'static [&'static str] {

@@ -101,20 +101,32 @@ pub fn register_fields(reg: &mut Registry) -> Fields {
     }
 }
 
-/// Creates the TLS dissector and attaches it to TCP.
-pub fn register_dissectors(f: &Fields, ds: &mut Dissectors) {
-    let tls = Rc::new(Tls::new(*f, false));
-    let id = ds.register("tls", tls);
-    for &p in TLS_PORTS_IN_USE {
-        ds.add("tcp.port", u32::from(p), id);
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
+}
+
+impl dorsal_engine::protocol::Protocol for Fields {
+    /// Creates the TLS dissector and attaches it to TCP.
+    fn register_dissectors(
+        &self,
+        ds: &mut Dissectors,
+        _eo: Option<dorsal_engine::taps::SharedSink>,
+    ) {
+        let f = self;
+        let tls = Rc::new(Tls::new(*f, false));
+        let id = ds.register("tls", tls);
+        for &p in TLS_PORTS_IN_USE {
+            ds.add("tcp.port", u32::from(p), id);
+        }
+        let heur = ds.register("tls_tcp", Rc::new(Tls::new(*f, true)));
+        ds.add_heuristic("tcp.heur", heur);
+        // tshark 4.0.17 decodes UDP 443 as QUIC and tries QUIC's heuristic on other ports.
+        let q = ds.register("quic", Rc::new(quic::Quic::new(*f, false)));
+        ds.add("udp.port", 443, q);
+        let qh = ds.register("quic_udp", Rc::new(quic::Quic::new(*f, true)));
+        ds.add_heuristic("udp.heur", qh);
     }
-    let heur = ds.register("tls_tcp", Rc::new(Tls::new(*f, true)));
-    ds.add_heuristic("tcp.heur", heur);
-    // tshark 4.0.17 decodes UDP 443 as QUIC and tries QUIC's heuristic on other ports.
-    let q = ds.register("quic", Rc::new(quic::Quic::new(*f, false)));
-    ds.add("udp.port", 443, q);
-    let qh = ds.register("quic_udp", Rc::new(quic::Quic::new(*f, true)));
-    ds.add_heuristic("udp.heur", qh);
 }
 
 /// The ports tshark 4.0.17 hands to TLS by default (checked with `-G decodes`).
@@ -863,29 +875,6 @@ fn tls13_draft(v: u16) -> u8 {
         (v & 0xff) as u8
     } else {
         0
-    }
-}
-
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(
-    reg: &mut dorsal_engine::fields::Registry,
-) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(Plugin {
-        f: register_fields(reg),
-    })
-}
-
-struct Plugin {
-    f: Fields,
-}
-
-impl dorsal_engine::protocol::Protocol for Plugin {
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        _eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
-        register_dissectors(&self.f, ds);
     }
 }
 

@@ -38,24 +38,18 @@ dorsal_engine::fields! {
 
 /// The crate as an engine plug-in: declares the fields, returns the plug-in.
 pub fn protocol(reg: &mut Registry) -> Box<dyn Protocol> {
-    Box::new(Plugin {
-        f: ToyFields::register(reg),
-    })
+    Box::new(ToyFields::register(reg))
 }
 
-struct Plugin {
-    f: ToyFields,
-}
-
-impl Protocol for Plugin {
+impl Protocol for ToyFields {
     fn register_dissectors(&self, ds: &mut Dissectors, eo: Option<SharedSink>) {
-        let id = ds.register("toy", Rc::new(Toy { f: self.f, eo }));
+        let id = ds.register("toy", Rc::new(Toy { f: *self, eo }));
         ds.add("tcp.port", PORT, id);
     }
 
     fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
         vec![Box::new(ToyCredentials {
-            f: self.f,
+            f: *self,
             streams: StreamStates::default(),
         })]
     }
