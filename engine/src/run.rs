@@ -1,10 +1,10 @@
 //! The packet loop: read a record, dissect it into the field table, filter,
 //! hand it to the sink.
 
-use crate::capture::Capture;
+use crate::capture::{Capture, Record};
 use crate::columns::Columns;
 use crate::dfilter::Filter;
-use crate::dissect::{Dissectors, Notes};
+use crate::dissect::{Dissectors, Frame, Notes};
 use crate::fields::Registry;
 use crate::output::Sink;
 use crate::pass::{retire, Clock, Pass};
@@ -153,23 +153,36 @@ fn one_pass(
         };
         number = number.saturating_add(1);
         let frame = pass.clock.frame(number, &rec);
-        pass.dissect(&frame, rec.data);
-        if !taps.is_empty() {
-            taps.frame(&frame, rec.data, pass.table);
-        }
-        if opts
-            .display_filter
-            .as_ref()
-            .is_none_or(|f| f.matches(pass.table))
-        {
-            pass.clock.prev_displayed = Some(frame.ts);
-            shown += 1;
-            pass.show(sink, &frame, &rec)?;
-        }
+        shown += u64::from(show_frame(opts, pass, sink, taps, &frame, &rec)?);
     };
     sink.capture_ended(cap.interfaces())
         .map_err(RunError::Output)?;
     result
+}
+
+/// Dissects one frame, feeds it to the taps and shows it if it passes the
+/// display filter; says whether it was shown.
+fn show_frame(
+    opts: &RunOptions,
+    pass: &mut Pass<'_>,
+    sink: &mut dyn Sink,
+    taps: &mut Taps,
+    frame: &Frame,
+    rec: &Record<'_>,
+) -> Result<bool, RunError> {
+    pass.dissect(frame, rec.data);
+    if !taps.is_empty() {
+        taps.frame(frame, rec.data, pass.table);
+    }
+    let shown = opts
+        .display_filter
+        .as_ref()
+        .is_none_or(|f| f.matches(pass.table));
+    if shown {
+        pass.clock.prev_displayed = Some(frame.ts);
+        pass.show(sink, frame, rec)?;
+    }
+    Ok(shown)
 }
 
 /// `-2`: a first pass dissects every frame, learning forward references and
@@ -244,19 +257,7 @@ fn two_pass(
             continue;
         }
         frame.visited = true;
-        pass.dissect(&frame, rec.data);
-        if !taps.is_empty() {
-            taps.frame(&frame, rec.data, pass.table);
-        }
-        if opts
-            .display_filter
-            .as_ref()
-            .is_none_or(|f| f.matches(pass.table))
-        {
-            pass.clock.prev_displayed = Some(frame.ts);
-            shown += 1;
-            pass.show(sink, &frame, &rec)?;
-        }
+        shown += u64::from(show_frame(opts, &mut pass, sink, taps, &frame, &rec)?);
     }
     sink.capture_ended(cap.interfaces())
         .map_err(RunError::Output)?;

@@ -31,8 +31,9 @@ pub fn line_end(data: &[u8], from: usize, need_end: bool) -> Option<(usize, usiz
     }
 }
 
-/// `sscanf("%x")`: optional blanks, optional `0x`, hex digits.
-pub fn scan_hex(s: &[u8]) -> Option<u64> {
+/// Where the hex digits of a C-parsed number start (after blanks, a sign
+/// and `0x`), and whether it was negative.
+fn hex_start(s: &[u8]) -> (usize, bool) {
     let mut i = s.iter().take_while(|c| c.is_ascii_whitespace()).count();
     let mut neg = false;
     match s.get(i) {
@@ -48,6 +49,12 @@ pub fn scan_hex(s: &[u8]) -> Option<u64> {
     {
         i += 2;
     }
+    (i, neg)
+}
+
+/// `sscanf("%x")`: optional blanks, optional `0x`, hex digits.
+pub fn scan_hex(s: &[u8]) -> Option<u64> {
+    let (i, neg) = hex_start(s);
     let digits = s.get(i..)?.iter().take_while(|c| c.is_ascii_hexdigit());
     let mut v: u64 = 0;
     let mut any = false;
@@ -68,21 +75,7 @@ pub fn scan_hex(s: &[u8]) -> Option<u64> {
 
 /// `strtol(s, NULL, 16)` truncated to 32 bits, as the dechunker reads sizes.
 fn strtol_hex(s: &[u8]) -> u32 {
-    let mut i = s.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    let mut neg = false;
-    match s.get(i) {
-        Some(b'+') => i += 1,
-        Some(b'-') => {
-            neg = true;
-            i += 1;
-        }
-        _ => {}
-    }
-    if matches!(s.get(i..i + 2), Some(b"0x") | Some(b"0X"))
-        && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
-    {
-        i += 2;
-    }
+    let (i, neg) = hex_start(s);
     let mut v: i64 = 0;
     for &c in s.get(i..).unwrap_or_default() {
         let Some(d) = char::from(c).to_digit(16) else {

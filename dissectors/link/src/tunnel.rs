@@ -120,13 +120,7 @@ fn gre(f: &TunnelFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         erspan(f, cx, payload, fv & GRE_SEQUENCE != 0);
         return Outcome::Done(data.len());
     }
-    let table = cx.table("gre.proto");
-    match cx.call_table(table, u32::from(proto), payload) {
-        Some(Outcome::Rejected) | None => {
-            cx.call_by_name("data", payload);
-        }
-        Some(_) => {}
-    }
+    by_gre_proto(cx, proto, payload);
     Outcome::Done(data.len())
 }
 
@@ -184,6 +178,13 @@ fn geneve(f: &TunnelFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     cx.t.push_u(f.geneve_proto_type, proto);
     cx.t.push_u(f.geneve_vni, vni >> 8);
     let payload = from(data, hlen);
+    by_gre_proto(cx, proto, payload);
+    Outcome::Done(data.len())
+}
+
+/// Hands a tunnel's payload on by its GRE protocol type, as `data` when
+/// nothing takes it.
+fn by_gre_proto(cx: &mut Cx<'_>, proto: u16, payload: &[u8]) {
     let table = cx.table("gre.proto");
     match cx.call_table(table, u32::from(proto), payload) {
         Some(Outcome::Rejected) | None => {
@@ -191,7 +192,6 @@ fn geneve(f: &TunnelFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         }
         Some(_) => {}
     }
-    Outcome::Done(data.len())
 }
 
 /// Where the tunnels attach, and what they carry.

@@ -162,20 +162,6 @@ fn write_duration(out: &mut String, nanos: i64, opts: TextOptions) {
     }
 }
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
 }
@@ -199,7 +185,7 @@ fn write_clock(out: &mut String, ts: Timestamp, precision: u8, date: Option<bool
     let sub = nanos.rem_euclid(1_000_000_000);
     let days = i64::try_from(secs.div_euclid(86_400)).unwrap_or(0);
     let tod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil(days);
+    let (y, m, d) = crate::format::civil_from_days(days);
     match date {
         Some(false) => {
             let _ = write!(out, "{y:04}-{m:02}-{d:02} ");
