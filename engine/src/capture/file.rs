@@ -96,6 +96,7 @@ impl CaptureFile {
     }
 
     /// The next record's metadata, its ranges into `self.input`.
+    #[inline(always)]
     pub(crate) fn next_meta(&mut self) -> Result<Option<RecordMeta>, CaptureError> {
         match &mut self.format {
             Format::Pcap(r) => r.next(&mut self.input),

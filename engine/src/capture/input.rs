@@ -71,6 +71,7 @@ impl Input {
     /// [`Input::bytes`]. The range stays valid until the next call.
     /// `Ok(None)` when the input ended before its first byte, `CutShort`
     /// when it ended after it.
+    #[inline]
     pub fn take(&mut self, n: usize) -> Result<Option<Range<usize>>, CaptureError> {
         if self.end - self.start < n {
             self.fill(n)?;
@@ -90,6 +91,7 @@ impl Input {
     }
 
     /// The bytes of a range [`Input::take`] returned.
+    #[inline]
     pub fn bytes(&self, r: Range<usize>) -> &[u8] {
         self.mem.get(r).unwrap_or_default()
     }

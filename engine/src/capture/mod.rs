@@ -181,11 +181,13 @@ impl Capture {
     }
 
     /// The next record, `Ok(None)` at the end of the capture.
+    #[inline(always)]
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, CaptureError> {
         Ok(self.next_record_at()?.map(|(rec, _)| rec))
     }
 
     /// The next record and where its bytes sit in the current buffer.
+    #[inline(always)]
     pub fn next_record_at(&mut self) -> Result<Option<(Record<'_>, Range<usize>)>, CaptureError> {
         match &mut self.src {
             Source::File(f) => {
@@ -289,21 +291,34 @@ impl RecordMeta {
     }
 
     /// The record, its bytes looked up by `bytes`.
+    #[inline(always)]
     pub(crate) fn record<'a>(
         &self,
         bytes: impl Fn(Range<usize>) -> &'a [u8],
         interfaces: &'a [Interface],
     ) -> Record<'a> {
+        // One lookup for the record's bytes: its data sits inside them.
+        let raw = bytes(self.raw.clone());
+        let data = self
+            .data
+            .start
+            .checked_sub(self.raw.start)
+            .and_then(|from| raw.get(from..from + self.data.len()))
+            .unwrap_or_else(|| bytes(self.data.clone()));
         Record {
             ts: self.ts,
             len: self.len,
             linktype: self.linktype,
             interface_id: self.interface_id,
-            data: bytes(self.data.clone()),
-            raw: bytes(self.raw.clone()),
+            data,
+            raw,
             raw_len: self.raw_len,
             iface: self.iface,
-            options: bytes(self.options.clone()),
+            options: if self.options.is_empty() {
+                &[]
+            } else {
+                bytes(self.options.clone())
+            },
             interfaces,
         }
     }

@@ -76,6 +76,7 @@ impl PcapReader {
         }))
     }
 
+    #[inline]
     pub fn next(&mut self, input: &mut Input) -> Result<Option<RecordMeta>, CaptureError> {
         let Some(hdr) = input.take(16 + self.extra_header)? else {
             return Ok(None);
