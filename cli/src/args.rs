@@ -267,6 +267,8 @@ fn apply(a: &mut Args, c: char, v: String) -> Result<(), ArgError> {
                 _ => return Err(ArgError::new(format!("Invalid seconds type \"{v}\"; it must be one of:\n\t\"s\"   for seconds\n\t\"hms\" for hours, minutes and seconds"))),
             }
         }
+        // tshark reads -G only before getopt, as its first option.
+        'G' => return Err(ArgError::new("-G only valid as first option")),
         'o' | 'N' | 'd' => {
             return Err(ArgError::new(format!(
                 "The option -{c} is not supported by dorsal yet."

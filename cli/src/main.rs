@@ -17,6 +17,7 @@ use dorsal_engine::capture::CaptureError;
 use dorsal_engine::dfilter::{Filter, FilterError};
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::{FieldId, Registry};
+use dorsal_engine::glossary;
 use dorsal_engine::output::{
     CaptureWriter, FieldsPrinter, JsonPrinter, Sink, Tee, TextOptions, TextPrinter,
 };
@@ -35,12 +36,51 @@ fn main() -> ExitCode {
     }
 }
 
+/// `-G [report]`, tshark's glossaries: the fields (also without a report
+/// name, as tshark does), the protocols, or the usage of `-G`.
+fn glossary(report: Option<&str>) -> Result<(), u8> {
+    let (_, reg) = Protocols::new(dorsal::PROTOCOLS);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = match report.unwrap_or("fields") {
+        "fields" => glossary::write_fields(&reg, &mut out),
+        "protocols" => glossary::write_protocols(&reg, &mut out),
+        "help" | "?" => {
+            let mut usage = format!(
+                "dorsal {} (compatible with TShark 4.0.17)\n\nUsage: {PROG} -G [report]\n\nGlossary table reports:\n",
+                env!("CARGO_PKG_VERSION")
+            );
+            for (name, what) in glossary::REPORTS {
+                usage.push_str(&format!("  -G {name:<22}{what}\n"));
+            }
+            out.write_all(usage.as_bytes())
+        }
+        other => {
+            error(&format!(
+                "Invalid \"{other}\" option for -G flag, enter -G help for more help."
+            ));
+            return Err(1);
+        }
+    };
+    // A closed pipe (`dorsal -G fields | head`) ends the listing quietly.
+    match written.and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            error(&e.to_string());
+            Err(2)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Prints `msg` as tshark prints its errors: prefixed with the program name.
 fn error(msg: &str) {
     eprintln!("{PROG}: {msg}");
 }
 
 fn real_main(argv: &[String]) -> Result<(), u8> {
+    if argv.first().is_some_and(|a| a == "-G") {
+        return glossary(argv.get(1).map(String::as_str));
+    }
     let a = args::parse(argv).map_err(|e| arg_error(&e))?;
     if a.help {
         print!("{}", HELP);
@@ -672,4 +712,6 @@ Output:
 Miscellaneous:
   -h                       display this help and exit
   -v                       display version info and exit
+  -G [fields|protocols]    as first option: list the fields or protocols
+                           dorsal prints, in tshark's glossary format
 ";

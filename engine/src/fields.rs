@@ -37,6 +37,9 @@ pub enum FieldType {
     AbsTime,
     RelTime,
     String,
+    /// A NUL-terminated string: read and printed as [`FieldType::String`],
+    /// told apart only in the glossary.
+    StringZ,
     Bytes,
     Ether,
     Ipv4,
@@ -102,6 +105,7 @@ impl FieldType {
             FieldType::AbsTime => "FT_ABSOLUTE_TIME",
             FieldType::RelTime => "FT_RELATIVE_TIME",
             FieldType::String => "FT_STRING",
+            FieldType::StringZ => "FT_STRINGZ",
             FieldType::Bytes => "FT_BYTES",
             FieldType::Ether => "FT_ETHER",
             FieldType::Ipv4 => "FT_IPv4",
@@ -142,6 +146,9 @@ pub struct FieldDef {
     /// Non-zero for a field carved out of a larger integer.
     pub bitmask: u64,
     pub strings: Option<ValueStrings>,
+    /// The protocol it is listed under when that is not the longest
+    /// protocol its abbreviation starts with (`ftp-data.*` under `ftp`).
+    pub parent: Option<&'static str>,
 }
 
 impl FieldDef {
@@ -158,6 +165,7 @@ impl FieldDef {
             base,
             bitmask: 0,
             strings: None,
+            parent: None,
         }
     }
 
@@ -168,6 +176,11 @@ impl FieldDef {
 
     pub const fn strings(mut self, strings: ValueStrings) -> Self {
         self.strings = Some(strings);
+        self
+    }
+
+    pub const fn parent(mut self, protocol: &'static str) -> Self {
+        self.parent = Some(protocol);
         self
     }
 
@@ -285,7 +298,7 @@ static EMPTY_DEF: FieldDef = FieldDef::new("", "", FieldType::None, Base::None);
 #[macro_export]
 macro_rules! fields {
     ($vis:vis struct $name:ident {
-        $($f:ident : $abbrev:literal, $label:literal, $ty:ident, $base:ident $(, mask $mask:literal)? $(, strings $vs:expr)? ;)*
+        $($f:ident : $abbrev:literal, $label:literal, $ty:ident, $base:ident $(, mask $mask:literal)? $(, strings $vs:expr)? $(, parent $parent:literal)? ;)*
     }) => {
         #[derive(Clone, Copy, Debug)]
         $vis struct $name { $(pub $f: $crate::fields::FieldId,)* }
@@ -294,7 +307,7 @@ macro_rules! fields {
                 Self { $($f: reg.add(
                     $crate::fields::FieldDef::new($abbrev, $label,
                         $crate::fields::FieldType::$ty, $crate::fields::Base::$base)
-                    $(.mask($mask))? $(.strings($vs))?
+                    $(.mask($mask))? $(.strings($vs))? $(.parent($parent))?
                 ),)* }
             }
         }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod fields;
 pub mod flow;
 pub mod format;
+pub mod glossary;
 pub mod output;
 mod pass;
 mod pipeline;

@@ -39,10 +39,10 @@ fields! {
         command_frame: "ftp.command-frame", "Command frame", FrameNum, None;
         command: "ftp.command", "Command", String, None;
         data: "ftp-data", "FTP Data", Protocol, None;
-        data_setup_frame: "ftp-data.setup-frame", "Setup frame", FrameNum, None;
-        data_setup_method: "ftp-data.setup-method", "Setup method", String, None;
-        data_command: "ftp-data.command", "Command", String, None;
-        data_command_frame: "ftp-data.command-frame", "Command frame", FrameNum, None;
-        data_current_working_directory: "ftp-data.current-working-directory", "Current working directory", String, None;
+        data_setup_frame: "ftp-data.setup-frame", "Setup frame", FrameNum, None, parent "ftp";
+        data_setup_method: "ftp-data.setup-method", "Setup method", String, None, parent "ftp";
+        data_command: "ftp-data.command", "Command", String, None, parent "ftp";
+        data_command_frame: "ftp-data.command-frame", "Command frame", FrameNum, None, parent "ftp";
+        data_current_working_directory: "ftp-data.current-working-directory", "Current working directory", String, None, parent "ftp";
     }
 }

@@ -52,7 +52,7 @@ fields! {
         proxy_connect_port: "http.proxy_connect_port", "Proxy-Connect-Port", U16, Dec;
         www_authenticate: "http.www_authenticate", "WWW-Authenticate", String, None;
         content_type: "http.content_type", "Content-Type", String, None;
-        content_length_header: "http.content_length_header", "Content-Length", U32, Dec;
+        content_length_header: "http.content_length_header", "Content-Length", String, None;
         content_length: "http.content_length", "Content length", U64, Dec;
         content_encoding: "http.content_encoding", "Content-Encoding", String, None;
         transfer_encoding: "http.transfer_encoding", "Transfer-Encoding", String, None;
@@ -1460,15 +1460,7 @@ impl Http {
             }
             return;
         };
-        if field == f.content_length_header {
-            let n = v
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .fold(0u32, |a, &c| {
-                    a.wrapping_mul(10).wrapping_add(u32::from(c - b'0'))
-                });
-            cx.t.push_u(field, n);
-        } else if cx.t.wants(field) {
+        if cx.t.wants(field) {
             cx.t.push_str(field, &body::ascii_string(v));
         }
         if let Some(lf) = line_field {

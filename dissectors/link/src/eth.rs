@@ -45,6 +45,7 @@ fields! {
         null_family: "null.family", "Family", U32, Dec;
         null_type: "null.type", "Type", U16, Hex;
         raw: "raw", "Raw packet data", Protocol, None;
+        pppoe: "pppoe", "PPP-over-Ethernet", Protocol, None;
         pppoes: "pppoes", "PPP-over-Ethernet Session", Protocol, None;
         pppoe_version: "pppoe.version", "Version", U8, Dec, mask 0xf0;
         pppoe_type: "pppoe.type", "Type", U8, Dec, mask 0x0f;

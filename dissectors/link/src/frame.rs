@@ -16,7 +16,7 @@ fields! {
         encap_type: "frame.encap_type", "Encapsulation type", I16, Dec;
         time: "frame.time", "Arrival Time", AbsTime, TimeLocal;
         time_utc: "frame.time_utc", "UTC Arrival Time", AbsTime, TimeUtc;
-        time_epoch: "frame.time_epoch", "Epoch Time", AbsTime, TimeUnix;
+        time_epoch: "frame.time_epoch", "Epoch Time", RelTime, TimeUnix;
         offset_shift: "frame.offset_shift", "Time shift for this packet", RelTime, None;
         time_delta: "frame.time_delta", "Time delta from previous captured frame", RelTime, None;
         time_delta_displayed: "frame.time_delta_displayed", "Time delta from previous displayed frame", RelTime, None;

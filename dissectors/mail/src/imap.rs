@@ -107,7 +107,8 @@ impl Dissector for Imap {
             let lower = tok.to_ascii_lowercase();
             // tvb_strncaseeql(.., "UID", tokenlen): a prefix of UID.
             let (command, args) = if request && b"uid".starts_with(&lower) {
-                push_ascii(cx, f.imap_request_uid, tok);
+                // An FT_BOOLEAN over the token's bytes: never zero, so true.
+                cx.t.push_bool(f.imap_request_uid, true);
                 let (cmd, args) = token(after);
                 if !cmd.is_empty() {
                     push_ascii(cx, f.imap_request_command, cmd);

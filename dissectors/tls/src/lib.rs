@@ -46,7 +46,7 @@ fields! {
         handshake_length: "tls.handshake.length", "Length", U24, Dec;
         version: "tls.handshake.version", "Version", U16, Hex;
         random: "tls.handshake.random", "Random", Bytes, None;
-        session_id_length: "tls.handshake.session_id_length", "Session ID Length", U8, Dec;
+        session_id_length: "tls.handshake.session_id_length", "Session ID Length", U16, Dec;
         session_id: "tls.handshake.session_id", "Session ID", Bytes, None;
         cipher_suites_length: "tls.handshake.cipher_suites_length", "Cipher Suites Length", U16, Dec;
         ciphersuite: "tls.handshake.ciphersuite", "Cipher Suite", U16, Hex;

@@ -17,6 +17,8 @@ use crate::Trunc;
 
 fields! {
     pub struct X509Fields {
+        x509sat: "x509sat", "X.509 Selected Attribute Types", Protocol, None;
+        x509ce: "x509ce", "X.509 Certificate Extensions", Protocol, None;
         teletex: "x509sat.teletexString", "teletexString", String, None;
         printable: "x509sat.printableString", "printableString", String, None;
         universal: "x509sat.universalString", "universalString", String, None;

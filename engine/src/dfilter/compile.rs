@@ -99,7 +99,7 @@ pub fn pretty_name(t: FieldType) -> &'static str {
         FieldType::Double => "Floating point (double-precision)",
         FieldType::AbsTime => "Date and time",
         FieldType::RelTime => "Time offset",
-        FieldType::String => "Character string",
+        FieldType::String | FieldType::StringZ => "Character string",
         FieldType::Bytes => "Byte sequence",
         FieldType::Ether => "Ethernet or other MAC address",
         FieldType::Ipv4 => "IPv4 address",
@@ -129,7 +129,7 @@ fn class(t: FieldType) -> Class {
     match t {
         t if t.is_integer() || t == FieldType::Bool => Class::Num,
         FieldType::Float | FieldType::Double => Class::Float,
-        FieldType::String => Class::Text,
+        FieldType::String | FieldType::StringZ => Class::Text,
         FieldType::Bytes | FieldType::Guid => Class::Bytes,
         FieldType::Ether => Class::Ether,
         FieldType::Ipv4 => Class::V4,
@@ -145,6 +145,7 @@ fn is_bytes_like(t: FieldType) -> bool {
     matches!(
         t,
         FieldType::String
+            | FieldType::StringZ
             | FieldType::Bytes
             | FieldType::Protocol
             | FieldType::Ether
@@ -248,7 +249,10 @@ impl<'r> Checker<'r> {
                 if let Some(t) = ta.ty {
                     if !matches!(
                         t,
-                        FieldType::String | FieldType::Protocol | FieldType::Bytes
+                        FieldType::String
+                            | FieldType::StringZ
+                            | FieldType::Protocol
+                            | FieldType::Bytes
                     ) {
                         return Err(fail(
                             format!(
@@ -358,7 +362,9 @@ impl<'r> Checker<'r> {
             return Ok(tb.src);
         };
         if let Some(lit) = &tb.lit {
-            let target = if what == Some("contains") && lt != FieldType::String {
+            let target = if what == Some("contains")
+                && !matches!(lt, FieldType::String | FieldType::StringZ)
+            {
                 FieldType::Bytes
             } else {
                 lt
@@ -529,7 +535,9 @@ impl<'r> Checker<'r> {
                         ));
                     }
                     match f {
-                        Fun::Lower | Fun::Upper if t.ty != Some(FieldType::String) => {
+                        Fun::Lower | Fun::Upper
+                            if !matches!(t.ty, Some(FieldType::String | FieldType::StringZ)) =>
+                        {
                             return Err(fail(
                                 format!(
                                     "Only string type fields can be used as parameter for {name}()"
@@ -680,7 +688,7 @@ fn convert(
         }
         Lit::Str(b) => {
             return match t {
-                FieldType::String | FieldType::Bytes | FieldType::Protocol => {
+                FieldType::String | FieldType::StringZ | FieldType::Bytes | FieldType::Protocol => {
                     Ok(Val::Bytes(b.clone()))
                 }
                 FieldType::AbsTime => parse_abs(&String::from_utf8_lossy(b)).ok_or_else(|| {
@@ -795,7 +803,7 @@ fn convert(
                 "\"{word}\" is not a valid absolute time. Example: \"Nov 12, 1999 08:55:44.123\" or \"2011-07-04 12:34:56\""
             ))
         }),
-        FieldType::String => Ok(Val::Bytes(word.as_bytes().to_vec())),
+        FieldType::String | FieldType::StringZ => Ok(Val::Bytes(word.as_bytes().to_vec())),
         FieldType::Ipv4 => {
             let (a, p) = match word.split_once('/') {
                 Some((a, p)) => (a, Some(p)),

@@ -24,6 +24,8 @@ fn to_val(t: &FieldTable, ftype: FieldType, v: &Value) -> Val {
         }
         Value::I(i) => Val::Int(i128::from(i)),
         Value::F(f) => Val::F(f),
+        // frame.time_epoch: an absolute time Wireshark types as an offset.
+        Value::AbsTime(ts) if ftype == FieldType::RelTime => Val::Rel(ts.as_nanos()),
         Value::AbsTime(ts) => Val::Abs(ts.as_nanos()),
         Value::RelTime(n) => Val::Rel(i128::from(n)),
         Value::Str(s) | Value::Bytes(s) => Val::Bytes(t.bytes(s).to_vec()),
