@@ -15,6 +15,8 @@ pub enum OutputFormat {
     Fields,
     Json,
     Ek,
+    /// dorsal's own: the `-e` fields as one Parquet file on standard output.
+    Parquet,
 }
 
 /// Everything the command line asked for.
@@ -221,6 +223,7 @@ fn apply(a: &mut Args, c: char, v: String) -> Result<(), ArgError> {
                 "fields" => OutputFormat::Fields,
                 "json" => OutputFormat::Json,
                 "ek" => OutputFormat::Ek,
+                "parquet" => OutputFormat::Parquet,
                 "text" => OutputFormat::Text,
                 "pdml" | "ps" | "psml" | "jsonraw" | "tabs" => {
                     return Err(ArgError::new(format!(

@@ -231,6 +231,21 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
             a.fields_opts.clone(),
             out,
         )),
+        OutputFormat::Parquet => {
+            let info = dorsal_parquet::FileInfo {
+                command_line: std::env::args().collect::<Vec<_>>().join(" "),
+                version: format!("dorsal {}", env!("CARGO_PKG_VERSION")),
+            };
+            let occurrence = a.fields_opts.occurrence;
+            let out = BufWriter::with_capacity(256 * 1024, io::stdout());
+            match dorsal_parquet::ParquetSink::new(&reg, &field_ids, occurrence, out, info) {
+                Ok(s) => Box::new(s),
+                Err(e) => {
+                    error(&format!("-T parquet: {e}"));
+                    return Err(2);
+                }
+            }
+        }
         OutputFormat::Json => Box::new(JsonPrinter::new(&reg, field_ids, false, out)),
         OutputFormat::Ek => Box::new(JsonPrinter::new(&reg, field_ids, true, out)),
         OutputFormat::Text => Box::new(TextPrinter::new(
@@ -533,6 +548,15 @@ fn check_output_mode(a: &Args) -> Result<(), u8> {
         }
         OutputFormat::Text if !a.fields.is_empty() => {
             error("Output fields were specified with \"-e\", but \"-Tek, -Tfields, -Tjson or -Tpdml\" was not specified.");
+            Err(1)
+        }
+        OutputFormat::Parquet if a.fields.is_empty() => {
+            error("\"-Tparquet\" was specified, but no fields were specified with \"-e\".");
+            Err(1)
+        }
+        // Binary on a terminal helps no one (as zstd and gzip refuse).
+        OutputFormat::Parquet if !a.quiet && std::io::IsTerminal::is_terminal(&io::stdout()) => {
+            error("-T parquet writes a binary file: redirect standard output to a file or a pipe.");
             Err(1)
         }
         OutputFormat::Json | OutputFormat::Ek if a.fields.is_empty() => {
