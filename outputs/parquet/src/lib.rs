@@ -37,7 +37,7 @@ use parquet::file::properties::WriterProperties;
 /// Rows per row group.
 const ROW_GROUP: usize = 1 << 20;
 /// Rows built in memory before they are handed to the writer.
-const BATCH: usize = 1 << 16;
+const BATCH: usize = 1 << 13;
 /// Relative times: seconds with nine decimals, 20 digits (an epoch time).
 const REL_PRECISION: u8 = 20;
 const REL_SCALE: i8 = 9;
@@ -198,7 +198,7 @@ impl<'r, W: Write + Send> ParquetSink<'r, W> {
         }
         let schema = Arc::new(Schema::new(fields));
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
             .set_max_row_group_row_count(Some(ROW_GROUP))
             .set_key_value_metadata(Some(vec![
                 KeyValue::new("dorsal.command_line".to_string(), info.command_line),
