@@ -75,6 +75,20 @@ impl ArgError {
     }
 }
 
+/// The short options dorsal implements (the rest of getopt's are refused),
+/// and its long options (`--generate` is read before parsing, as `-G`).
+#[cfg(test)]
+pub const IMPLEMENTED: &str = "rwFPYR2nTeEclqztujhvG";
+#[cfg(test)]
+pub const LONG: &[&str] = &[
+    "export-objects",
+    "export-credentials",
+    "report",
+    "generate",
+    "help",
+    "version",
+];
+
 /// Short options that take a value.
 const WITH_VALUE: &str = "rYRTeEczoNdtsfiaCFGHXwWbByju";
 /// Short options that are flags.

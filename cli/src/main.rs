@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod command;
 
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
@@ -72,6 +73,27 @@ fn glossary(report: Option<&str>) -> Result<(), u8> {
     }
 }
 
+/// `--generate man|complete-SHELL`: the man page or a completion script.
+fn generate(kind: &str) -> Result<(), u8> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match command::generate(kind, &mut out).and_then(|ok| out.flush().map(|()| ok)) {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            error(&format!(
+                "--generate takes one of {}, not \"{kind}\"",
+                command::GENERATE.join(", ")
+            ));
+            Err(1)
+        }
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => {
+            error(&e.to_string());
+            Err(2)
+        }
+    }
+}
+
 /// Prints `msg` as tshark prints its errors: prefixed with the program name.
 fn error(msg: &str) {
     eprintln!("{PROG}: {msg}");
@@ -80,6 +102,16 @@ fn error(msg: &str) {
 fn real_main(argv: &[String]) -> Result<(), u8> {
     if argv.first().is_some_and(|a| a == "-G") {
         return glossary(argv.get(1).map(String::as_str));
+    }
+    if let Some(first) = argv.first().and_then(|a| a.strip_prefix("--generate")) {
+        let kind = match first.strip_prefix('=') {
+            Some(k) => Some(k),
+            None if first.is_empty() => argv.get(1).map(String::as_str),
+            None => None,
+        };
+        if let Some(kind) = kind {
+            return generate(kind);
+        }
     }
     let a = args::parse(argv).map_err(|e| arg_error(&e))?;
     if a.help {
@@ -738,4 +770,6 @@ Miscellaneous:
   -v                       display version info and exit
   -G [fields|protocols]    as first option: list the fields or protocols
                            dorsal prints, in tshark's glossary format
+  --generate man|complete-bash|complete-zsh|complete-fish|complete-powershell
+                           as first option: print the man page or a completion script
 ";

@@ -63,3 +63,16 @@ fn protocols_and_the_rules_of_g() {
         "dorsal: -G only valid as first option\n"
     );
 }
+
+#[test]
+fn generates_a_man_page_and_completions() {
+    let man = dorsal(&["--generate", "man"], None);
+    assert_eq!(man.status.code(), Some(0));
+    let text = String::from_utf8(man.stdout).expect("utf8");
+    assert!(text.starts_with(".ie") || text.starts_with(".TH"), "{text}");
+    assert!(text.contains("export\\-objects"));
+    let bash = dorsal(&["--generate=complete-bash"], None);
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("complete -F _dorsal"));
+    let bad = dorsal(&["--generate", "tcsh"], None);
+    assert_eq!(bad.status.code(), Some(1));
+}
