@@ -7,6 +7,7 @@
 
 mod args;
 mod command;
+mod progress;
 
 use std::cell::RefCell;
 use std::io::{self, BufWriter, Write};
@@ -292,6 +293,7 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
     if let Some(w) = writer {
         sink = Box::new(Tee(sink, w));
     }
+    let progress = progress::Progress::start(&opts.paths, if a.two_pass { 2 } else { 1 });
     let result = run_with_taps(
         &opts,
         &reg,
@@ -301,6 +303,8 @@ fn real_main(argv: &[String]) -> Result<(), u8> {
         &mut taps,
     );
     drop(sink);
+    // Cleared before the statistics and error messages print.
+    drop(progress);
     let result = match result {
         Err(RunError::Output(e)) => Err(RunError::Output(e)),
         other => {

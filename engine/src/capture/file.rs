@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::input::Input;
 use super::{be32, pcap, pcapng, CaptureError, Interface, RecordMeta};
@@ -17,6 +18,22 @@ pub(crate) struct CaptureFile {
     format: Format,
     /// A pcap file's one interface (pcapng keeps its own).
     pcap_interface: Vec<Interface>,
+}
+
+/// Bytes read from capture files by this process, as stored (before any
+/// decompression): what a progress meter compares with the files' sizes.
+pub static FILE_BYTES_READ: AtomicU64 = AtomicU64::new(0);
+
+/// A file whose reads add to [`FILE_BYTES_READ`] (one relaxed add per read
+/// of up to a buffer: nothing next to the read itself).
+struct Counted(File);
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.read(buf)?;
+        FILE_BYTES_READ.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
@@ -37,7 +54,7 @@ impl CaptureFile {
                     if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
                         return Err(CaptureError::Io(io::Error::other("is a directory")));
                     }
-                    Box::new(f)
+                    Box::new(Counted(f))
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     return Err(CaptureError::NotFound)

@@ -16,6 +16,7 @@ use std::io::{self, Read};
 use std::ops::Range;
 
 use file::CaptureFile;
+pub use file::FILE_BYTES_READ;
 pub use set::SetError;
 
 use crate::table::Timestamp;
