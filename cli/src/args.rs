@@ -2,9 +2,12 @@
 //! with attached or separate values (`-c7`, `-c 7`, `-Eheader=y`), long
 //! options with `=` or a separate value.
 //!
-//! Hand-written rather than clap: tshark's messages, its exit codes and its
-//! getopt quirks (clustered flags `-nq`) are the contract. Unlike tshark,
-//! `-r` may be given many times: the files are read as one.
+//! clap splits the command line ([`crate::command::parsing_command`], the
+//! definition the man page and completions come from); this module turns
+//! clap's errors into getopt's words and checks each value as tshark does,
+//! in command-line order, since tshark's messages and exit codes are the
+//! contract. Unlike tshark, `-r` may be given many times: the files are
+//! read as one.
 
 use dorsal_engine::output::{CaptureFormat, FieldsOptions, Occurrence, TimeFormat};
 
@@ -75,25 +78,8 @@ impl ArgError {
     }
 }
 
-/// The short options dorsal implements (the rest of getopt's are refused),
-/// and its long options (`--generate` is read before parsing, as `-G`).
-#[cfg(test)]
-pub const IMPLEMENTED: &str = "rwFPYR2nTeEclqztujhvG";
-#[cfg(test)]
-pub const LONG: &[&str] = &[
-    "export-objects",
-    "export-credentials",
-    "report",
-    "generate",
-    "help",
-    "version",
-];
-
-/// Short options that take a value.
-const WITH_VALUE: &str = "rYRTeEczoNdtsfiaCFGHXwWbByju";
-/// Short options that are flags.
-const FLAGS: &str = "2lnqhvVPxSDLpIQUgJ";
-
+/// Parses the command line on [`crate::command::command`], then applies
+/// each option in the order given, so the first bad value is the one named.
 pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
     let mut a = Args {
         read: Vec::new(),
@@ -119,84 +105,127 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
         time_format: TimeFormat::default(),
         hms: false,
     };
-    let mut i = 0;
-    while i < argv.len() {
-        let arg = argv.get(i).map(String::as_str).unwrap_or_default();
-        i += 1;
-        if let Some(long) = arg.strip_prefix("--") {
-            if long.is_empty() {
-                break;
-            }
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (long, None),
-            };
-            let value = |i: &mut usize| -> Result<String, ArgError> {
-                match inline.clone() {
-                    Some(v) => Ok(v),
-                    None => {
-                        let v = argv.get(*i).cloned().ok_or_else(|| {
-                            usage_error(&format!("option '--{name}' requires an argument"))
-                        })?;
-                        *i += 1;
-                        Ok(v)
-                    }
-                }
-            };
-            match name {
-                "export-objects" => a.export_objects.push(value(&mut i)?),
-                "export-credentials" => a.export_credentials = Some(value(&mut i)?),
-                "report" => a.report = Some(value(&mut i)?),
-                "help" => a.help = true,
-                "version" => a.version = true,
-                _ => return Err(usage_error(&format!("unrecognized option: {name}"))),
-            }
+    let cmd = crate::command::parsing_command();
+    let m = cmd
+        .clone()
+        .try_get_matches_from(std::iter::once(PROG_NAME.to_string()).chain(argv.iter().cloned()))
+        .map_err(clap_error)?;
+    // Every occurrence of every option, at its place on the command line.
+    let mut given: Vec<(usize, Opt, Option<String>)> = Vec::new();
+    for arg in cmd.get_arguments() {
+        let id = arg.get_id().as_str();
+        let opt = match (arg.get_short(), arg.get_long()) {
+            (Some(c), _) => Opt::Short(c),
+            (None, Some(l)) => Opt::Long(l.to_string()),
+            (None, None) => continue,
+        };
+        // Flags have defaults; only what the command line gave counts.
+        if m.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
             continue;
         }
-        let Some(cluster) = arg.strip_prefix('-').filter(|c| !c.is_empty()) else {
-            // A bare word: tshark would take it as a capture filter.
+        let Some(indices) = m.indices_of(id) else {
             continue;
         };
-        for (pos, c) in cluster.char_indices() {
-            if WITH_VALUE.contains(c) {
-                let rest = cluster.get(pos + c.len_utf8()..).unwrap_or_default();
-                let value = if !rest.is_empty() {
-                    rest.to_string()
-                } else {
-                    let v = argv.get(i).cloned().ok_or_else(|| match c {
-                        // tshark lists the formats instead of its usage.
-                        'F' => ArgError::new(format!(
-                            "option requires an argument: F\n{}",
-                            capture_formats()
-                        )),
-                        _ => usage_error(&format!("option requires an argument: {c}")),
-                    })?;
-                    i += 1;
-                    v
-                };
-                apply(&mut a, c, value)?;
-                break;
-            } else if FLAGS.contains(c) {
-                match c {
-                    '2' => a.two_pass = true,
-                    'l' => a.line_buffered = true,
-                    'n' => {}
-                    'q' => a.quiet = true,
-                    'h' => a.help = true,
-                    'P' => a.print_summary = true,
-                    'v' => a.version = true,
-                    _ => {
-                        return Err(ArgError::new(format!(
-                            "The option -{c} is not supported by dorsal yet."
-                        )))
-                    }
-                }
-            } else {
-                return Err(usage_error(&format!("invalid option -- '{c}'")));
+        let takes_value = arg.get_action().takes_values();
+        if takes_value {
+            let values = m.get_raw(id).into_iter().flatten();
+            for (i, v) in indices.zip(values) {
+                given.push((i, opt.clone(), Some(v.to_string_lossy().into_owned())));
+            }
+        } else {
+            for i in indices {
+                given.push((i, opt.clone(), None));
             }
         }
     }
+    given.sort_by_key(|(i, _, _)| *i);
+    for (_, opt, value) in given {
+        match (opt, value) {
+            (Opt::Short(c), Some(v)) => apply(&mut a, c, v)?,
+            (Opt::Short(c), None) => flag(&mut a, c)?,
+            (Opt::Long(l), v) => long(&mut a, &l, v)?,
+        }
+    }
     Ok(a)
+}
+
+const PROG_NAME: &str = "dorsal";
+
+#[derive(Clone)]
+enum Opt {
+    Short(char),
+    Long(String),
+}
+
+/// clap's parse errors in tshark's (getopt's) words.
+fn clap_error(e: clap::Error) -> ArgError {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let arg = context(ContextKind::InvalidArg);
+    // "-c <count>" or "--report <DIR>": the option as written.
+    let name = arg.split(' ').next().unwrap_or_default().to_string();
+    match e.kind() {
+        ErrorKind::UnknownArgument => match name.strip_prefix("--") {
+            Some(l) => usage_error(&format!(
+                "unrecognized option: {}",
+                l.split('=').next().unwrap_or(l)
+            )),
+            None => usage_error(&format!(
+                "invalid option -- '{}'",
+                name.trim_start_matches('-')
+            )),
+        },
+        ErrorKind::InvalidValue | ErrorKind::NoEquals => match name.strip_prefix("--") {
+            Some(l) => usage_error(&format!("option '--{l}' requires an argument")),
+            // tshark lists the formats instead of its usage.
+            None if name == "-F" => ArgError::new(format!(
+                "option requires an argument: F\n{}",
+                capture_formats()
+            )),
+            None => usage_error(&format!(
+                "option requires an argument: {}",
+                name.trim_start_matches('-')
+            )),
+        },
+        _ => usage_error(&e.to_string()),
+    }
+}
+
+/// A flag.
+fn flag(a: &mut Args, c: char) -> Result<(), ArgError> {
+    match c {
+        '2' => a.two_pass = true,
+        'l' => a.line_buffered = true,
+        'n' => {}
+        'q' => a.quiet = true,
+        'h' => a.help = true,
+        'P' => a.print_summary = true,
+        'v' => a.version = true,
+        _ => {
+            return Err(ArgError::new(format!(
+                "The option -{c} is not supported by dorsal yet."
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// A long option.
+fn long(a: &mut Args, name: &str, v: Option<String>) -> Result<(), ArgError> {
+    let v = v.unwrap_or_default();
+    match name {
+        "export-objects" => a.export_objects.push(v),
+        "export-credentials" => a.export_credentials = Some(v),
+        "report" => a.report = Some(v),
+        "help" => a.help = true,
+        "version" => a.version = true,
+        // Read before parsing, as the first option only.
+        _ => return Err(usage_error(&format!("unrecognized option: {name}"))),
+    }
+    Ok(())
 }
 
 /// tshark's list of `-F` formats (those dorsal writes), after its first
