@@ -3,7 +3,7 @@
 
 usage: fuzz/seeds.py [--corpus ../shared/corpus] [--out fuzz/corpus]
 
-  capture, engine  small capture files, as they are
+  capture, engine, report  small capture files, as they are
   packet           one selector byte (the link type's place in the target's
                    list) and a packet of that link type
   payload          one selector byte (the port's place in the target's list)
@@ -98,14 +98,14 @@ def main():
     ap.add_argument("--out", default=str(HERE / "corpus"))
     a = ap.parse_args()
     out = Path(a.out)
-    counts = {t: 0 for t in ("capture", "engine", "packet", "payload", "filter")}
+    counts = {t: 0 for t in ("capture", "engine", "report", "packet", "payload", "filter")}
     flows = {}
     for f in sorted(Path(a.corpus).rglob("*")):
         if not f.is_file() or f.suffix not in (".pcap", ".pcapng", ".cap", ".gz", ".zst", ".lz4"):
             continue
         data = f.read_bytes()
         if len(data) <= MAX_FILE:
-            for t in ("capture", "engine"):
+            for t in ("capture", "engine", "report"):
                 if counts[t] < PER_TARGET:
                     write(out / t, f.stem, data)
                     counts[t] += 1
