@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compares `dorsal -G fields` with `tshark -G fields` (tshark 4.0.17).
+"""Compares `dorsal -G fields` and `-G protocols` with tshark 4.0.17's.
 
 For every abbreviation both list, the type and the parent must be equal;
 prints the count, the differences, and dorsal's fields tshark does not know.
@@ -35,7 +35,16 @@ def main():
     for a in only:
         print(f"ONLY {a}")
     print(f"{len(ours)} dorsal fields, {len(both)} also in tshark, {len(bad)} differ in type or parent, {len(only)} dorsal's own")
-    return 1 if bad else 0
+    protocols = lambda cmd: {
+        line.split("\t")[2]: line
+        for line in subprocess.run(cmd + ["-G", "protocols"], capture_output=True, text=True, check=True).stdout.splitlines()
+    }
+    ours_p, theirs_p = protocols([dorsal]), protocols(["tshark"])
+    bad_p = [a for a in ours_p if theirs_p.get(a) != ours_p[a]]
+    for a in bad_p:
+        print(f"DIFF protocol {a}: dorsal {ours_p[a]!r}, tshark {theirs_p.get(a)!r}")
+    print(f"{len(ours_p)} dorsal protocols, {len(bad_p)} differ from tshark's -G protocols row")
+    return 1 if bad or bad_p else 0
 
 
 if __name__ == "__main__":

@@ -149,6 +149,9 @@ pub struct FieldDef {
     /// The protocol it is listed under when that is not the longest
     /// protocol its abbreviation starts with (`ftp-data.*` under `ftp`).
     pub parent: Option<&'static str>,
+    /// A protocol's long and short names in `-G protocols` when they are
+    /// not its label and its abbreviation in capitals.
+    pub names: Option<(&'static str, &'static str)>,
 }
 
 impl FieldDef {
@@ -166,6 +169,7 @@ impl FieldDef {
             bitmask: 0,
             strings: None,
             parent: None,
+            names: None,
         }
     }
 
@@ -181,6 +185,11 @@ impl FieldDef {
 
     pub const fn parent(mut self, protocol: &'static str) -> Self {
         self.parent = Some(protocol);
+        self
+    }
+
+    pub const fn names(mut self, long: &'static str, short: &'static str) -> Self {
+        self.names = Some((long, short));
         self
     }
 
@@ -298,7 +307,7 @@ static EMPTY_DEF: FieldDef = FieldDef::new("", "", FieldType::None, Base::None);
 #[macro_export]
 macro_rules! fields {
     ($vis:vis struct $name:ident {
-        $($f:ident : $abbrev:literal, $label:literal, $ty:ident, $base:ident $(, mask $mask:literal)? $(, strings $vs:expr)? $(, parent $parent:literal)? ;)*
+        $($f:ident : $abbrev:literal, $label:literal, $ty:ident, $base:ident $(, mask $mask:literal)? $(, strings $vs:expr)? $(, parent $parent:literal)? $(, names $long:literal $short:literal)? ;)*
     }) => {
         #[derive(Clone, Copy, Debug)]
         $vis struct $name { $(pub $f: $crate::fields::FieldId,)* }
@@ -307,7 +316,7 @@ macro_rules! fields {
                 Self { $($f: reg.add(
                     $crate::fields::FieldDef::new($abbrev, $label,
                         $crate::fields::FieldType::$ty, $crate::fields::Base::$base)
-                    $(.mask($mask))? $(.strings($vs))? $(.parent($parent))?
+                    $(.mask($mask))? $(.strings($vs))? $(.parent($parent))? $(.names($long, $short))?
                 ),)* }
             }
         }

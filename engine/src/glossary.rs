@@ -46,18 +46,16 @@ pub fn write_fields(reg: &Registry, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the protocols: long name, short name, filter name. The short
-/// name is the abbreviation in capitals (dorsal keeps no other).
+/// Writes the protocols: long name, short name, filter name (by default
+/// the label and the abbreviation in capitals).
 pub fn write_protocols(reg: &Registry, out: &mut dyn Write) -> io::Result<()> {
     for (_, d) in reg.iter() {
         if d.ftype == FieldType::Protocol {
-            writeln!(
-                out,
-                "{}\t{}\t{}",
-                d.name,
-                d.abbrev.to_ascii_uppercase(),
-                d.abbrev
-            )?;
+            let (long, short) = match d.names {
+                Some((long, short)) => (long, short.to_string()),
+                None => (d.name, d.abbrev.to_ascii_uppercase()),
+            };
+            writeln!(out, "{long}\t{short}\t{}", d.abbrev)?;
         }
     }
     Ok(())

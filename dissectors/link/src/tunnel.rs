@@ -22,7 +22,7 @@ fields! {
         vxlan: "vxlan", "Virtual eXtensible Local Area Network", Protocol, None;
         vxlan_flags: "vxlan.flags", "Flags", U16, Hex;
         vxlan_vni: "vxlan.vni", "VXLAN Network Identifier (VNI)", U24, Dec;
-        geneve: "geneve", "Generic Network Virtualization Encapsulation", Protocol, None;
+        geneve: "geneve", "Generic Network Virtualization Encapsulation", Protocol, None, names "Generic Network Virtualization Encapsulation" "Geneve";
         geneve_version: "geneve.version", "Version", U8, Dec, mask 0xc0;
         geneve_option_length: "geneve.option_length", "Options Length", U8, Dec, mask 0x3f;
         geneve_proto_type: "geneve.proto_type", "Protocol Type", U16, Hex;
