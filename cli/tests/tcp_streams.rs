@@ -75,3 +75,46 @@ fn late_segments_keep_their_stream_and_a_new_isn_opens_the_next() {
                     1\t0\t\n1\t0\t\n1\t0\t1\n1\t1\t\n1\t1\t\n1\t1\t\n2\t0\t\n";
     assert_eq!(rows, expected);
 }
+
+/// A segment whose header length is bogus (8 bytes) still sets the stream's
+/// sequence base from its flags and counts for the analysis: the next
+/// segment, from before it, is a retransmission and not handed to HTTP.
+#[test]
+fn a_bogus_header_length_still_sets_the_sequence_base() {
+    let mut bogus = seg(C, 1000, 0, SYN | 0x01, b"GET /a HTTP/1.1\r\n\r\n");
+    if let Some(b) = bogus.get_mut(FLAGS_AT - 1) {
+        *b = 0x20;
+    }
+    let late = seg(C, 900, 0, PSH_ACK, b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    let path = write_temp("bogus-hlen.pcap", &pcap(&[bogus, late]));
+    let p = path.to_str().expect("path");
+    let fields = dorsal(
+        &[
+            "-r",
+            p,
+            "-T",
+            "fields",
+            "-e",
+            "tcp.seq",
+            "-e",
+            "tcp.len",
+            "-e",
+            "tcp.analysis.retransmission",
+            "-e",
+            "http.request.uri",
+        ],
+        None,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&fields.stdout),
+        "0\t31\t\t\n4294967196\t28\t1\t\n"
+    );
+    let text = dorsal(&["-r", p], None);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(
+            "[FIN, SYN] Seq=0 Win=65535, bogus TCP header length (8, must be at least 20)"
+        ),
+        "{text}"
+    );
+}

@@ -421,13 +421,60 @@ impl Dissector for Tcp {
             stream: index,
         });
 
+        let mut flows = conv.flows;
         if hlen < 20 {
-            cx.t.push_u(f.seq, raw_seq);
+            // A bogus header length: Wireshark still takes the sequence
+            // base from the flags, shows the segment's length and the head
+            // of the summary, then stops.
+            if let Some(fl) = flows.get_mut(fi).filter(|fl| fl.base_seq.is_none()) {
+                fl.base_seq = Some(if flags & SYN != 0 {
+                    raw_seq
+                } else {
+                    raw_seq.wrapping_sub(1)
+                });
+            }
+            if flags & ACK != 0 {
+                if let Some(rl) = flows.get_mut(ri).filter(|rl| rl.base_seq.is_none()) {
+                    rl.base_seq = Some(raw_ack.wrapping_sub(1));
+                }
+            }
+            conv.flows = flows;
+            let base = |i: usize| flows.get(i).and_then(|fl| fl.base_seq).unwrap_or(0);
+            let seq = raw_seq.wrapping_sub(base(fi));
+            let ack = raw_ack.wrapping_sub(base(ri));
+            let seglen = reported.saturating_sub(hlen);
+            // Its sequence numbers count for the analysis of what follows
+            // (Wireshark analyses before it checks the header length).
+            if !cx.t.layers().iter().any(|l| *l == "icmp" || *l == "icmpv6") {
+                let first_rtt = conv.first_rtt;
+                let [a, b] = &mut conv.seq;
+                let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
+                SeqAnalysis::segment(
+                    fa,
+                    ra,
+                    raw_seq,
+                    raw_ack,
+                    u32::try_from(seglen).unwrap_or(u32::MAX),
+                    flags,
+                    u32::from(win),
+                    cx.frame.number,
+                    ts,
+                    first_rtt,
+                );
+            }
+            drop(convs);
+            cx.t.push_u(f.len, seglen as u64);
+            cx.t.push_u(f.seq, seq);
             cx.t.push_u(f.seq_raw, raw_seq);
             cx.t.push_u(f.hdr_len, hlen as u64);
+            if let Some(c) = cx.cols() {
+                summary_head(c, flags, seq, ack, u64::from(win));
+                c.append_info_fmt(format_args!(
+                    ", bogus TCP header length ({hlen}, must be at least 20)"
+                ));
+            }
             return Outcome::Done(data.len());
         }
-        let mut flows = conv.flows;
         // A SYN-ACK whose sequence number differs from the base guessed
         // from earlier segments resets that base.
         if flags & (SYN | ACK) == SYN | ACK {
@@ -665,6 +712,16 @@ fn summary(
     opts: &[u8],
     rev_base: Option<u32>,
 ) {
+    summary_head(c, flags, seq, ack, win);
+    if flags & 0x0020 != 0 {
+        c.append_info_fmt(format_args!(" Urg={urp}"));
+    }
+    c.append_info_fmt(format_args!(" Len={seglen}"));
+    option_summary(c, opts, rev_base.unwrap_or(0));
+}
+
+/// Info's ` [flags] Seq=.. Ack=.. Win=..`, all a bogus header still gets.
+fn summary_head(c: &mut dorsal_engine::columns::Columns, flags: u16, seq: u32, ack: u32, win: u64) {
     let mut first = true;
     c.append_info(" [");
     for (bit, name) in FLAG_NAMES {
@@ -691,11 +748,6 @@ fn summary(
         c.append_info_fmt(format_args!(" Ack={ack}"));
     }
     c.append_info_fmt(format_args!(" Win={win}"));
-    if flags & 0x0020 != 0 {
-        c.append_info_fmt(format_args!(" Urg={urp}"));
-    }
-    c.append_info_fmt(format_args!(" Len={seglen}"));
-    option_summary(c, opts, rev_base.unwrap_or(0));
 }
 
 /// What the options add to Info (`MSS=1460 SACK_PERM ...`).
