@@ -13,6 +13,7 @@ import os
 import random
 import resource
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -66,10 +67,11 @@ def main():
     ap.add_argument("--corpus", default=os.path.join(os.path.dirname(__file__), "../../shared/corpus"))
     ap.add_argument("--count", type=int, default=300)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--max-bytes", type=int, default=50_000_000)
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     rows = [l.split("\t") for l in open(os.path.join(a.corpus, "INDEX.tsv")) if not l.startswith("#")]
-    rows = [r for r in rows if 100 < int(r[1]) < 2_000_000]
+    rows = [r for r in rows if 100 < int(r[1]) < a.max_bytes]
     rnd.shuffle(rows)
     bad, runs, worst_s, worst_kb = [], 0, 0.0, 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,12 +86,14 @@ def main():
                 os.makedirs(out)
                 args = [a.bin, "-r", cap] + [x.replace("{out}", out) for x in line]
                 start = time.monotonic()
-                proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                proc = subprocess.Popen(
+                    args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+                )
                 verdict = "ok"
                 try:
                     _, err = proc.communicate(timeout=LIMIT_S)
                 except subprocess.TimeoutExpired:
-                    proc.kill()
+                    os.killpg(proc.pid, signal.SIGKILL)
                     _, err = proc.communicate()
                     verdict = "hang"
                 secs = time.monotonic() - start
