@@ -646,7 +646,12 @@ impl Dissector for Tcp {
             index,
             fi,
             direction: u8::from(!src_low),
-            seq,
+            // A SYN's data (TCP Fast Open) starts after the SYN's number.
+            seq: if flags & SYN != 0 {
+                seq.wrapping_add(1)
+            } else {
+                seq
+            },
             sport,
             dport,
         };
@@ -783,6 +788,12 @@ fn option_summary(c: &mut dorsal_engine::columns::Columns, opts: &[u8], rev_base
                 }
             }
             (4, 2) => c.append_info(" SACK_PERM"),
+            // TCP Fast Open: a cookie request, or a cookie.
+            (34, 2) => c.append_info(" TFO=R"),
+            (34, _) => c.append_info(" TFO=C"),
+            // The same before its number: an experimental option, ExID 0xF989.
+            (254, 4) if body == [0xf9, 0x89] => c.append_info(" TFO=R"),
+            (254, _) if body.starts_with(&[0xf9, 0x89]) => c.append_info(" TFO=C"),
             (5, _) => {
                 let mut j = 0;
                 while let (Some(l), Some(r)) = (be32(body, j), be32(body, j + 4)) {
