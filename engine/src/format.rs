@@ -14,11 +14,8 @@ pub fn write_value(out: &mut String, def: &FieldDef, value: &Value, table: &Fiel
         Value::None => out.push('1'),
         Value::Proto { label, .. } => match label {
             Some(l) => push_escaped(out, table.bytes(l)),
-            None => out.push_str(if def.name.is_empty() {
-                def.abbrev
-            } else {
-                def.name
-            }),
+            // A protocol item without text of its own shows its filter name.
+            None => out.push_str(def.abbrev),
         },
         Value::Bool(b) => out.push(if b { '1' } else { '0' }),
         Value::U(v) => write_unsigned(out, def, v),

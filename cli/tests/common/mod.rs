@@ -70,7 +70,13 @@ pub fn write_temp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("dorsal-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
-    std::fs::write(&path, bytes).expect("write capture");
+    // Tests run in parallel and some write the same name: each writes its
+    // own file and renames it into place, so no reader sees half a file.
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{n}"));
+    std::fs::write(&tmp, bytes).expect("write capture");
+    std::fs::rename(&tmp, &path).expect("rename capture");
     path
 }
 

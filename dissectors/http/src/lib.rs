@@ -29,6 +29,7 @@ use dorsal_engine::taps::{ExportObject, SharedSink};
 fields! {
     pub struct HttpFields {
         http: "http", "Hypertext Transfer Protocol", Protocol, None;
+        ssdp: "ssdp", "Simple Service Discovery Protocol", Protocol, None, names "Simple Service Discovery Protocol" "SSDP";
         response: "http.response", "Response", Bool, None;
         request: "http.request", "Request", Bool, None;
         notification: "http.notification", "Notification", Bool, None;
@@ -152,10 +153,21 @@ struct Conv {
 
 pub struct Http {
     f: HttpFields,
+    /// HTTP, or SSDP (HTTP over UDP, tshark's http.* fields under its own
+    /// protocol).
+    names: Names,
     /// Boxed: the table keeps one entry per HTTP connection for the whole
     /// capture, and its empty slots then cost a pointer, not a whole `Conv`.
     convs: RefCell<HashMap<ConvKey, Box<Conv>>>,
     eo: Option<SharedSink>,
+}
+
+/// What a message is shown as: its layer, protocol item and column.
+#[derive(Clone, Copy)]
+struct Names {
+    layer: &'static str,
+    proto: dorsal_engine::fields::FieldId,
+    col: &'static str,
 }
 
 /// Registers the HTTP fields.
@@ -187,6 +199,11 @@ impl dorsal_engine::protocol::Protocol for HttpFields {
         let f = self;
         let http = Rc::new(Http {
             f: *f,
+            names: Names {
+                layer: "http",
+                proto: f.http,
+                col: "HTTP",
+            },
             convs: RefCell::new(HashMap::default()),
             eo,
         });
@@ -196,7 +213,18 @@ impl dorsal_engine::protocol::Protocol for HttpFields {
             ds.add("tcp.port", u32::from(p), id);
         }
         // SSDP (HTTP over UDP): tshark's fields are the http.* ones.
-        ds.add("udp.port", 1900, id);
+        let ssdp = Rc::new(Http {
+            f: *f,
+            names: Names {
+                layer: "ssdp",
+                proto: f.ssdp,
+                col: "SSDP",
+            },
+            convs: RefCell::new(HashMap::default()),
+            eo: None,
+        });
+        let ssdp = ds.register("ssdp", ssdp);
+        ds.add("udp.port", 1900, ssdp);
         let h = ds.register("http.heur", Rc::new(HttpHeur(http)));
         ds.add_heuristic("tcp.heur", h);
     }
@@ -582,10 +610,10 @@ fn media_layer(ct: &[u8]) -> &'static str {
 
 /// A message that is not one (bytes after a message, or a body whose start
 /// was not seen) on a connection known to carry HTTP: `Continuation`.
-fn continuation(cx: &mut Cx<'_>) {
+fn continuation(cx: &mut Cx<'_>, col: &'static str) {
     if let Some(c) = cx.cols() {
-        if !c.protocol().starts_with("HTTP") {
-            c.set_protocol("HTTP");
+        if !c.protocol().starts_with(col) {
+            c.set_protocol(col);
             c.clear_info();
         }
         c.append_info("Continuation");
@@ -946,10 +974,10 @@ impl Http {
         let first = data.get(offset).copied().unwrap_or(0);
         if !(0x20..=0x7e).contains(&first) {
             if have_seen_http {
-                continuation(cx);
+                continuation(cx, self.names.col);
                 drop(convs);
-                http_item(cx, layered);
-                cx.t.push_proto(f.http, data.get(offset..).unwrap_or_default());
+                http_item(cx, layered, self.names.layer);
+                cx.t.push_proto(self.names.proto, data.get(offset..).unwrap_or_default());
                 data_in_http(cx, data.get(orig_offset..).unwrap_or_default());
             }
             return Msg::Stop;
@@ -972,7 +1000,7 @@ impl Http {
                     // tshark shows the first line before it asks TCP for
                     // the rest of the message.
                     if let Some(c) = cx.cols() {
-                        c.set_protocol("HTTP");
+                        c.set_protocol(self.names.col);
                         c.set_info(&String::from_utf8_lossy(line));
                         c.append_info(" ");
                     }
@@ -1014,10 +1042,12 @@ impl Http {
 
         // From here on the message is dissected.
         let mut proto_entry: Option<Option<usize>> = None;
+        let names = self.names;
         let open = |cx: &mut Cx<'_>, pe: &mut Option<Option<usize>>, layered: &mut bool| {
             if pe.is_none() {
-                http_item(cx, layered);
-                *pe = Some(cx.t.push_proto(f.http, data.get(orig_offset..).unwrap_or_default()));
+                http_item(cx, layered, names.layer);
+                *pe =
+                    Some(cx.t.push_proto(names.proto, data.get(orig_offset..).unwrap_or_default()));
                 if leading_crlf {
                     cx.t.push(f.leading_crlf, Value::None);
                 }
@@ -1027,7 +1057,7 @@ impl Http {
             open(cx, &mut proto_entry, layered);
         }
         if !is_req_resp && have_seen_http {
-            continuation(cx);
+            continuation(cx, self.names.col);
         }
         let mut headers = Headers::default();
         let mut req_host: Option<Vec<u8>> = None;
@@ -1550,11 +1580,11 @@ fn data_in_http(cx: &mut Cx<'_>, bytes: &[u8]) {
 /// top-level item (`dissect_http_message` adds it to the caller's tree), but
 /// frame.protocols lists `http` once per call, whatever the number of
 /// messages.
-fn http_item(cx: &mut Cx<'_>, layered: &mut bool) {
+fn http_item(cx: &mut Cx<'_>, layered: &mut bool, layer: &'static str) {
     if std::mem::replace(layered, true) {
-        cx.t.add_tree_item("http");
+        cx.t.add_tree_item(layer);
     } else {
-        cx.t.add_layer("http");
+        cx.t.add_layer(layer);
     }
 }
 
