@@ -144,8 +144,8 @@ impl Dns {
             let proto = self.proto_field();
             cx.t.push_proto(proto, whole);
             cx.t.add_layer(self.layer());
-            cx.t.push_proto(f.malformed, &[]);
-            cx.t.add_tree_item("_ws.malformed");
+            // Past the captured bytes: short if the snaplen cut them.
+            cx.bounds_error(whole.len().saturating_add(1), "DNS");
             return;
         };
         let mut st = self.state.borrow_mut();
@@ -264,8 +264,7 @@ impl Dns {
         }
         if failed {
             // Wireshark stops at the exception: no tracking items follow.
-            cx.t.push_proto(f.malformed, &[]);
-            cx.t.add_tree_item("_ws.malformed");
+            cx.bounds_error(whole.len().saturating_add(1), "DNS");
             return;
         }
         self.tracking_fields(cx, &h, &m);
