@@ -14,6 +14,7 @@ pub const PROTOCOLS: &[Register] = &[
     dorsal_http2::protocol,
     dorsal_smb2::protocol,
     dorsal_mail::protocol,
+    dorsal_lan::protocol,
     dorsal_tls::protocol,
     dorsal_http::protocol,
 ];

@@ -1,0 +1,128 @@
+//! LAN service protocols that real captures are full of: the NetBIOS Name
+//! Service (UDP 137), NTP (UDP 123) and DHCP/BOOTP (UDP 67/68), with
+//! tshark 4.0's protocol names, field abbreviations and summary lines.
+//!
+//! May depend on the engine only.
+
+mod dhcp;
+mod nbns;
+mod ntp;
+
+use std::rc::Rc;
+
+use dorsal_engine::dissect::Dissectors;
+use dorsal_engine::fields::Registry;
+use dorsal_engine::taps::SharedSink;
+
+dorsal_engine::fields! {
+    pub struct LanFields {
+        nbns: "nbns", "NetBIOS Name Service", Protocol, None, names "NetBIOS Name Service" "NBNS";
+        nbns_id: "nbns.id", "Transaction ID", U16, Hex;
+        nbns_flags: "nbns.flags", "Flags", U16, Hex;
+        nbns_response: "nbns.flags.response", "Response", Bool, None, mask 0x8000;
+        nbns_opcode: "nbns.flags.opcode", "Opcode", U16, Dec, mask 0x7800;
+        nbns_authoritative: "nbns.flags.authoritative", "Authoritative", Bool, None, mask 0x0400;
+        nbns_truncated: "nbns.flags.truncated", "Truncated", Bool, None, mask 0x0200;
+        nbns_recdesired: "nbns.flags.recdesired", "Recursion desired", Bool, None, mask 0x0100;
+        nbns_recavail: "nbns.flags.recavail", "Recursion available", Bool, None, mask 0x0080;
+        nbns_broadcast: "nbns.flags.broadcast", "Broadcast", Bool, None, mask 0x0010;
+        nbns_rcode: "nbns.flags.rcode", "Reply code", U16, Dec, mask 0x000f;
+        nbns_queries: "nbns.count.queries", "Questions", U16, Dec;
+        nbns_answers: "nbns.count.answers", "Answer RRs", U16, Dec;
+        nbns_auth_rr: "nbns.count.auth_rr", "Authority RRs", U16, Dec;
+        nbns_add_rr: "nbns.count.add_rr", "Additional RRs", U16, Dec;
+        nbns_name: "nbns.name", "Name", String, None;
+        nbns_type: "nbns.type", "Type", U16, Dec;
+        nbns_class: "nbns.class", "Class", U16, Dec;
+        nbns_ttl: "nbns.ttl", "Time to live", U32, Dec;
+        nbns_nb_flags: "nbns.nb_flags", "Name flags", U16, Hex;
+        nbns_nb_group: "nbns.nb_flags.group", "Name type", Bool, None, mask 0x8000;
+        nbns_nb_ont: "nbns.nb_flags.ont", "ONT", U16, Dec, mask 0x6000;
+        nbns_addr: "nbns.addr", "Addr", Ipv4, None;
+
+        ntp: "ntp", "Network Time Protocol", Protocol, None, names "Network Time Protocol" "NTP";
+        ntp_flags: "ntp.flags", "Flags", U8, Hex;
+        ntp_li: "ntp.flags.li", "Leap Indicator", U8, Dec, mask 0xc0;
+        ntp_vn: "ntp.flags.vn", "Version number", U8, Dec, mask 0x38;
+        ntp_mode: "ntp.flags.mode", "Mode", U8, Dec, mask 0x07;
+        ntp_stratum: "ntp.stratum", "Peer Clock Stratum", U8, Dec;
+        ntp_ppoll: "ntp.ppoll", "Peer Polling Interval", U8, Dec;
+        ntp_precision: "ntp.precision", "Peer Clock Precision", U8, Dec;
+        ntp_refid: "ntp.refid", "Reference ID", Bytes, None;
+        ntp_reftime: "ntp.reftime", "Reference Timestamp", AbsTime, TimeUtc;
+        ntp_org: "ntp.org", "Origin Timestamp", AbsTime, TimeUtc;
+        ntp_rec: "ntp.rec", "Receive Timestamp", AbsTime, TimeUtc;
+        ntp_xmt: "ntp.xmt", "Transmit Timestamp", AbsTime, TimeUtc;
+
+        dhcp: "dhcp", "Dynamic Host Configuration Protocol", Protocol, None, names "Dynamic Host Configuration Protocol" "DHCP/BOOTP";
+        dhcp_type: "dhcp.type", "Message type", U8, Dec;
+        dhcp_hw_type: "dhcp.hw.type", "Hardware type", U8, Hex;
+        dhcp_hw_len: "dhcp.hw.len", "Hardware address length", U8, Dec;
+        dhcp_hops: "dhcp.hops", "Hops", U8, Dec;
+        dhcp_id: "dhcp.id", "Transaction ID", U32, Hex;
+        dhcp_secs: "dhcp.secs", "Seconds elapsed", U16, Dec;
+        dhcp_flags: "dhcp.flags", "Bootp flags", U16, Hex;
+        dhcp_ip_client: "dhcp.ip.client", "Client IP address", Ipv4, None;
+        dhcp_ip_your: "dhcp.ip.your", "Your (client) IP address", Ipv4, None;
+        dhcp_ip_server: "dhcp.ip.server", "Next server IP address", Ipv4, None;
+        dhcp_ip_relay: "dhcp.ip.relay", "Relay agent IP address", Ipv4, None;
+        dhcp_mac: "dhcp.hw.mac_addr", "Client MAC address", Ether, None;
+        dhcp_server: "dhcp.server", "Server host name", String, None;
+        dhcp_file: "dhcp.file", "Boot file name", String, None;
+        dhcp_cookie: "dhcp.cookie", "Magic cookie", Ipv4, None;
+        dhcp_option_type: "dhcp.option.type", "Option", U8, Dec;
+        dhcp_option_length: "dhcp.option.length", "Length", U8, Dec;
+        dhcp_option_dhcp: "dhcp.option.dhcp", "DHCP", U8, Dec;
+        dhcp_option_end: "dhcp.option.end", "Option End", U8, Dec;
+        dhcp_hostname: "dhcp.option.hostname", "Host Name", StringZ, None;
+        dhcp_domain_name: "dhcp.option.domain_name", "Domain Name", StringZ, None;
+        dhcp_requested_ip: "dhcp.option.requested_ip_address", "Requested IP Address", Ipv4, None;
+        dhcp_server_id: "dhcp.option.dhcp_server_id", "DHCP Server Identifier", Ipv4, None;
+        dhcp_vendor_class: "dhcp.option.vendor_class_id", "Vendor class identifier", StringZ, None;
+    }
+}
+
+/// Declares this crate's fields.
+pub fn register_fields(reg: &mut Registry) -> LanFields {
+    LanFields::register(reg)
+}
+
+/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
+    Box::new(register_fields(reg))
+}
+
+impl dorsal_engine::protocol::Protocol for LanFields {
+    /// NBNS on UDP 137, NTP on UDP 123, DHCP on UDP 67 and 68.
+    fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
+        let nbns = ds.register("nbns", Rc::new(nbns::Nbns(*self)));
+        ds.add("udp.port", 137, nbns);
+        let ntp = ds.register("ntp", Rc::new(ntp::Ntp(*self)));
+        ds.add("udp.port", 123, ntp);
+        let dhcp = ds.register("dhcp", Rc::new(dhcp::Dhcp(*self)));
+        ds.add("udp.port", 67, dhcp);
+        ds.add("udp.port", 68, dhcp);
+    }
+}
+
+/// Big-endian reads that are `None` past the end.
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn ipv4(b: &[u8], at: usize) -> Option<[u8; 4]> {
+    b.get(at..at + 4)?.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The display form of one first-level-encoded NetBIOS name label.
+#[cfg(test)]
+fn nbns_names_for_tests(label: &[u8]) -> String {
+    nbns::decode_for_tests(label)
+}
