@@ -475,7 +475,10 @@ impl Dissector for Ipv6 {
             nh = next;
         }
         if nh == 59 {
-            // No next header.
+            // No next header: IPv6's own summary.
+            if let Some(c) = cx.cols() {
+                c.set_info("IPv6 no next header");
+            }
             return Outcome::Done(datagram.len());
         }
         // Unlike IPv4, IPv6 hands on even an empty payload, so the next

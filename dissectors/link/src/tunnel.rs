@@ -3,6 +3,7 @@
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
+use dorsal_engine::table::Value;
 
 use crate::bytes::{be16, be32, from, u8_at};
 use crate::eth::call_or_data;
@@ -27,6 +28,17 @@ fields! {
         geneve_option_length: "geneve.option_length", "Options Length", U8, Dec, mask 0x3f;
         geneve_proto_type: "geneve.proto_type", "Protocol Type", U16, Hex;
         geneve_vni: "geneve.vni", "Virtual Network Identifier (VNI)", U24, HexDec;
+        teredo: "teredo", "Teredo IPv6 over UDP tunneling", Protocol, None, names "Teredo IPv6 over UDP tunneling" "Teredo";
+        teredo_auth: "teredo.auth", "Teredo Authentication header", None, None;
+        teredo_auth_idlen: "teredo.auth.idlen", "Client identifier length", U8, Dec;
+        teredo_auth_aulen: "teredo.auth.aulen", "Authentication value length", U8, Dec;
+        teredo_auth_id: "teredo.auth.id", "Client identifier", Bytes, None;
+        teredo_auth_value: "teredo.auth.value", "Authentication value", Bytes, None;
+        teredo_auth_nonce: "teredo.auth.nonce", "Nonce value", Bytes, None;
+        teredo_auth_conf: "teredo.auth.conf", "Confirmation byte", Bytes, None;
+        teredo_orig: "teredo.orig", "Teredo Origin Indication header", None, None;
+        teredo_orig_port: "teredo.orig.port", "Origin UDP port", U16, Dec;
+        teredo_orig_addr: "teredo.orig.addr", "Origin IPv4 address", Ipv4, None;
     }
 }
 
@@ -35,6 +47,7 @@ pub enum Kind {
     Gre,
     Vxlan,
     Geneve,
+    Teredo,
 }
 
 pub struct Tunnel {
@@ -54,6 +67,7 @@ impl Dissector for Tunnel {
             Kind::Gre => gre(&self.f, cx, data),
             Kind::Vxlan => vxlan(&self.f, cx, data),
             Kind::Geneve => geneve(&self.f, cx, data),
+            Kind::Teredo => teredo(&self.f, cx, data),
         }
     }
 }
@@ -165,6 +179,60 @@ fn vxlan(f: &TunnelFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     Outcome::Done(data.len())
 }
 
+/// Teredo (RFC 4380): optional authentication and origin indication
+/// headers, then an IPv6 packet.
+fn teredo(f: &TunnelFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+    cx.t.add_layer("teredo");
+    cx.t.push_proto(f.teredo, data);
+    let mut at = 0usize;
+    if be16(data, 0) == Some(0x0001) {
+        let (Some(idlen), Some(aulen)) = (u8_at(data, 2), u8_at(data, 3)) else {
+            return Outcome::Done(data.len());
+        };
+        let (idlen, aulen) = (usize::from(idlen), usize::from(aulen));
+        cx.t.push(f.teredo_auth, Value::None);
+        cx.t.push_u(f.teredo_auth_idlen, idlen as u64);
+        cx.t.push_u(f.teredo_auth_aulen, aulen as u64);
+        let id_at = 4;
+        let au_at = id_at + idlen;
+        let nonce_at = au_at + aulen;
+        let (Some(id), Some(value), Some(nonce), Some(conf)) = (
+            data.get(id_at..au_at),
+            data.get(au_at..nonce_at),
+            data.get(nonce_at..nonce_at + 8),
+            data.get(nonce_at + 8..nonce_at + 9),
+        ) else {
+            return Outcome::Done(data.len());
+        };
+        if idlen > 0 {
+            cx.t.push_bytes(f.teredo_auth_id, id);
+        }
+        if aulen > 0 {
+            cx.t.push_bytes(f.teredo_auth_value, value);
+        }
+        cx.t.push_bytes(f.teredo_auth_nonce, nonce);
+        cx.t.push_bytes(f.teredo_auth_conf, conf);
+        at = nonce_at + 9;
+    }
+    if be16(data, at) == Some(0x0000) {
+        let (Some(port), Some(addr)) = (be16(data, at + 2), be32(data, at + 4)) else {
+            return Outcome::Done(data.len());
+        };
+        // Both are sent with every bit flipped.
+        cx.t.push(f.teredo_orig, Value::None);
+        cx.t.push_u(f.teredo_orig_port, !port);
+        cx.t.push(f.teredo_orig_addr, Value::Ipv4((!addr).to_be_bytes()));
+        at += 8;
+    }
+    let inner = from(data, at);
+    if inner.first().is_some_and(|b| b >> 4 == 6) {
+        call_or_data(cx, "ipv6", inner);
+    } else if !inner.is_empty() {
+        cx.call_by_name("data", inner);
+    }
+    Outcome::Done(data.len())
+}
+
 fn geneve(f: &TunnelFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     cx.t.add_layer("geneve");
     let (Some(b0), Some(proto), Some(vni)) = (u8_at(data, 0), be16(data, 2), be32(data, 4)) else {
@@ -203,6 +271,8 @@ pub fn attach(ds: &mut dorsal_engine::dissect::Dissectors, f: TunnelFields) {
     ds.add("udp.port", 4789, vxlan_id);
     let geneve_id = ds.register("geneve", Rc::new(Tunnel::new(f, Kind::Geneve)));
     ds.add("udp.port", 6081, geneve_id);
+    let teredo_id = ds.register("teredo", Rc::new(Tunnel::new(f, Kind::Teredo)));
+    ds.add("udp.port", 3544, teredo_id);
     for (proto, name) in [
         (0x0800u32, "ip"),
         (0x86dd, "ipv6"),
