@@ -7,17 +7,19 @@
 #
 #   bench/real.sh [MIX] [FLOWS_1M] [FLOWS_100K] [RUNS]
 #
-# Defaults make the captures under target/bench/. Prints Markdown tables.
+# Defaults: the mix from mkmix, the flow captures under target/bench/.
+# Prints Markdown tables; ONLY_MIX=1 stops after the mix's table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=target/bench
 mkdir -p "$OUT"
-MIX=${1:-$OUT/mix4.pcap}
+MIX=${1:-}
 BIG=${2:-$OUT/flows1m.pcap}
 SMALL=${3:-$OUT/flows100k.pcap}
 RUNS=${4:-3}
 SHARED=../shared/bench
-[ -f "$MIX" ] || "$SHARED/mkmix" 4 > "$MIX"
+# mkmix writes /tmp/bench/mix4.pcap and prints its path.
+[ -n "$MIX" ] || MIX=$("$SHARED/mkmix" 4)
 [ -f "$BIG" ] || "$SHARED/manyflows" "$BIG" 1000000
 [ -f "$SMALL" ] || "$SHARED/manyflows" "$SMALL" 100000
 cargo build --release -q -p dorsal
@@ -70,6 +72,8 @@ for line in "${LINES[@]}"; do
     printf '| `%s` | %s | %s | %sx | %s | %d |\n' "$line" "$t" "$d" \
         "$(awk "BEGIN{ if ($d > 0) printf \"%.1f\", $t / $d; else print \"-\" }")" "$same" $((dm / 1024))
 done
+
+[ -n "${ONLY_MIX:-}" ] && exit 0
 
 FLOWS=(
     "-T fields -e tcp.stream -e http.host"
