@@ -109,6 +109,13 @@ fn a_bogus_header_length_still_sets_the_sequence_base() {
         String::from_utf8_lossy(&fields.stdout),
         "0\t31\t\t\n4294967196\t28\t1\t\n"
     );
+    // It is not in the conversation table (tshark's TCP tap is not reached).
+    let conv = dorsal(&["-r", p, "-q", "-z", "conv,tcp"], None);
+    let conv = String::from_utf8_lossy(&conv.stdout);
+    assert!(
+        conv.contains("0 0 bytes         1 82 bytes        1 82 bytes"),
+        "{conv}"
+    );
     let text = dorsal(&["-r", p], None);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(

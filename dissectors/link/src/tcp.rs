@@ -413,14 +413,6 @@ impl Dissector for Tcp {
         let completeness = update_completeness(conv, is_new, flags, data.len() > hlen);
         cx.t.push_u(f.stream, index);
         cx.t.push_u(f.completeness, completeness);
-        cx.t.set_transport(Transport {
-            src: cx.src,
-            dst: cx.dst,
-            srcport: sport,
-            dstport: dport,
-            stream: index,
-        });
-
         let mut flows = conv.flows;
         if hlen < 20 {
             // A bogus header length: Wireshark still takes the sequence
@@ -475,6 +467,15 @@ impl Dissector for Tcp {
             }
             return Outcome::Done(data.len());
         }
+        // Only a header of sound length reaches tshark's TCP tap (the
+        // conversation and endpoint tables).
+        cx.t.set_transport(Transport {
+            src: cx.src,
+            dst: cx.dst,
+            srcport: sport,
+            dstport: dport,
+            stream: index,
+        });
         // A SYN-ACK whose sequence number differs from the base guessed
         // from earlier segments resets that base.
         if flags & (SYN | ACK) == SYN | ACK {

@@ -264,7 +264,10 @@ impl CheckState {
             let captured = self
                 .start
                 .map(|s| u64::from(frame.cap_len).saturating_sub(s));
-            return captured.is_none_or(|cap| cap >= h) && self.reported.is_none_or(|r| r >= h);
+            // A bogus header length (under 20) stops TCP before its tap.
+            return h >= 20
+                && captured.is_none_or(|cap| cap >= h)
+                && self.reported.is_none_or(|r| r >= h);
         }
         if Some(id) == c.udp_length {
             return match num {
