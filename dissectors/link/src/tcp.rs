@@ -438,21 +438,8 @@ impl Dissector for Tcp {
             // Its sequence numbers count for the analysis of what follows
             // (Wireshark analyses before it checks the header length).
             if !cx.t.layers().iter().any(|l| *l == "icmp" || *l == "icmpv6") {
-                let first_rtt = conv.first_rtt;
-                let [a, b] = &mut conv.seq;
-                let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
-                SeqAnalysis::segment(
-                    fa,
-                    ra,
-                    raw_seq,
-                    raw_ack,
-                    u32::try_from(seglen).unwrap_or(u32::MAX),
-                    flags,
-                    u32::from(win),
-                    cx.frame.number,
-                    ts,
-                    first_rtt,
-                );
+                let seg = (raw_seq, raw_ack, seglen, flags, u32::from(win));
+                analyse(conv, fi, seg, cx.frame.number, ts);
             }
             drop(convs);
             cx.t.push_u(f.len, seglen as u64);
@@ -550,9 +537,6 @@ impl Dissector for Tcp {
         let seg_flags = if in_error {
             SegFlags::default()
         } else {
-            let first_rtt = conv.first_rtt;
-            let [a, b] = &mut conv.seq;
-            let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
             // Wireshark analyses raw sequence numbers: a base reset by a
             // SYN-ACK (port reuse) does not reset what was seen before it.
             let window = match (flags & SYN != 0, fwd.scale) {
@@ -561,17 +545,12 @@ impl Dissector for Tcp {
                 }
                 _ => u32::from(win),
             };
-            SeqAnalysis::segment(
-                fa,
-                ra,
-                raw_seq,
-                raw_ack,
-                u32::try_from(seglen).unwrap_or(u32::MAX),
-                flags,
-                window,
+            analyse(
+                conv,
+                fi,
+                (raw_seq, raw_ack, seglen, flags, window),
                 cx.frame.number,
                 ts,
-                first_rtt,
             )
         };
         if flags & FIN != 0 && !in_error {
@@ -690,6 +669,33 @@ impl Dissector for Tcp {
         }
         Outcome::Done(data.len())
     }
+}
+
+/// One segment through the sequence analysis of its direction `fi`:
+/// `seg` is (raw seq, raw ack, segment length, flags, scaled window).
+fn analyse(
+    conv: &mut ConvState,
+    fi: usize,
+    seg: (u32, u32, usize, u16, u32),
+    frame: u32,
+    ts: dorsal_engine::table::Timestamp,
+) -> SegFlags {
+    let (raw_seq, raw_ack, seglen, flags, window) = seg;
+    let first_rtt = conv.first_rtt;
+    let [a, b] = &mut conv.seq;
+    let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
+    SeqAnalysis::segment(
+        fa,
+        ra,
+        raw_seq,
+        raw_ack,
+        u32::try_from(seglen).unwrap_or(u32::MAX),
+        flags,
+        window,
+        frame,
+        ts,
+        first_rtt,
+    )
 }
 
 /// Flag names in the order of Wireshark's `tcp_flags_to_str`.
