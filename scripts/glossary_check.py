@@ -19,7 +19,8 @@ def glossary(cmd):
         if cols[0] == "F" and len(cols) >= 5:
             rows[cols[2]] = (cols[3], cols[4])
         elif cols[0] == "P" and len(cols) >= 3:
-            rows[cols[2]] = ("FT_PROTOCOL", "")
+            # A protocol row: its name stands where a field's parent would.
+            rows[cols[2]] = ("FT_PROTOCOL", cols[1])
     return rows
 
 

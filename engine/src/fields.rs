@@ -149,9 +149,11 @@ pub struct FieldDef {
     /// The protocol it is listed under when that is not the longest
     /// protocol its abbreviation starts with (`ftp-data.*` under `ftp`).
     pub parent: Option<&'static str>,
-    /// A protocol's long and short names in `-G protocols` when they are
-    /// not its label and its abbreviation in capitals.
-    pub names: Option<(&'static str, &'static str)>,
+    /// A protocol's name in the glossary when it is not its label
+    /// (`Ethernet` for the `Ethernet II` item).
+    pub long: Option<&'static str>,
+    /// A protocol's short name when it is not its abbreviation in capitals.
+    pub short: Option<&'static str>,
 }
 
 impl FieldDef {
@@ -169,7 +171,8 @@ impl FieldDef {
             bitmask: 0,
             strings: None,
             parent: None,
-            names: None,
+            long: None,
+            short: None,
         }
     }
 
@@ -188,9 +191,27 @@ impl FieldDef {
         self
     }
 
-    pub const fn names(mut self, long: &'static str, short: &'static str) -> Self {
-        self.names = Some((long, short));
+    pub const fn long(mut self, name: &'static str) -> Self {
+        self.long = Some(name);
         self
+    }
+
+    pub const fn short(mut self, name: &'static str) -> Self {
+        self.short = Some(name);
+        self
+    }
+
+    /// A protocol's name in `-G fields` and `-G protocols`.
+    pub fn long_name(&self) -> &'static str {
+        self.long.unwrap_or(self.name)
+    }
+
+    /// A protocol's short name in `-G protocols`.
+    pub fn short_name(&self) -> std::borrow::Cow<'static, str> {
+        match self.short {
+            Some(s) => s.into(),
+            None => self.abbrev.to_ascii_uppercase().into(),
+        }
     }
 
     /// The protocol a field belongs to: the abbreviation up to the first dot.
@@ -307,7 +328,7 @@ static EMPTY_DEF: FieldDef = FieldDef::new("", "", FieldType::None, Base::None);
 #[macro_export]
 macro_rules! fields {
     ($vis:vis struct $name:ident {
-        $($f:ident : $abbrev:literal, $label:literal, $ty:ident, $base:ident $(, mask $mask:literal)? $(, strings $vs:expr)? $(, parent $parent:literal)? $(, names $long:literal $short:literal)? ;)*
+        $($f:ident : $abbrev:literal, $label:literal, $ty:ident, $base:ident $(, mask $mask:literal)? $(, strings $vs:expr)? $(, parent $parent:literal)? $(, long $long:literal)? $(, short $short:literal)? ;)*
     }) => {
         #[derive(Clone, Copy, Debug)]
         $vis struct $name { $(pub $f: $crate::fields::FieldId,)* }
@@ -316,7 +337,7 @@ macro_rules! fields {
                 Self { $($f: reg.add(
                     $crate::fields::FieldDef::new($abbrev, $label,
                         $crate::fields::FieldType::$ty, $crate::fields::Base::$base)
-                    $(.mask($mask))? $(.strings($vs))? $(.parent($parent))? $(.names($long, $short))?
+                    $(.mask($mask))? $(.strings($vs))? $(.parent($parent))? $(.long($long))? $(.short($short))?
                 ),)* }
             }
         }

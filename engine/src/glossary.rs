@@ -25,7 +25,7 @@ pub fn write_fields(reg: &Registry, out: &mut dyn Write) -> io::Result<()> {
     let protocols = protocol_set(reg);
     for (_, d) in reg.iter() {
         if d.ftype == FieldType::Protocol {
-            writeln!(out, "P\t{}\t{}", d.name, d.abbrev)?;
+            writeln!(out, "P\t{}\t{}", d.long_name(), d.abbrev)?;
         } else {
             let parent = d
                 .parent
@@ -51,11 +51,7 @@ pub fn write_fields(reg: &Registry, out: &mut dyn Write) -> io::Result<()> {
 pub fn write_protocols(reg: &Registry, out: &mut dyn Write) -> io::Result<()> {
     for (_, d) in reg.iter() {
         if d.ftype == FieldType::Protocol {
-            let (long, short) = match d.names {
-                Some((long, short)) => (long, short.to_string()),
-                None => (d.name, d.abbrev.to_ascii_uppercase()),
-            };
-            writeln!(out, "{long}\t{short}\t{}", d.abbrev)?;
+            writeln!(out, "{}\t{}\t{}", d.long_name(), d.short_name(), d.abbrev)?;
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use dorsal_engine::fields;
 fields! {
     pub struct DnsFields {
         dns: "dns", "Domain Name System", Protocol, None;
-        mdns: "mdns", "Multicast Domain Name System", Protocol, None, names "Multicast Domain Name System" "mDNS";
+        mdns: "mdns", "Multicast Domain Name System", Protocol, None, short "mDNS";
         llmnr: "llmnr", "Link-local Multicast Name Resolution", Protocol, None;
         length: "dns.length", "Length", U16, Dec;
         id: "dns.id", "Transaction ID", U16, Hex;
@@ -132,6 +132,6 @@ fields! {
         retransmit_response_in: "dns.retransmit_response_in", "Retransmitted response. Original response in", FrameNum, None;
         time: "dns.time", "Time", RelTime, None;
         unsolicited: "dns.unsolicited", "Unsolicited", Bool, None;
-        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, names "Malformed Packet" "Malformed packet";
+        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, short "Malformed packet";
     }
 }

@@ -29,7 +29,7 @@ use dorsal_engine::taps::{ExportObject, SharedSink};
 fields! {
     pub struct HttpFields {
         http: "http", "Hypertext Transfer Protocol", Protocol, None;
-        ssdp: "ssdp", "Simple Service Discovery Protocol", Protocol, None, names "Simple Service Discovery Protocol" "SSDP";
+        ssdp: "ssdp", "Simple Service Discovery Protocol", Protocol, None, short "SSDP";
         response: "http.response", "Response", Bool, None;
         request: "http.request", "Request", Bool, None;
         notification: "http.notification", "Notification", Bool, None;

@@ -16,7 +16,7 @@ use dorsal_engine::taps::SharedSink;
 
 dorsal_engine::fields! {
     pub struct LanFields {
-        nbns: "nbns", "NetBIOS Name Service", Protocol, None, names "NetBIOS Name Service" "NBNS";
+        nbns: "nbns", "NetBIOS Name Service", Protocol, None, short "NBNS";
         nbns_id: "nbns.id", "Transaction ID", U16, Hex;
         nbns_flags: "nbns.flags", "Flags", U16, Hex;
         nbns_response: "nbns.flags.response", "Response", Bool, None, mask 0x8000;
@@ -40,7 +40,7 @@ dorsal_engine::fields! {
         nbns_nb_ont: "nbns.nb_flags.ont", "ONT", U16, Dec, mask 0x6000;
         nbns_addr: "nbns.addr", "Addr", Ipv4, None;
 
-        ntp: "ntp", "Network Time Protocol", Protocol, None, names "Network Time Protocol" "NTP";
+        ntp: "ntp", "Network Time Protocol", Protocol, None, short "NTP";
         ntp_flags: "ntp.flags", "Flags", U8, Hex;
         ntp_li: "ntp.flags.li", "Leap Indicator", U8, Dec, mask 0xc0;
         ntp_vn: "ntp.flags.vn", "Version number", U8, Dec, mask 0x38;
@@ -54,7 +54,7 @@ dorsal_engine::fields! {
         ntp_rec: "ntp.rec", "Receive Timestamp", AbsTime, TimeUtc;
         ntp_xmt: "ntp.xmt", "Transmit Timestamp", AbsTime, TimeUtc;
 
-        dhcp: "dhcp", "Dynamic Host Configuration Protocol", Protocol, None, names "Dynamic Host Configuration Protocol" "DHCP/BOOTP";
+        dhcp: "dhcp", "Dynamic Host Configuration Protocol", Protocol, None, short "DHCP/BOOTP";
         dhcp_type: "dhcp.type", "Message type", U8, Dec;
         dhcp_hw_type: "dhcp.hw.type", "Hardware type", U8, Hex;
         dhcp_hw_len: "dhcp.hw.len", "Hardware address length", U8, Dec;

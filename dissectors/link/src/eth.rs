@@ -9,7 +9,7 @@ use crate::bytes::{array, be16, be32, from, le32, u8_at};
 
 fields! {
     pub struct EthFields {
-        eth: "eth", "Ethernet II", Protocol, None, names "Ethernet" "Ethernet";
+        eth: "eth", "Ethernet II", Protocol, None, long "Ethernet", short "Ethernet";
         dst: "eth.dst", "Destination", Ether, None;
         dst_resolved: "eth.dst_resolved", "Destination (resolved)", String, None;
         addr: "eth.addr", "Address", Ether, None;
@@ -22,14 +22,14 @@ fields! {
         ty: "eth.type", "Type", U16, Hex;
         padding: "eth.padding", "Padding", Bytes, None;
         trailer: "eth.trailer", "Trailer", Bytes, None;
-        ethertype: "ethertype", "Ethertype", Protocol, None, names "Ethertype" "Ethertype";
+        ethertype: "ethertype", "Ethertype", Protocol, None, short "Ethertype";
         vlan: "vlan", "802.1Q Virtual LAN", Protocol, None;
         vlan_priority: "vlan.priority", "Priority", U16, Dec, mask 0xe000;
         vlan_dei: "vlan.dei", "DEI", Bool, None, mask 0x1000;
         vlan_id: "vlan.id", "ID", U16, Dec, mask 0x0fff;
         vlan_etype: "vlan.etype", "Type", U16, Hex;
         vlan_len: "vlan.len", "Length", U16, Dec;
-        sll: "sll", "Linux cooked capture v1", Protocol, None, names "Linux cooked-mode capture" "SLL";
+        sll: "sll", "Linux cooked capture v1", Protocol, None, long "Linux cooked-mode capture", short "SLL";
         sll_pkttype: "sll.pkttype", "Packet type", U16, Dec;
         sll_hatype: "sll.hatype", "Link-layer address type", U16, Dec;
         sll_halen: "sll.halen", "Link-layer address length", U16, Dec;
@@ -41,12 +41,12 @@ fields! {
         sll_ltype: "sll.ltype", "Protocol", U16, Hex;
         sll_ifindex: "sll.ifindex", "Interface index", U32, Dec;
         sll_trailer: "sll.trailer", "Trailer", Bytes, None;
-        null: "null", "Null/Loopback", Protocol, None, names "Null/Loopback" "Null";
+        null: "null", "Null/Loopback", Protocol, None, short "Null";
         null_family: "null.family", "Family", U32, Dec;
         null_type: "null.type", "Type", U16, Hex;
-        raw: "raw", "Raw packet data", Protocol, None, names "Raw packet data" "Raw";
-        pppoe: "pppoe", "PPP-over-Ethernet", Protocol, None, names "PPP-over-Ethernet" "PPPoE";
-        pppoes: "pppoes", "PPP-over-Ethernet Session", Protocol, None, names "PPP-over-Ethernet Session" "PPPoES";
+        raw: "raw", "Raw packet data", Protocol, None, short "Raw";
+        pppoe: "pppoe", "PPP-over-Ethernet", Protocol, None, short "PPPoE";
+        pppoes: "pppoes", "PPP-over-Ethernet Session", Protocol, None, short "PPPoES";
         pppoe_version: "pppoe.version", "Version", U8, Dec, mask 0xf0;
         pppoe_type: "pppoe.type", "Type", U8, Dec, mask 0x0f;
         pppoe_code: "pppoe.code", "Code", U8, Hex;
@@ -62,7 +62,7 @@ fields! {
         mpls_exp: "mpls.exp", "MPLS Experimental Bits", U32, Dec, mask 0x0e00;
         mpls_bottom: "mpls.bottom", "MPLS Bottom Of Label Stack", U32, Dec, mask 0x0100;
         mpls_ttl: "mpls.ttl", "MPLS TTL", U32, Dec, mask 0x00ff;
-        data: "data", "Data", Protocol, None, names "Data" "Data";
+        data: "data", "Data", Protocol, None, short "Data";
         data_data: "data.data", "Data", Bytes, None;
         data_len: "data.len", "Length", I32, Dec;
     }

@@ -7,11 +7,11 @@ use dorsal_engine::table::{IdSpan, Value};
 
 fields! {
     pub struct FrameFields {
-        frame: "frame", "Frame", Protocol, None, names "Frame" "Frame";
+        frame: "frame", "Frame", Protocol, None, short "Frame";
         // Wireshark's exception items (show_exception.c), found by name
         // through `Cx::bounds_error`.
-        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, names "Malformed Packet" "Malformed packet";
-        short: "_ws.short", "Short Frame", Protocol, None, names "Short Frame" "Short frame";
+        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, short "Malformed packet";
+        short: "_ws.short", "Short Frame", Protocol, None, short "Short frame";
         interface_id: "frame.interface_id", "Interface id", U32, Dec;
         encap_type: "frame.encap_type", "Encapsulation type", I16, Dec;
         time: "frame.time", "Arrival Time", AbsTime, TimeLocal;

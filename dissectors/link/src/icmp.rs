@@ -23,12 +23,12 @@ fields! {
         ident_le: "icmp.ident_le", "Identifier (LE)", U16, DecHex;
         seq: "icmp.seq", "Sequence Number (BE)", U16, DecHex;
         seq_le: "icmp.seq_le", "Sequence Number (LE)", U16, DecHex;
-        icmpv6: "icmpv6", "Internet Control Message Protocol v6", Protocol, None, names "Internet Control Message Protocol v6" "ICMPv6";
+        icmpv6: "icmpv6", "Internet Control Message Protocol v6", Protocol, None, short "ICMPv6";
         v6_type: "icmpv6.type", "Type", U8, Dec;
         v6_code: "icmpv6.code", "Code", U8, Dec;
         v6_checksum: "icmpv6.checksum", "Checksum", U16, Hex;
         v6_checksum_status: "icmpv6.checksum.status", "Checksum Status", U8, None;
-        arp: "arp", "Address Resolution Protocol", Protocol, None, names "Address Resolution Protocol" "ARP/RARP";
+        arp: "arp", "Address Resolution Protocol", Protocol, None, short "ARP/RARP";
         arp_hw_type: "arp.hw.type", "Hardware type", U16, Dec;
         arp_proto_type: "arp.proto.type", "Protocol type", U16, Hex;
         arp_hw_size: "arp.hw.size", "Hardware size", U8, Dec;

@@ -12,7 +12,7 @@ use crate::bytes::{array, be16, be32, from, u8_at};
 
 fields! {
     pub struct IpFields {
-        ip: "ip", "Internet Protocol Version 4", Protocol, None, names "Internet Protocol Version 4" "IPv4";
+        ip: "ip", "Internet Protocol Version 4", Protocol, None, short "IPv4";
         version: "ip.version", "Version", U8, Dec;
         hdr_len: "ip.hdr_len", "Header Length", U8, Dec;
         dsfield: "ip.dsfield", "Differentiated Services Field", U8, Hex;
@@ -40,7 +40,7 @@ fields! {
         fragment_count: "ip.fragment.count", "Fragment count", U32, Dec;
         reassembled_in: "ip.reassembled_in", "Reassembled IPv4 in frame", FrameNum, None;
         reassembled_length: "ip.reassembled.length", "Reassembled IPv4 length", U32, Dec;
-        ipv6: "ipv6", "Internet Protocol Version 6", Protocol, None, names "Internet Protocol Version 6" "IPv6";
+        ipv6: "ipv6", "Internet Protocol Version 6", Protocol, None, short "IPv6";
         v6_version: "ipv6.version", "Version", U8, Dec;
         v6_tclass: "ipv6.tclass", "Traffic Class", U32, Hex, mask 0x0ff0_0000;
         v6_flow: "ipv6.flow", "Flow Label", U24, Hex, mask 0x0f_ffff;

@@ -17,7 +17,7 @@ fields! {
     pub struct TcpFields {
         tcp: "tcp", "Transmission Control Protocol", Protocol, None;
         // The hidden item a malformed-group expert info adds.
-        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, names "Malformed Packet" "Malformed packet";
+        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, short "Malformed packet";
         srcport: "tcp.srcport", "Source Port", U16, Dec;
         dstport: "tcp.dstport", "Destination Port", U16, Dec;
         port: "tcp.port", "Source or Destination Port", U16, Dec;

@@ -23,12 +23,12 @@ fields! {
         vxlan: "vxlan", "Virtual eXtensible Local Area Network", Protocol, None;
         vxlan_flags: "vxlan.flags", "Flags", U16, Hex;
         vxlan_vni: "vxlan.vni", "VXLAN Network Identifier (VNI)", U24, Dec;
-        geneve: "geneve", "Generic Network Virtualization Encapsulation", Protocol, None, names "Generic Network Virtualization Encapsulation" "Geneve";
+        geneve: "geneve", "Generic Network Virtualization Encapsulation", Protocol, None, short "Geneve";
         geneve_version: "geneve.version", "Version", U8, Dec, mask 0xc0;
         geneve_option_length: "geneve.option_length", "Options Length", U8, Dec, mask 0x3f;
         geneve_proto_type: "geneve.proto_type", "Protocol Type", U16, Hex;
         geneve_vni: "geneve.vni", "Virtual Network Identifier (VNI)", U24, HexDec;
-        teredo: "teredo", "Teredo IPv6 over UDP tunneling", Protocol, None, names "Teredo IPv6 over UDP tunneling" "Teredo";
+        teredo: "teredo", "Teredo IPv6 over UDP tunneling", Protocol, None, short "Teredo";
         teredo_auth: "teredo.auth", "Teredo Authentication header", None, None;
         teredo_auth_idlen: "teredo.auth.idlen", "Client identifier length", U8, Dec;
         teredo_auth_aulen: "teredo.auth.aulen", "Authentication value length", U8, Dec;
