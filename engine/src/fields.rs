@@ -49,6 +49,11 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// A character string (NUL-terminated or not).
+    pub fn is_string(self) -> bool {
+        matches!(self, FieldType::String | FieldType::StringZ)
+    }
+
     pub fn is_unsigned(self) -> bool {
         matches!(
             self,

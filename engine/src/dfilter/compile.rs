@@ -129,7 +129,7 @@ fn class(t: FieldType) -> Class {
     match t {
         t if t.is_integer() || t == FieldType::Bool => Class::Num,
         FieldType::Float | FieldType::Double => Class::Float,
-        FieldType::String | FieldType::StringZ => Class::Text,
+        t if t.is_string() => Class::Text,
         FieldType::Bytes | FieldType::Guid => Class::Bytes,
         FieldType::Ether => Class::Ether,
         FieldType::Ipv4 => Class::V4,
@@ -142,17 +142,16 @@ fn class(t: FieldType) -> Class {
 }
 
 fn is_bytes_like(t: FieldType) -> bool {
-    matches!(
-        t,
-        FieldType::String
-            | FieldType::StringZ
-            | FieldType::Bytes
-            | FieldType::Protocol
-            | FieldType::Ether
-            | FieldType::Guid
-            | FieldType::Ipv6
-            | FieldType::Ipv4
-    )
+    t.is_string()
+        || matches!(
+            t,
+            FieldType::Bytes
+                | FieldType::Protocol
+                | FieldType::Ether
+                | FieldType::Guid
+                | FieldType::Ipv6
+                | FieldType::Ipv4
+        )
 }
 
 /// What the semantic checker knows about an operand.
@@ -247,13 +246,7 @@ impl<'r> Checker<'r> {
                 let ta = self.ent(a)?;
                 self.check_lhs(&ta, a)?;
                 if let Some(t) = ta.ty {
-                    if !matches!(
-                        t,
-                        FieldType::String
-                            | FieldType::StringZ
-                            | FieldType::Protocol
-                            | FieldType::Bytes
-                    ) {
+                    if !(t.is_string() || matches!(t, FieldType::Protocol | FieldType::Bytes)) {
                         return Err(fail(
                             format!(
                                 "{} (type={}) cannot participate in matches comparison.",
@@ -362,9 +355,7 @@ impl<'r> Checker<'r> {
             return Ok(tb.src);
         };
         if let Some(lit) = &tb.lit {
-            let target = if what == Some("contains")
-                && !matches!(lt, FieldType::String | FieldType::StringZ)
-            {
+            let target = if what == Some("contains") && !lt.is_string() {
                 FieldType::Bytes
             } else {
                 lt
@@ -535,9 +526,7 @@ impl<'r> Checker<'r> {
                         ));
                     }
                     match f {
-                        Fun::Lower | Fun::Upper
-                            if !matches!(t.ty, Some(FieldType::String | FieldType::StringZ)) =>
-                        {
+                        Fun::Lower | Fun::Upper if !t.ty.is_some_and(FieldType::is_string) => {
                             return Err(fail(
                                 format!(
                                     "Only string type fields can be used as parameter for {name}()"
@@ -688,7 +677,7 @@ fn convert(
         }
         Lit::Str(b) => {
             return match t {
-                FieldType::String | FieldType::StringZ | FieldType::Bytes | FieldType::Protocol => {
+                t if t.is_string() || matches!(t, FieldType::Bytes | FieldType::Protocol) => {
                     Ok(Val::Bytes(b.clone()))
                 }
                 FieldType::AbsTime => parse_abs(&String::from_utf8_lossy(b)).ok_or_else(|| {
@@ -803,7 +792,7 @@ fn convert(
                 "\"{word}\" is not a valid absolute time. Example: \"Nov 12, 1999 08:55:44.123\" or \"2011-07-04 12:34:56\""
             ))
         }),
-        FieldType::String | FieldType::StringZ => Ok(Val::Bytes(word.as_bytes().to_vec())),
+        t if t.is_string() => Ok(Val::Bytes(word.as_bytes().to_vec())),
         FieldType::Ipv4 => {
             let (a, p) = match word.split_once('/') {
                 Some((a, p)) => (a, Some(p)),
