@@ -413,23 +413,14 @@ impl Dissector for Tcp {
         let completeness = update_completeness(conv, is_new, flags, data.len() > hlen);
         cx.t.push_u(f.stream, index);
         cx.t.push_u(f.completeness, completeness);
+        // A segment quoted by an ICMP error is not part of the stream.
+        let in_error = cx.t.layers().iter().any(|l| *l == "icmp" || *l == "icmpv6");
         let mut flows = conv.flows;
         if hlen < 20 {
             // A bogus header length: Wireshark still takes the sequence
             // base from the flags, shows the segment's length and the head
             // of the summary, then stops.
-            if let Some(fl) = flows.get_mut(fi).filter(|fl| fl.base_seq.is_none()) {
-                fl.base_seq = Some(if flags & SYN != 0 {
-                    raw_seq
-                } else {
-                    raw_seq.wrapping_sub(1)
-                });
-            }
-            if flags & ACK != 0 {
-                if let Some(rl) = flows.get_mut(ri).filter(|rl| rl.base_seq.is_none()) {
-                    rl.base_seq = Some(raw_ack.wrapping_sub(1));
-                }
-            }
+            set_bases(&mut flows, fi, ri, flags, raw_seq, raw_ack);
             conv.flows = flows;
             let base = |i: usize| flows.get(i).and_then(|fl| fl.base_seq).unwrap_or(0);
             let seq = raw_seq.wrapping_sub(base(fi));
@@ -437,7 +428,7 @@ impl Dissector for Tcp {
             let seglen = reported.saturating_sub(hlen);
             // Its sequence numbers count for the analysis of what follows
             // (Wireshark analyses before it checks the header length).
-            if !cx.t.layers().iter().any(|l| *l == "icmp" || *l == "icmpv6") {
+            if !in_error {
                 let seg = (raw_seq, raw_ack, seglen, flags, u32::from(win));
                 analyse(conv, fi, seg, cx.frame.number, ts);
             }
@@ -494,22 +485,7 @@ impl Dissector for Tcp {
         } else {
             cx.t.push_u(f.len, seglen as u64);
         }
-        if flows.get(fi).is_some_and(|fl| fl.base_seq.is_none()) {
-            if let Some(fl) = flows.get_mut(fi) {
-                fl.base_seq = Some(if flags & SYN != 0 {
-                    raw_seq
-                } else {
-                    raw_seq.wrapping_sub(1)
-                });
-            }
-        }
-        if flags & ACK != 0 {
-            if let Some(rl) = flows.get_mut(ri) {
-                if rl.base_seq.is_none() {
-                    rl.base_seq = Some(raw_ack.wrapping_sub(1));
-                }
-            }
-        }
+        set_bases(&mut flows, fi, ri, flags, raw_seq, raw_ack);
         let opts = data.get(20..hlen.min(data.len())).unwrap_or_default();
         if flags & SYN != 0 {
             if let Some(shift) = wscale_option(opts) {
@@ -532,8 +508,6 @@ impl Dissector for Tcp {
         } else {
             raw_ack
         };
-        // A segment quoted by an ICMP error is not part of the stream.
-        let in_error = cx.t.layers().iter().any(|l| *l == "icmp" || *l == "icmpv6");
         let seg_flags = if in_error {
             SegFlags::default()
         } else {
@@ -668,6 +642,24 @@ impl Dissector for Tcp {
             });
         }
         Outcome::Done(data.len())
+    }
+}
+
+/// Sets what is not set yet of the directions' sequence bases: the
+/// sender's from its sequence number (a SYN's own, else the one before),
+/// the receiver's from an acknowledgment.
+fn set_bases(flows: &mut [Flow; 2], fi: usize, ri: usize, flags: u16, raw_seq: u32, raw_ack: u32) {
+    if let Some(fl) = flows.get_mut(fi).filter(|fl| fl.base_seq.is_none()) {
+        fl.base_seq = Some(if flags & SYN != 0 {
+            raw_seq
+        } else {
+            raw_seq.wrapping_sub(1)
+        });
+    }
+    if flags & ACK != 0 {
+        if let Some(rl) = flows.get_mut(ri).filter(|rl| rl.base_seq.is_none()) {
+            rl.base_seq = Some(raw_ack.wrapping_sub(1));
+        }
     }
 }
 
