@@ -298,28 +298,16 @@ impl RecordMeta {
         bytes: impl Fn(Range<usize>) -> &'a [u8],
         interfaces: &'a [Interface],
     ) -> Record<'a> {
-        // One lookup for the record's bytes: its data sits inside them.
-        let raw = bytes(self.raw.clone());
-        let data = self
-            .data
-            .start
-            .checked_sub(self.raw.start)
-            .and_then(|from| raw.get(from..from + self.data.len()))
-            .unwrap_or_else(|| bytes(self.data.clone()));
         Record {
             ts: self.ts,
             len: self.len,
             linktype: self.linktype,
             interface_id: self.interface_id,
-            data,
-            raw,
+            data: bytes(self.data.clone()),
+            raw: bytes(self.raw.clone()),
             raw_len: self.raw_len,
             iface: self.iface,
-            options: if self.options.is_empty() {
-                &[]
-            } else {
-                bytes(self.options.clone())
-            },
+            options: bytes(self.options.clone()),
             interfaces,
         }
     }
