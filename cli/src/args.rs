@@ -105,10 +105,11 @@ pub fn parse(argv: &[String]) -> Result<Args, ArgError> {
         time_format: TimeFormat::default(),
         hms: false,
     };
-    let cmd = crate::command::parsing_command();
+    let mut cmd = crate::command::parsing_command();
     let m = cmd
-        .clone()
-        .try_get_matches_from(std::iter::once(PROG_NAME.to_string()).chain(argv.iter().cloned()))
+        .try_get_matches_from_mut(
+            std::iter::once(PROG_NAME.to_string()).chain(argv.iter().cloned()),
+        )
         .map_err(clap_error)?;
     // Every occurrence of every option, at its place on the command line.
     let mut given: Vec<(usize, Opt, Option<String>)> = Vec::new();
