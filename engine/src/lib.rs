@@ -8,6 +8,7 @@
 //! [`protocol::Protocol`], implemented by the dissector crates, which
 //! depend on the engine and never the other way. See ARCHITECTURE.md.
 
+pub mod bytes;
 pub mod capture;
 pub mod columns;
 pub mod dfilter;

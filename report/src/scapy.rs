@@ -5,6 +5,8 @@
 //! a layer whose fixed fields do not fit becomes `Raw`, and lengths cut
 //! the payload with Python's slice rules (negative lengths included).
 
+use dorsal_engine::bytes::be16;
+
 /// Deepest layer stack followed; Scapy itself recurses about as far.
 const MAX_DEPTH: u32 = 48;
 /// Scapy follows at most 20 compression pointers in one name.
@@ -127,11 +129,6 @@ pub fn link_layer(linktype: u32) -> Layer {
         192 => Layer::Ppi,
         _ => Layer::Raw,
     }
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    let s = b.get(at..at.checked_add(2)?)?;
-    Some(u16::from_be_bytes([*s.first()?, *s.get(1)?]))
 }
 
 /// Python's `s[:n]` for a possibly negative `n`.

@@ -6,7 +6,9 @@
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::table::Value;
 
-use crate::{be16, be32, ipv4, LanFields};
+use dorsal_engine::bytes::{array, be16, be32};
+
+use crate::LanFields;
 
 pub(crate) struct Dhcp(pub(crate) LanFields);
 
@@ -40,7 +42,9 @@ impl Dissector for Dhcp {
             cx.bounds_error(12, "DHCP");
             return Outcome::Done(data.len());
         };
-        let addrs: Vec<[u8; 4]> = (0..4).filter_map(|i| ipv4(data, 12 + 4 * i)).collect();
+        let addrs: Vec<[u8; 4]> = (0..4)
+            .filter_map(|i| array::<4>(data, 12 + 4 * i))
+            .collect();
         let (Some(chaddr), Some(sname), Some(file)) =
             (data.get(28..44), data.get(44..108), data.get(108..FIXED))
         else {

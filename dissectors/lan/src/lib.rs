@@ -105,19 +105,6 @@ impl dorsal_engine::protocol::Protocol for LanFields {
     }
 }
 
-/// Big-endian reads that are `None` past the end.
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn ipv4(b: &[u8], at: usize) -> Option<[u8; 4]> {
-    b.get(at..at + 4)?.try_into().ok()
-}
-
 #[cfg(test)]
 mod tests;
 

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::table::Value;
 
-use crate::{be16, be32, ipv4, LanFields};
+use dorsal_engine::bytes::{array, be16, be32};
+
+use crate::LanFields;
 
 pub(crate) struct Nbns(pub(crate) LanFields);
 
@@ -146,7 +148,7 @@ impl Nbns {
         match rtype {
             T_NB => {
                 if info && opcode != OPCODE_WACK {
-                    if let (Some(a), Some(c)) = (ipv4(rdata, 2), cx.cols()) {
+                    if let (Some(a), Some(c)) = (array::<4>(rdata, 2), cx.cols()) {
                         c.append_info_fmt(format_args!(" NB {}", std::net::Ipv4Addr::from(a)));
                     }
                 }
@@ -161,7 +163,7 @@ impl Nbns {
                     cx.t.push_u(f.nbns_nb_flags, fl);
                     cx.t.push_bool(f.nbns_nb_group, fl & 0x8000 != 0);
                     cx.t.push_u(f.nbns_nb_ont, (fl & 0x6000) >> 13);
-                    let Some(a) = ipv4(rdata, i + 2).filter(|_| i + 6 <= dlen) else {
+                    let Some(a) = array::<4>(rdata, i + 2).filter(|_| i + 6 <= dlen) else {
                         break;
                     };
                     cx.t.push(f.nbns_addr, Value::Ipv4(a));

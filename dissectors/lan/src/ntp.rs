@@ -4,7 +4,9 @@
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::table::{Timestamp, Value};
 
-use crate::{be32, LanFields};
+use dorsal_engine::bytes::be32;
+
+use crate::LanFields;
 
 pub(crate) struct Ntp(pub(crate) LanFields);
 

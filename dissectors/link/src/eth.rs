@@ -5,7 +5,7 @@ use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::table::{IdSpan, Value};
 
-use crate::bytes::{array, be16, be32, from, le32, u8_at};
+use dorsal_engine::bytes::{array, be16, be32, from, le32, u8_at};
 
 fields! {
     pub struct EthFields {

@@ -10,7 +10,7 @@ use dorsal_engine::table::Value;
 
 use std::fmt::Write as _;
 
-use crate::bytes::{array, be16, from, le16, u8_at};
+use dorsal_engine::bytes::{array, be16, from, le16, u8_at};
 
 fields! {
     pub struct IcmpFields {

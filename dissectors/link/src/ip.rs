@@ -8,7 +8,7 @@ use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::table::{IdSpan, Value};
 
-use crate::bytes::{array, be16, be32, from, u8_at};
+use dorsal_engine::bytes::{array, be16, be32, from, u8_at};
 
 fields! {
     pub struct IpFields {

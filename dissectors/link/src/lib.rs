@@ -6,7 +6,6 @@
 
 #![forbid(unsafe_code)]
 
-mod bytes;
 mod conv;
 mod eth;
 mod frame;

@@ -3,8 +3,8 @@
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
 
-use crate::bytes::{from, le16, le32, u8_at};
 use crate::eth::call_or_data;
+use dorsal_engine::bytes::{from, le16, le32, u8_at};
 
 fields! {
     pub struct LinkFields {
@@ -121,9 +121,11 @@ const MAX_TLVS: usize = 256;
 fn nflog(f: &LinkFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     cx.t.add_layer("nflog");
     cx.t.push_proto(f.nflog, data);
-    let (Some(family), Some(version), Some(res)) =
-        (u8_at(data, 0), u8_at(data, 1), crate::bytes::be16(data, 2))
-    else {
+    let (Some(family), Some(version), Some(res)) = (
+        u8_at(data, 0),
+        u8_at(data, 1),
+        dorsal_engine::bytes::be16(data, 2),
+    ) else {
         return Outcome::Done(data.len());
     };
     cx.t.push_u(f.nflog_family, family);
@@ -145,7 +147,7 @@ fn nflog(f: &LinkFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
             .unwrap_or_else(|| from(data, off + 4));
         match ty & 0x7fff {
             NFULA_PACKET_HDR if value.len() == 4 => {
-                hw_protocol = crate::bytes::be16(value, 0).unwrap_or(0);
+                hw_protocol = dorsal_engine::bytes::be16(value, 0).unwrap_or(0);
             }
             NFULA_PAYLOAD => payload = Some(value),
             _ => {}

@@ -10,8 +10,8 @@ use dorsal_engine::fields;
 use dorsal_engine::flow::{Budget, Delivered, Direction, SegFlags, SegmentReport, SeqAnalysis};
 use dorsal_engine::table::{Timestamp, Value};
 
-use crate::bytes::{be16, be32, from};
 use crate::conv::{ConvKey, Conversations, Found};
+use dorsal_engine::bytes::{be16, be32, from};
 
 fields! {
     pub struct TcpFields {

@@ -5,8 +5,8 @@ use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::table::Value;
 
-use crate::bytes::{be16, be32, from, u8_at};
 use crate::eth::call_or_data;
+use dorsal_engine::bytes::{be16, be32, from, u8_at};
 
 fields! {
     pub struct TunnelFields {

@@ -6,8 +6,8 @@ use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::table::{Timestamp, Value};
 
-use crate::bytes::{be16, from};
 use crate::conv::{ConvKey, Conversations};
+use dorsal_engine::bytes::{be16, from};
 
 fields! {
     pub struct UdpFields {

@@ -273,10 +273,7 @@ fn is_sslv2_clienthello(d: &[u8]) -> bool {
         && be16(d, 9) == Some(32)
 }
 
-pub fn be16(d: &[u8], o: usize) -> Option<u16> {
-    let b = d.get(o..o.checked_add(2)?)?;
-    Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]))
-}
+pub use dorsal_engine::bytes::be16;
 
 pub fn be24(d: &[u8], o: usize) -> Option<u32> {
     let b = d.get(o..o.checked_add(3)?)?;

@@ -1,4 +1,5 @@
-//! Bounds-checked big- and little-endian reads over untrusted bytes.
+//! Bounds-checked big- and little-endian reads over untrusted bytes, for
+//! every dissector crate.
 
 pub fn u8_at(b: &[u8], i: usize) -> Option<u8> {
     b.get(i).copied()
