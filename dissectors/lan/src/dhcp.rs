@@ -42,9 +42,6 @@ impl Dissector for Dhcp {
             cx.bounds_error(12, "DHCP");
             return Outcome::Done(data.len());
         };
-        let addrs: Vec<[u8; 4]> = (0..4)
-            .filter_map(|i| array::<4>(data, 12 + 4 * i))
-            .collect();
         let (Some(chaddr), Some(sname), Some(file)) =
             (data.get(28..44), data.get(44..108), data.get(108..FIXED))
         else {
@@ -58,16 +55,18 @@ impl Dissector for Dhcp {
         cx.t.push_u(f.dhcp_id, id);
         cx.t.push_u(f.dhcp_secs, secs);
         cx.t.push_u(f.dhcp_flags, flags);
-        for (field, a) in [
+        for (i, field) in [
             f.dhcp_ip_client,
             f.dhcp_ip_your,
             f.dhcp_ip_server,
             f.dhcp_ip_relay,
         ]
         .into_iter()
-        .zip(&addrs)
+        .enumerate()
         {
-            cx.t.push(field, Value::Ipv4(*a));
+            if let Some(a) = array::<4>(data, 12 + 4 * i) {
+                cx.t.push(field, Value::Ipv4(a));
+            }
         }
         let mac: Option<[u8; 6]> = chaddr.get(..6).and_then(|m| m.try_into().ok());
         if let (1, 6, Some(m)) = (htype, hlen, mac) {

@@ -62,8 +62,9 @@ impl Dissector for Nbns {
         if response {
             cx.t.push_u(f.nbns_rcode, flags & 0x000f);
         }
-        let counts: Vec<u16> = (0..4).filter_map(|i| be16(data, 4 + 2 * i)).collect();
-        let [quest, ans, auth, add] = counts[..] else {
+        let (Some(quest), Some(ans), Some(auth), Some(add)) =
+            (be16(data, 4), be16(data, 6), be16(data, 8), be16(data, 10))
+        else {
             cx.bounds_error(HEADER, "NBNS");
             return Outcome::Done(data.len());
         };
