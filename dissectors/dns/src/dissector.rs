@@ -15,6 +15,9 @@ use crate::text::format_text;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
     Dns,
+    /// DNS carried in an HTTP body (`application/dns-message`,
+    /// `dissect_dns_doh`): DNS in every way but the Protocol column.
+    Doh,
     Mdns,
     Llmnr,
 }
@@ -157,7 +160,7 @@ impl Dns {
             let label = format!(
                 "{} ({})",
                 match self.flavor {
-                    Flavor::Dns => "Domain Name System",
+                    Flavor::Dns | Flavor::Doh => "Domain Name System",
                     Flavor::Mdns => "Multicast Domain Name System",
                     Flavor::Llmnr => "Link-local Multicast Name Resolution",
                 },
@@ -169,6 +172,7 @@ impl Dns {
         if let Some(c) = cx.cols() {
             c.set_protocol(match self.flavor {
                 Flavor::Dns => "DNS",
+                Flavor::Doh => "DoH",
                 Flavor::Mdns => "MDNS",
                 Flavor::Llmnr => "LLMNR",
             });
@@ -304,7 +308,7 @@ impl Dns {
 
     fn proto_field(&self) -> dorsal_engine::fields::FieldId {
         match self.flavor {
-            Flavor::Dns => self.f.dns,
+            Flavor::Dns | Flavor::Doh => self.f.dns,
             Flavor::Mdns => self.f.mdns,
             Flavor::Llmnr => self.f.llmnr,
         }
@@ -312,7 +316,7 @@ impl Dns {
 
     fn layer(&self) -> &'static str {
         match self.flavor {
-            Flavor::Dns => "dns",
+            Flavor::Dns | Flavor::Doh => "dns",
             Flavor::Mdns => "mdns",
             Flavor::Llmnr => "llmnr",
         }

@@ -61,6 +61,9 @@ impl dorsal_engine::protocol::Protocol for DnsFields {
         ds.add("udp.port", MDNS_PORT, mdns);
         let llmnr = ds.register("llmnr", Rc::new(Dns::new(*f, Flavor::Llmnr)));
         ds.add("udp.port", LLMNR_PORT, llmnr);
+        // The `media_type` dissector of `application/dns-message`, called by
+        // name from HTTP/2.
+        ds.register("dns_doh", Rc::new(Dns::new(*f, Flavor::Doh)));
         let heur = ds.register("dns_udp", Rc::new(dissector::Heuristic { dns }));
         ds.add_heuristic("udp.heur", heur);
     }

@@ -51,6 +51,78 @@ pub const TYPES: &[(u64, &str)] = &[
     (16, "PRIORITY_UPDATE"),
 ];
 
+/// `vals_http_status_code` of packet-http.c: the reason phrase tshark
+/// shows for an HTTP/2 `:status` (HTTP/2 carries none of its own).
+const STATUS_REASONS: &[(u64, &str)] = &[
+    (100, "Continue"),
+    (101, "Switching Protocols"),
+    (102, "Processing"),
+    (103, "Early Hints"),
+    (199, "Informational - Others"),
+    (200, "OK"),
+    (201, "Created"),
+    (202, "Accepted"),
+    (203, "Non-authoritative Information"),
+    (204, "No Content"),
+    (205, "Reset Content"),
+    (206, "Partial Content"),
+    (207, "Multi-Status"),
+    (208, "Already Reported"),
+    (226, "IM Used"),
+    (299, "Success - Others"),
+    (300, "Multiple Choices"),
+    (301, "Moved Permanently"),
+    (302, "Found"),
+    (303, "See Other"),
+    (304, "Not Modified"),
+    (305, "Use Proxy"),
+    (307, "Temporary Redirect"),
+    (308, "Permanent Redirect"),
+    (399, "Redirection - Others"),
+    (400, "Bad Request"),
+    (401, "Unauthorized"),
+    (402, "Payment Required"),
+    (403, "Forbidden"),
+    (404, "Not Found"),
+    (405, "Method Not Allowed"),
+    (406, "Not Acceptable"),
+    (407, "Proxy Authentication Required"),
+    (408, "Request Time-out"),
+    (409, "Conflict"),
+    (410, "Gone"),
+    (411, "Length Required"),
+    (412, "Precondition Failed"),
+    (413, "Request Entity Too Large"),
+    (414, "Request-URI Too Long"),
+    (415, "Unsupported Media Type"),
+    (416, "Requested Range Not Satisfiable"),
+    (417, "Expectation Failed"),
+    (418, "I'm a teapot"),
+    (421, "Misdirected Request"),
+    (422, "Unprocessable Entity"),
+    (423, "Locked"),
+    (424, "Failed Dependency"),
+    (425, "Too Early"),
+    (426, "Upgrade Required"),
+    (428, "Precondition Required"),
+    (429, "Too Many Requests"),
+    (431, "Request Header Fields Too Large"),
+    (451, "Unavailable For Legal Reasons"),
+    (499, "Client Error - Others"),
+    (500, "Internal Server Error"),
+    (501, "Not Implemented"),
+    (502, "Bad Gateway"),
+    (503, "Service Unavailable"),
+    (504, "Gateway Time-out"),
+    (505, "HTTP Version not supported"),
+    (506, "Variant Also Negotiates"),
+    (507, "Insufficient Storage"),
+    (508, "Loop Detected"),
+    (510, "Not Extended"),
+    (511, "Network Authentication Required"),
+    (599, "Server Error - Others"),
+];
+
 fields! {
     pub struct Http2Fields {
         http2: "http2", "HyperText Transfer Protocol 2", Protocol, None;
@@ -237,6 +309,10 @@ impl Dissector for Http2 {
             cx.t.add_layer("http");
         }
         cx.t.add_layer("http2");
+        if let Some(c) = cx.cols() {
+            c.set_protocol("HTTP2");
+            c.clear_info();
+        }
         let mut off = 0usize;
         for _ in 0..MAX_FRAMES {
             let rest = data.get(off..).unwrap_or_default();
@@ -247,6 +323,9 @@ impl Dissector for Http2 {
                 let f = &self.f;
                 cx.t.push_proto(f.http2, rest.get(..MAGIC.len()).unwrap_or_default());
                 cx.t.push_str(f.magic, b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n");
+                if let Some(c) = cx.cols() {
+                    c.append_info_sep(", ", "Magic");
+                }
                 off = off.saturating_add(MAGIC.len());
                 continue;
             }
@@ -266,6 +345,45 @@ impl Dissector for Http2 {
             off = off.saturating_add(need);
         }
         Outcome::Done(data.len())
+    }
+}
+
+/// The Info text of a header block, as `inflate_http2_header_block` adds
+/// it: `: GET /path` once both pseudo-headers are seen, `: 200 OK` for a
+/// status.
+fn info_headers(c: &mut dorsal_engine::columns::Columns, list: &[hpack::Header]) {
+    let (mut method, mut path) = (None, None);
+    for (n, v) in list {
+        match n.as_slice() {
+            b":method" => method = Some(v),
+            b":path" => path = Some(v),
+            b":status" => {
+                // `strtoul`: the leading digits, 0 when there are none.
+                let code = v
+                    .iter()
+                    .skip_while(|b| b.is_ascii_whitespace())
+                    .take_while(|b| b.is_ascii_digit())
+                    .take(19)
+                    .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+                let reason = STATUS_REASONS
+                    .iter()
+                    .find(|(k, _)| *k == code)
+                    .map_or("Unknown", |(_, r)| r);
+                c.append_info_sep(": ", &format!("{} {reason}", String::from_utf8_lossy(v)));
+                continue;
+            }
+            _ => continue,
+        }
+        if let (Some(m), Some(p)) = (method, path) {
+            c.append_info_sep(
+                ": ",
+                &format!(
+                    "{} {}",
+                    String::from_utf8_lossy(m),
+                    String::from_utf8_lossy(p)
+                ),
+            );
+        }
     }
 }
 
@@ -306,6 +424,17 @@ impl Http2 {
         };
         let sid = be32(sid_raw) & 0x7fff_ffff;
         cx.t.push_u(f.streamid, sid);
+        // Every frame names itself (`HEADERS[1]`); a body handed to DNS
+        // below may take the columns over, the next frame takes the
+        // Protocol column back.
+        if let Some(c) = cx.cols() {
+            c.set_protocol("HTTP2");
+            match TYPES.iter().find(|(t, _)| *t == u64::from(typ)) {
+                Some((_, name)) => c.append_info_sep(", ", name),
+                None => c.append_info_sep(", ", &format!("Unknown type ({typ})")),
+            }
+            c.append_info_fmt(format_args!("[{sid}]"));
+        }
         let mut payload = pdu.get(HEADER_LEN..).unwrap_or_default();
         // Padding (DATA, HEADERS, PUSH_PROMISE).
         if flags & FLAG_PADDED != 0 && matches!(typ, 0 | 1 | 5) {
@@ -398,6 +527,9 @@ impl Http2 {
                 list
             }
         };
+        if let Some(c) = cx.cols() {
+            info_headers(c, &list);
+        }
         for (n, v) in &list {
             cx.t.push_str(f.header_name, n);
             cx.t.push_str(f.header_value, v);
@@ -443,7 +575,7 @@ impl Http2 {
         if base.eq_ignore_ascii_case(b"application/dns-message") && !body.is_empty() {
             // `dissect_dns_doh`: one bare message, no TCP length prefix.
             let tcp = cx.tcp.take();
-            cx.call_by_name("dns", &body);
+            cx.call_by_name("dns_doh", &body);
             cx.tcp = tcp;
         }
     }
