@@ -41,6 +41,7 @@ impl Frame {
     pub fn new(f: FrameFields) -> Self {
         let meta = IdSpan::of(&[
             f.interface_id,
+            f.encap_type,
             f.time,
             f.time_utc,
             f.time_epoch,
@@ -77,6 +78,9 @@ impl Dissector for Frame {
         }
         if cx.t.wants_any(self.meta) {
             cx.t.push_u(f.interface_id, fr.interface_id);
+            if let Some(e) = dorsal_engine::capture::wtap_encap(fr.linktype) {
+                cx.t.push(f.encap_type, Value::I(i64::from(e)));
+            }
             cx.t.push(f.time, Value::AbsTime(fr.ts));
             cx.t.push(f.time_utc, Value::AbsTime(fr.ts));
             cx.t.push(f.time_epoch, Value::AbsTime(fr.ts));
@@ -99,6 +103,15 @@ impl Dissector for Frame {
         }
         let link = cx.table("wtap_encap");
         if cx.call_table(link, fr.linktype, data).is_none() {
+            // No dissector for the encapsulation: `dissect_frame` names it
+            // by its wiretap number.
+            if let Some(c) = cx.cols() {
+                c.set_protocol("UNKNOWN");
+                match dorsal_engine::capture::wtap_encap(fr.linktype) {
+                    Some(e) => c.set_info(&format!("WTAP_ENCAP = {e}")),
+                    None => c.set_info(&format!("WTAP_ENCAP = {}", fr.linktype)),
+                }
+            }
             cx.call_by_name("data", data);
         }
 

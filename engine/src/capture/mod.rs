@@ -17,6 +17,7 @@ use std::ops::Range;
 
 use file::CaptureFile;
 pub use file::FILE_BYTES_READ;
+pub use linktypes::wtap_encap;
 pub use set::SetError;
 
 use crate::table::Timestamp;
