@@ -175,6 +175,11 @@ impl Columns {
         self.net_set = true;
     }
 
+    /// Whether a network layer has set the addresses.
+    pub fn has_net_addresses(&self) -> bool {
+        self.net_set
+    }
+
     /// Source and destination from a link layer: shown only while no
     /// network layer has set them.
     pub fn set_link_addresses(&mut self, src: impl std::fmt::Display, dst: impl std::fmt::Display) {

@@ -5,6 +5,8 @@ use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::table::{IdSpan, Value};
 
+use crate::etypes::ETYPE_VALS;
+use crate::manuf::resolved;
 use dorsal_engine::bytes::{array, be16, be32, from, le32, u8_at};
 
 fields! {
@@ -19,7 +21,7 @@ fields! {
         src: "eth.src", "Source", Ether, None;
         src_resolved: "eth.src_resolved", "Source (resolved)", String, None;
         len: "eth.len", "Length", U16, Dec;
-        ty: "eth.type", "Type", U16, Hex;
+        ty: "eth.type", "Type", U16, Hex, strings ETYPE_VALS;
         padding: "eth.padding", "Padding", Bytes, None;
         trailer: "eth.trailer", "Trailer", Bytes, None;
         ethertype: "ethertype", "Ethertype", Protocol, None, short "Ethertype";
@@ -27,7 +29,7 @@ fields! {
         vlan_priority: "vlan.priority", "Priority", U16, Dec, mask 0xe000;
         vlan_dei: "vlan.dei", "DEI", Bool, None, mask 0x1000;
         vlan_id: "vlan.id", "ID", U16, Dec, mask 0x0fff;
-        vlan_etype: "vlan.etype", "Type", U16, Hex;
+        vlan_etype: "vlan.etype", "Type", U16, Hex, strings ETYPE_VALS;
         vlan_len: "vlan.len", "Length", U16, Dec;
         sll: "sll", "Linux cooked capture v1", Protocol, None, long "Linux cooked-mode capture", short "SLL";
         sll_pkttype: "sll.pkttype", "Packet type", U16, Dec;
@@ -179,18 +181,16 @@ fn push_mac(
     f: &EthFields,
     cx: &mut Cx<'_>,
     field: dorsal_engine::fields::FieldId,
-    resolved: dorsal_engine::fields::FieldId,
+    resolved_field: dorsal_engine::fields::FieldId,
     mac: [u8; 6],
 ) {
     cx.t.push(field, Value::Ether(mac));
-    if cx.t.wants(resolved) {
-        let s = mac_string(&mac);
-        cx.t.push_str(resolved, s.as_bytes());
+    if cx.t.wants(resolved_field) {
+        cx.t.push_str(resolved_field, resolved(&mac).as_bytes());
     }
     cx.t.push(f.addr, Value::Ether(mac));
     if cx.t.wants(f.addr_resolved) {
-        let s = mac_string(&mac);
-        cx.t.push_str(f.addr_resolved, s.as_bytes());
+        cx.t.push_str(f.addr_resolved, resolved(&mac).as_bytes());
     }
     let oct0 = mac[0];
     cx.t.push_bool(f.lg, oct0 & 0x02 != 0);
@@ -215,7 +215,6 @@ fn eth(f: &EthFields, macs: IdSpan, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     };
     cx.t.add_layer("eth");
     if let Some(c) = cx.cols() {
-        c.set_link_addresses(mac_string(&src), mac_string(&dst));
         c.set_info("Ethernet II");
     }
     let entry = cx.t.push_proto(f.eth, data.get(..14).unwrap_or(data));
@@ -239,12 +238,24 @@ fn eth(f: &EthFields, macs: IdSpan, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         cx.t.push_u(f.len, ty);
         let n = usize::from(ty).min(payload.len());
         cx.call_by_name("data", payload.get(..n).unwrap_or(payload));
-        return Outcome::Done(data.len());
+    } else {
+        cx.t.push_u(f.ty, ty);
+        let used = ethertype(f, cx, ty, payload);
+        trailer(f, cx, payload, used);
     }
-    cx.t.push_u(f.ty, ty);
-    let used = ethertype(f, cx, ty, payload);
-    trailer(f, cx, payload, used);
+    link_columns(cx, &src, &dst);
     Outcome::Done(data.len())
+}
+
+/// The addresses columns from the MACs, by name (`Broadcast`,
+/// `Cisco_12:34:56`), when no network layer set them: resolved only then,
+/// after the payload, since most frames carry IP.
+fn link_columns(cx: &mut Cx<'_>, src: &[u8; 6], dst: &[u8; 6]) {
+    if let Some(c) = cx.cols() {
+        if !c.has_net_addresses() {
+            c.set_link_addresses(resolved(src), resolved(dst));
+        }
+    }
 }
 
 /// Bytes after the payload the ethertype's protocol claimed: padding when
@@ -270,10 +281,15 @@ pub fn ethertype(f: &EthFields, cx: &mut Cx<'_>, ty: u16, payload: &[u8]) -> usi
     let table = cx.table("ethertype");
     match cx.call_table(table, u32::from(ty), payload) {
         Some(Outcome::Done(n)) => n.min(payload.len()),
-        Some(_) => payload.len(),
-        None => {
+        Some(Outcome::NeedMore { .. }) => payload.len(),
+        // No protocol took it (none registered, or it refused the bytes):
+        // data, named by the number and, when known, the ethertype's name.
+        Some(Outcome::Rejected) | None => {
             if let Some(c) = cx.cols() {
                 c.set_protocol(&format!("0x{ty:04x}"));
+                if let Some((_, name)) = ETYPE_VALS.iter().find(|(v, _)| *v == u64::from(ty)) {
+                    c.set_info(name);
+                }
             }
             cx.call_by_name("data", payload);
             payload.len()

@@ -196,11 +196,20 @@ impl Dissector for Ipv4 {
         if version != 4 {
             if version == 6 {
                 cx.call_by_name("ipv6", data);
+            } else if let Some(c) = cx.cols() {
+                c.set_protocol("IPv4");
+                c.set_info(&format!("Bogus IPv4 version ({version}, must be 4)"));
             }
             return Outcome::Done(data.len());
         }
         if hlen < 20 {
             cx.t.push_u(f.hdr_len, hlen as u64);
+            if let Some(c) = cx.cols() {
+                c.set_protocol("IPv4");
+                c.set_info(&format!(
+                    "Bogus IP header length ({hlen}, must be at least 20)"
+                ));
+            }
             return Outcome::Done(data.len());
         }
         cx.t.push_u(f.hdr_len, hlen as u64);
@@ -368,19 +377,27 @@ impl Dissector for Ipv6 {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let f = &self.f;
         let reported = cx.reported;
-        cx.t.add_layer("ipv6");
         let entry = cx.t.push_proto(f.ipv6, data.get(..40).unwrap_or(data));
-        let Some(w0) = be32(data, 0) else {
-            if let Some(b0) = u8_at(data, 0) {
-                cx.t.push_u(f.v6_version, b0 >> 4);
+        // Both version fields, so that `ip.version == 6` matches IPv6 too.
+        let version = u8_at(data, 0).map(|b0| b0 >> 4);
+        if let Some(v) = version {
+            cx.t.push_u(f.v6_version, v);
+            cx.t.push_u(f.version, v);
+        }
+        if let Some(v) = version.filter(|&v| v != 6) {
+            // Bogus version: Wireshark stops after the version and refuses
+            // the packet, which leaves `ipv6` out of the layers (the caller
+            // may show it as data).
+            if let Some(c) = cx.cols() {
+                c.set_protocol("IPv6");
+                c.set_info(&format!("Bogus IPv6 version ({v}, must be 6)"));
             }
+            return Outcome::Rejected;
+        }
+        cx.t.add_layer("ipv6");
+        let Some(w0) = be32(data, 0) else {
             return Outcome::Done(data.len());
         };
-        cx.t.push_u(f.v6_version, (w0 >> 28) as u8);
-        if w0 >> 28 != 6 {
-            // Bogus version: Wireshark stops after the version.
-            return Outcome::Done(data.len());
-        }
         cx.t.push_u(f.v6_tclass, (w0 >> 20) & 0xff);
         cx.t.push_u(f.v6_flow, w0 & 0x000f_ffff);
         // Lax: each field that was captured is shown, even in a short header.

@@ -8,10 +8,12 @@
 
 mod conv;
 mod eth;
+mod etypes;
 mod frame;
 mod icmp;
 mod ip;
 mod links;
+mod manuf;
 mod shard;
 pub mod stats;
 mod tcp;

@@ -6,12 +6,46 @@
 //! Wireshark installation when it is present; dorsal ships no copy of them.
 //! Without them every address prints plainly (`00:50:04:03:04:05`).
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::rc::Rc;
+use std::sync::OnceLock;
 
 /// Where Wireshark installs its data files.
 pub const DEFAULT_DIR: &str = "/usr/share/wireshark";
+
+/// Names remembered per thread by [`resolved`]; past the cap the cache
+/// starts over, so hostile traffic with ever new addresses stays bounded.
+const CACHE_CAP: usize = 1 << 16;
+
+/// The tables, loaded once per process on first use (a run draws once; a
+/// fuzzer or a library user draws many times).
+pub fn names() -> &'static Names {
+    static NAMES: OnceLock<Names> = OnceLock::new();
+    NAMES.get_or_init(Names::load)
+}
+
+/// The name tshark shows for `addr` (see [`Names::resolve`]), from tables
+/// loaded once and a per-thread cache: a capture repeats few addresses.
+pub fn resolved(addr: &[u8; 6]) -> Rc<str> {
+    thread_local! {
+        static CACHE: RefCell<HashMap<[u8; 6], Rc<str>>> = RefCell::new(HashMap::new());
+    }
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(n) = c.get(addr) {
+            return n.clone();
+        }
+        if c.len() >= CACHE_CAP {
+            c.clear();
+        }
+        let n: Rc<str> = names().resolve(addr).into();
+        c.insert(*addr, n.clone());
+        n
+    })
+}
 
 /// Upper bound on the bytes read from each data file.
 const FILE_CAP: u64 = 64 << 20;

@@ -10,8 +10,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::manuf::{plain, Names};
 use super::rows::{Index, Rows};
+use crate::manuf::{names, plain, Names};
 use dorsal_engine::dissect::Frame;
 use dorsal_engine::fields::{FieldId, Registry};
 use dorsal_engine::format::write_ipv6;
@@ -468,8 +468,7 @@ fn print_order(totals: impl Iterator<Item = u64>) -> Vec<u32> {
 /// Ethernet's vendor names, read once per process (a run draws once; a
 /// fuzzer or a library user draws many times).
 fn names_for(kind: Kind) -> Option<&'static Names> {
-    static NAMES: std::sync::OnceLock<Names> = std::sync::OnceLock::new();
-    (kind == Kind::Eth).then(|| NAMES.get_or_init(Names::load))
+    (kind == Kind::Eth).then(names)
 }
 
 const RULE: &str =

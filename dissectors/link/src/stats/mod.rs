@@ -2,7 +2,6 @@
 //! conversations and endpoints of Ethernet, IPv4, IPv6, TCP and UDP.
 
 mod conversations;
-pub mod manuf;
 mod rows;
 
 use dorsal_engine::fields::Registry;

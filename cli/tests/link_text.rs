@@ -1,0 +1,78 @@
+//! The default view of frames that no network layer names: the addresses
+//! columns show the MACs by vendor and well-known name, an ethertype no
+//! protocol takes is shown by number and name, and bogus IP headers say
+//! why. The expected lines are what tshark 4.0.17 prints for the same
+//! bytes with the same `manuf`/`wka` entries.
+
+mod common;
+
+use std::process::Command;
+
+use common::{pcap, write_temp};
+
+/// Ethernet from 00:00:0c:12:34:56 to `dst` with type `ty`, then `body`.
+fn eth(dst: [u8; 6], src: [u8; 6], ty: u16, body: &[u8]) -> Vec<u8> {
+    let mut f = dst.to_vec();
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&ty.to_be_bytes());
+    f.extend_from_slice(body);
+    f
+}
+
+fn capture() -> Vec<u8> {
+    const BCAST: [u8; 6] = [0xff; 6];
+    const CISCO: [u8; 6] = [0, 0, 0x0c, 0x12, 0x34, 0x56];
+    let first = |b: u8| {
+        let mut v = vec![b];
+        v.extend_from_slice(&[0; 40]);
+        v
+    };
+    pcap(&[
+        eth(BCAST, CISCO, 0x0800, &first(0x44)),
+        eth(BCAST, CISCO, 0x0800, &first(0x55)),
+        eth(BCAST, CISCO, 0x86dd, &first(0x40)),
+        eth(BCAST, CISCO, 0x88b5, &[0; 40]),
+        eth(
+            [0x01, 0, 0x5e, 0, 0, 1],
+            [0x08, 0, 0x27, 0x7a, 0x1b, 0x2c],
+            0x1234,
+            &[0; 40],
+        ),
+    ])
+}
+
+#[test]
+fn frames_without_a_network_layer_match_tshark() {
+    let dir = std::env::temp_dir().join(format!("dorsal-manuf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("manuf"),
+        "00:00:0C\tCisco\tCisco Systems, Inc\n08:00:27\tPcsCompu\tPCS Computer Systems GmbH\n",
+    )
+    .expect("manuf");
+    std::fs::write(
+        dir.join("wka"),
+        "FF:FF:FF:FF:FF:FF\tBroadcast\n01:00:5E:00:00:00/25\tIPv4mcast\n",
+    )
+    .expect("wka");
+    let cap = write_temp("link-text.pcap", &capture());
+    let out = Command::new(env!("CARGO_BIN_EXE_dorsal"))
+        .args(["-r", cap.to_str().expect("path")])
+        .env("TZ", "UTC")
+        .env("DORSAL_WIRESHARK_DIR", &dir)
+        .output()
+        .expect("run dorsal");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = concat!(
+        "    1   0.000000 Cisco_12:34:56 → Broadcast    IPv4 55 Bogus IP header length (16, must be at least 20)\n",
+        "    2   1.000000 Cisco_12:34:56 → Broadcast    IPv4 55 Bogus IPv4 version (5, must be 4)\n",
+        "    3   2.000000 Cisco_12:34:56 → Broadcast    0x86dd 55 IPv6\n",
+        "    4   3.000000 Cisco_12:34:56 → Broadcast    0x88b5 54 Local Experimental Ethertype 1\n",
+        "    5   4.000000 PcsCompu_7a:1b:2c → IPv4mcast_01 0x1234 54 Ethernet II\n",
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+}
