@@ -57,6 +57,7 @@ fields! {
         time_relative: "tcp.time_relative", "Time since first frame in this TCP stream", RelTime, None;
         time_delta: "tcp.time_delta", "Time since previous frame in this TCP stream", RelTime, None;
         payload: "tcp.payload", "TCP payload", Bytes, None;
+        reset_cause: "tcp.reset_cause", "Reset cause", String, None;
         analysis: "tcp.analysis", "SEQ/ACK analysis", None, None;
         analysis_flags: "tcp.analysis.flags", "TCP Analysis Flags", None, None;
         analysis_retransmission: "tcp.analysis.retransmission", "This frame is a (suspected) retransmission", None, None;
@@ -513,16 +514,13 @@ impl Dissector for Tcp {
         } else {
             // Wireshark analyses raw sequence numbers: a base reset by a
             // SYN-ACK (port reuse) does not reset what was seen before it.
-            let window = match (flags & SYN != 0, fwd.scale) {
-                (false, Scale::Shift(s)) => {
-                    u32::from(win).checked_shl(u32::from(s)).unwrap_or(u32::MAX)
-                }
-                _ => u32::from(win),
-            };
+            // The window as sent: a SYN's is never scaled, and the ACK after
+            // it with the same field is a duplicate, not an update (as
+            // tshark decides it).
             analyse(
                 conv,
                 fi,
-                (raw_seq, raw_ack, seglen, flags, window),
+                (raw_seq, raw_ack, seglen, flags, u32::from(win)),
                 cx.frame.number,
                 ts,
             )
@@ -609,7 +607,12 @@ impl Dissector for Tcp {
             sport,
             dport,
         };
-        if seglen > 0 {
+        if seglen > 0 && flags & RST != 0 {
+            // RFC 1122 lets a RST carry text that explains it: Wireshark
+            // shows it as such and hands it to no protocol.
+            let text = payload.split(|&b| b == 0).next().unwrap_or_default();
+            cx.t.push_str(f.reset_cause, text);
+        } else if seglen > 0 {
             cx.t.push_bytes(f.payload, payload);
             if payload.len() < seglen || in_error {
                 // Cut short by the snaplen, or inside an ICMP error: no
@@ -664,7 +667,7 @@ fn set_bases(flows: &mut [Flow; 2], fi: usize, ri: usize, flags: u16, raw_seq: u
 }
 
 /// One segment through the sequence analysis of its direction `fi`:
-/// `seg` is (raw seq, raw ack, segment length, flags, scaled window).
+/// `seg` is (raw seq, raw ack, segment length, flags, window field).
 fn analyse(
     conv: &mut ConvState,
     fi: usize,
