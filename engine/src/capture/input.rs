@@ -90,6 +90,32 @@ impl Input {
         Ok(Some(at..at + n))
     }
 
+    /// The unread bytes, at least `n` of them unless the input ends first
+    /// (then all that is left), and where they start in the buffer; nothing
+    /// is consumed ([`Input::consume`] does). For parsers that want a whole
+    /// record in one slice.
+    #[inline]
+    pub fn peek(&mut self, n: usize) -> Result<(usize, &[u8]), CaptureError> {
+        if self.end - self.start < n {
+            self.fill(n)?;
+        }
+        let at = self.base + self.start;
+        Ok((
+            at,
+            self.mem.get(at..self.base + self.end).unwrap_or_default(),
+        ))
+    }
+
+    /// Consumes `n` of the bytes [`Input::peek`] showed (at most all that
+    /// is buffered) and returns where they sit, as [`Input::take`] does.
+    #[inline]
+    pub fn consume(&mut self, n: usize) -> Range<usize> {
+        let n = n.min(self.end - self.start);
+        let at = self.base + self.start;
+        self.start += n;
+        at..at + n
+    }
+
     /// The bytes of a range [`Input::take`] returned.
     #[inline]
     pub fn bytes(&self, r: Range<usize>) -> &[u8] {
