@@ -81,6 +81,117 @@ fn absurd_record_length_is_corrupt_not_an_allocation() {
     }
 }
 
+/// The same records as [`pcap_le`], every field big-endian.
+fn pcap_be(linktype: u32, records: &[(u32, u32, &[u8])]) -> Vec<u8> {
+    let le = pcap_le(linktype, records);
+    let mut v = Vec::new();
+    let word = |v: &mut Vec<u8>, b: &[u8]| v.extend(b.iter().rev());
+    word(&mut v, &le[0..4]);
+    word(&mut v, &le[4..6]);
+    word(&mut v, &le[6..8]);
+    for w in le[8..].chunks(4).take(4) {
+        word(&mut v, w);
+    }
+    let mut rest = &le[24..];
+    for (_, _, data) in records {
+        for w in rest[..16].chunks(4) {
+            word(&mut v, w);
+        }
+        v.extend_from_slice(data);
+        rest = &rest[16 + data.len()..];
+    }
+    v
+}
+
+#[test]
+fn big_endian_pcap_reads_the_same() {
+    let recs = [(10, 5, &b"abc"[..]), (11, 7, &b"defgh"[..])];
+    assert_eq!(read_all(pcap_be(1, &recs)).0, read_all(pcap_le(1, &recs)).0);
+}
+
+#[test]
+fn records_larger_than_a_refill_are_read_whole() {
+    // USBPcap allows 128 MiB records: this one spans several refills.
+    let big: Vec<u8> = (0..700_000u32).map(|i| i as u8).collect();
+    let (recs, err) = read_all(pcap_le(249, &[(1, 0, b"ab"), (2, 0, &big), (3, 0, b"c")]));
+    assert!(err.is_none());
+    assert_eq!(recs.len(), 3);
+    assert_eq!(recs[1].2, big);
+    assert_eq!(recs[2].2, b"c");
+}
+
+#[test]
+fn oversized_record_cut_short_is_still_oversized() {
+    // Wiretap checks the header before the data: the maximum's message,
+    // not "cut short", even though the data is not all there.
+    let mut bytes = pcap_le(1, &[(1, 0, b"ok"), (2, 0, &[0u8; 300_000])]);
+    bytes.truncate(bytes.len() - 1000);
+    let (recs, err) = read_all(bytes);
+    assert_eq!(recs.len(), 1);
+    match err {
+        Some(CaptureError::Corrupt(m)) => {
+            assert!(m.contains("File has 300000-byte packet, bigger than maximum of 262144"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn header_cut_short_after_whole_records() {
+    let mut bytes = pcap_le(1, &[(1, 0, b"ab"), (2, 0, b"cd")]);
+    bytes.truncate(bytes.len() - 2 - 9);
+    let (recs, err) = read_all(bytes);
+    assert_eq!(recs.len(), 1);
+    assert!(matches!(err, Some(CaptureError::CutShort)));
+}
+
+#[test]
+fn early_files_have_their_lengths_swapped() {
+    // Version 2.2: the first length is the wire length.
+    let mut bytes = pcap_le(1, &[(1, 0, b"abcd")]);
+    bytes[6..8].copy_from_slice(&2u16.to_le_bytes());
+    let (a, b) = (
+        bytes[24 + 8..24 + 12].to_vec(),
+        bytes[24 + 12..24 + 16].to_vec(),
+    );
+    bytes[24 + 8..24 + 12].copy_from_slice(&b);
+    bytes[24 + 12..24 + 16].copy_from_slice(&a);
+    let (recs, err) = read_all(bytes);
+    assert!(err.is_none());
+    assert_eq!(recs[0].1, 8);
+    assert_eq!(recs[0].2, b"abcd");
+}
+
+#[test]
+fn modified_pcap_skips_the_longer_record_header() {
+    for big_endian in [false, true] {
+        let mut plain = pcap_le(1, &[(1, 0, b"abcd"), (2, 0, b"ef")]);
+        if big_endian {
+            plain = pcap_be(1, &[(1, 0, b"abcd"), (2, 0, b"ef")]);
+        }
+        let mut bytes = plain[..24].to_vec();
+        let magic = if big_endian {
+            [0xa1, 0xb2, 0xcd, 0x34]
+        } else {
+            [0x34, 0xcd, 0xb2, 0xa1]
+        };
+        bytes[..4].copy_from_slice(&magic);
+        let mut rest = &plain[24..];
+        for n in [4usize, 2] {
+            bytes.extend_from_slice(&rest[..16]);
+            bytes.extend_from_slice(&[0xee; 8]);
+            bytes.extend_from_slice(&rest[16..16 + n]);
+            rest = &rest[16 + n..];
+        }
+        let (recs, err) = read_all(bytes);
+        assert!(err.is_none(), "big-endian {big_endian}");
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].2, b"abcd");
+        assert_eq!(recs[1].2, b"ef");
+        assert_eq!(recs[1].0, Timestamp::new(2, 0));
+    }
+}
+
 #[test]
 fn unknown_link_type_is_refused_at_open() {
     let (_, err) = read_all(pcap_le(281, &[]));
