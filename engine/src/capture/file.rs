@@ -81,17 +81,21 @@ impl CaptureFile {
             Box::new(raw)
         };
         let mut input = Input::new(stream);
-        let magic = match input.take(4) {
-            Ok(Some(r)) => be32(input.bytes(r)),
-            Ok(None) | Err(CaptureError::CutShort) => return Err(CaptureError::UnknownFormat),
+        let magic = match input.peek(4) {
+            Ok((_, head)) if head.len() >= 4 => be32(head),
+            Ok(_) | Err(CaptureError::CutShort) => return Err(CaptureError::UnknownFormat),
             Err(e) => return Err(e),
         };
+        // A pcapng reader takes its section header whole, magic included.
         let format = match magic {
             pcapng::SHB_TYPE => Format::Pcapng(pcapng::PcapngReader::open(&mut input)?),
-            m => match pcap::PcapReader::open(m, &mut input)? {
-                Some(r) => Format::Pcap(r),
-                None => return Err(CaptureError::UnknownFormat),
-            },
+            m => {
+                input.consume(4);
+                match pcap::PcapReader::open(m, &mut input)? {
+                    Some(r) => Format::Pcap(r),
+                    None => return Err(CaptureError::UnknownFormat),
+                }
+            }
         };
         let pcap_interface = match &format {
             Format::Pcap(r) => vec![Interface {

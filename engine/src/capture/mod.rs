@@ -82,11 +82,26 @@ impl Interface {
 
 /// The options of a little-endian pcapng option list: code and value.
 pub fn options(list: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    options_in(list, false)
+}
+
+/// The options of a pcapng option list in either byte order, up to the end
+/// marker or the first one whose value does not fit. pcap-parser's option
+/// parser is not used: it wants the value's padding inside the list too,
+/// so it drops an unpadded last option that this reads.
+pub(crate) fn options_in(list: &[u8], big_endian: bool) -> impl Iterator<Item = (u16, &[u8])> {
+    let u16_of = move |b: [u8; 2]| {
+        if big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        }
+    };
     let mut rest = list;
     std::iter::from_fn(move || {
         let (head, tail) = rest.split_first_chunk::<4>()?;
-        let code = u16::from_le_bytes([head[0], head[1]]);
-        let len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let code = u16_of([head[0], head[1]]);
+        let len = usize::from(u16_of([head[2], head[3]]));
         let value = tail.get(..len)?;
         rest = tail.get((len + 3) & !3..).unwrap_or_default();
         (code != 0).then_some((code, value))

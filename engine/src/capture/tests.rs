@@ -255,3 +255,48 @@ fn pcapng_with_two_interfaces() {
     );
     assert!(cap.next_record().expect("read").is_none());
 }
+
+#[test]
+fn big_endian_section_options_come_out_little_endian() {
+    fn block(ty: u32, body: &[u8]) -> Vec<u8> {
+        let total = (12 + body.len()) as u32;
+        let mut v = ty.to_be_bytes().to_vec();
+        v.extend_from_slice(&total.to_be_bytes());
+        v.extend_from_slice(body);
+        v.extend_from_slice(&total.to_be_bytes());
+        v
+    }
+    fn opt(code: u16, value: &[u8]) -> Vec<u8> {
+        let mut v = code.to_be_bytes().to_vec();
+        v.extend_from_slice(&(value.len() as u16).to_be_bytes());
+        v.extend_from_slice(value);
+        v.resize(v.len().next_multiple_of(4), 0);
+        v
+    }
+    let mut shb = 0x1a2b_3c4du32.to_be_bytes().to_vec();
+    shb.extend_from_slice(&[0, 1, 0, 0]);
+    shb.extend_from_slice(&[0xff; 8]);
+    shb.extend(opt(1, b"note"));
+    // A byte-ordered option a big-endian section's copy drops.
+    shb.extend(opt(5, &[1, 2, 3, 4]));
+    shb.extend(opt(0, b""));
+    shb.extend(opt(1, b"past the end marker"));
+    let mut file = block(0x0a0d_0d0a, &shb);
+    let mut idb = vec![0, 1, 0, 0, 0, 0, 0, 0];
+    idb.extend(opt(14, &7i64.to_be_bytes()));
+    file.extend(block(1, &idb));
+    let mut epb = vec![0; 12];
+    epb.extend_from_slice(&2u32.to_be_bytes());
+    epb.extend_from_slice(&2u32.to_be_bytes());
+    epb.extend_from_slice(b"hi\0\0");
+    file.extend(block(6, &epb));
+    let mut cap = Capture::from_reader(Box::new(std::io::Cursor::new(file))).expect("open");
+    assert_eq!(
+        cap.section_options(),
+        &[1, 0, 4, 0, b'n', b'o', b't', b'e'][..]
+    );
+    let r = cap.next_record().expect("read").expect("record");
+    assert_eq!((r.ts, r.data), (Timestamp::new(7, 0), &b"hi"[..]));
+    assert_eq!(cap.interfaces()[0].offset_secs(), 7);
+    assert!(cap.next_record().expect("read").is_none());
+}
