@@ -10,9 +10,10 @@
 use std::fmt::Write;
 
 /// Caps on a column's text, so a hostile capture cannot grow them without
-/// bound (tshark cuts Info at 2048 bytes too, `COL_MAX_INFO_LEN`).
-const INFO_CAP: usize = 2047;
-const SHORT_CAP: usize = 255;
+/// bound: tshark's own, `COL_MAX_INFO_LEN` (4096) and `COL_MAX_LEN` (2048)
+/// bytes with the terminating NUL.
+const INFO_CAP: usize = 4095;
+const SHORT_CAP: usize = 2047;
 
 /// The columns of the frame being dissected.
 #[derive(Clone, Debug, Default)]

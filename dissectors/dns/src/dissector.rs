@@ -506,7 +506,8 @@ fn summary_head(c: &mut dorsal_engine::columns::Columns, h: &Header) {
     }
     c.append_info_fmt(format_args!(" 0x{:04x}", h.id));
     if h.is_response() {
-        let rc = match h.rcode() {
+        let rcode = h.rcode();
+        let rc = match rcode {
             0 => "",
             1 => " Format error",
             2 => " Server failure",
@@ -519,7 +520,10 @@ fn summary_head(c: &mut dorsal_engine::columns::Columns, h: &Header) {
             9 => " Not authoritative",
             10 => " Name out of zone",
             11 => " DSO-Type not implemented",
-            _ => " Unknown error",
+            _ => {
+                c.append_info_fmt(format_args!(" Unknown error ({rcode})"));
+                return;
+            }
         };
         c.append_info(rc);
     }

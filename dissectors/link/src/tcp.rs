@@ -65,6 +65,7 @@ fields! {
         analysis_out_of_order: "tcp.analysis.out_of_order", "This frame is a (suspected) out-of-order segment", None, None;
         analysis_keep_alive: "tcp.analysis.keep_alive", "This is a TCP keep-alive segment", None, None;
         analysis_lost_segment: "tcp.analysis.lost_segment", "Previous segment(s) not captured (common at capture start)", None, None;
+        analysis_ack_lost_segment: "tcp.analysis.ack_lost_segment", "ACKed segment that wasn't captured (common at capture start)", None, None;
         analysis_window_update: "tcp.analysis.window_update", "This is a tcp window update", None, None;
         analysis_duplicate_ack: "tcp.analysis.duplicate_ack", "This is a TCP duplicate ack", None, None;
         analysis_duplicate_ack_num: "tcp.analysis.duplicate_ack_num", "Duplicate ACK #", U32, Dec;
@@ -790,6 +791,8 @@ fn option_summary(c: &mut dorsal_engine::columns::Columns, opts: &[u8], rev_base
                 }
             }
             (4, 2) => c.append_info(" SACK_PERM"),
+            // The TCP Authentication Option: tshark appends it without a space.
+            (29, _) => c.append_info("TCP AO"),
             // TCP Fast Open: a cookie request, or a cookie.
             (34, 2) => c.append_info(" TFO=R"),
             (34, _) => c.append_info(" TFO=C"),
@@ -832,6 +835,9 @@ fn analysis_prefix(c: &mut dorsal_engine::columns::Columns, fl: SegFlags) {
     if fl.lost_segment {
         c.prepend_info("[TCP Previous segment not captured] ");
     }
+    if fl.ack_lost_segment {
+        c.prepend_info("[TCP ACKed unseen segment] ");
+    }
     if fl.out_of_order {
         c.prepend_info("[TCP Out-Of-Order] ");
     }
@@ -859,6 +865,7 @@ fn push_analysis(cx: &mut Cx<'_>, f: &TcpFields, fl: SegFlags) {
         || fl.out_of_order
         || fl.keep_alive
         || fl.lost_segment
+        || fl.ack_lost_segment
         || fl.window_update
         || fl.duplicate_ack.is_some();
     if !any {
@@ -877,6 +884,9 @@ fn push_analysis(cx: &mut Cx<'_>, f: &TcpFields, fl: SegFlags) {
     }
     if fl.lost_segment {
         cx.t.push(f.analysis_lost_segment, Value::None);
+    }
+    if fl.ack_lost_segment {
+        cx.t.push(f.analysis_ack_lost_segment, Value::None);
     }
     if fl.keep_alive {
         cx.t.push(f.analysis_keep_alive, Value::None);

@@ -15,6 +15,8 @@ pub struct SegFlags {
     pub keep_alive: bool,
     /// Data after a gap in what this direction was seen to send.
     pub lost_segment: bool,
+    /// Acknowledges what the other direction was not seen to send.
+    pub ack_lost_segment: bool,
     /// A bare ACK that only changes the window.
     pub window_update: bool,
     /// A bare ACK repeating the last one: how many in a row, and the frame
@@ -85,11 +87,8 @@ impl SeqAnalysis {
         }
         // Acknowledging beyond what the other side was seen to send: the
         // missing segments count as sent from here on.
-        if rev.maxseqtobeacked != 0
-            && seq_lt(rev.maxseqtobeacked, ack)
-            && flags & ACK != 0
-            && seq_lt(rev.maxseqtobeacked, rev.nextseq)
-        {
+        if rev.maxseqtobeacked != 0 && seq_lt(rev.maxseqtobeacked, ack) && flags & ACK != 0 {
+            out.ack_lost_segment = true;
             rev.maxseqtobeacked = rev.nextseq;
         }
         if (seglen == 0 || seglen == 1)
@@ -236,5 +235,18 @@ mod tests {
         assert!(f.retransmission);
         let f = SeqAnalysis::segment(&mut a, &mut b, 1, 1, 517, 0x18, 65535, 0, ts(3), None);
         assert!(!f.is_error());
+    }
+
+    #[test]
+    fn acking_what_was_not_seen_is_flagged_once() {
+        let (mut a, mut b) = (SeqAnalysis::default(), SeqAnalysis::default());
+        // a sends 1..5, then 9..13 after a hole; b acks 13.
+        SeqAnalysis::segment(&mut a, &mut b, 1, 1, 4, 0x18, 1024, 1, ts(0), None);
+        let f = SeqAnalysis::segment(&mut a, &mut b, 9, 1, 4, 0x18, 1024, 2, ts(1), None);
+        assert!(f.lost_segment);
+        let f = SeqAnalysis::segment(&mut b, &mut a, 1, 13, 0, 0x10, 1024, 3, ts(2), None);
+        assert!(f.ack_lost_segment);
+        let f = SeqAnalysis::segment(&mut b, &mut a, 1, 13, 0, 0x10, 1024, 4, ts(3), None);
+        assert!(!f.ack_lost_segment);
     }
 }
