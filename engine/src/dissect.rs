@@ -54,6 +54,9 @@ pub struct Frame {
     pub cap_len: u32,
     pub linktype: u32,
     pub interface_id: u32,
+    /// Digits of the record's time resolution as wiretap rounds it (0, 1,
+    /// 2, 3, 6 or 9): how many the text view prints; `None`: microseconds.
+    pub ts_digits: Option<u8>,
     /// Nanoseconds since the first frame.
     pub rel_nanos: i64,
     /// Nanoseconds since the previous captured frame.

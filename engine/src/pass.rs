@@ -115,12 +115,41 @@ pub(crate) struct Clock {
     first: Option<Timestamp>,
     prev: Option<Timestamp>,
     pub(crate) prev_displayed: Option<Timestamp>,
+    /// Time digits per interface, worked out once each.
+    digits: Vec<u8>,
+}
+
+/// wiretap's time precision for `if_tsresol` (ticks of 10^-n, or 2^-n with
+/// the top bit): the coarsest of s, ds, cs, ms, us, ns that the ticks reach.
+fn ts_digits(tsresol: u8) -> u8 {
+    let exp = u32::from(tsresol & 0x7f);
+    let per_sec: u128 = if tsresol & 0x80 != 0 {
+        1u128.checked_shl(exp.min(100)).unwrap_or(u128::MAX)
+    } else {
+        10u128.checked_pow(exp.min(38)).unwrap_or(u128::MAX)
+    };
+    match per_sec {
+        p if p >= 1_000_000_000 => 9,
+        p if p >= 1_000_000 => 6,
+        p if p >= 1_000 => 3,
+        p if p >= 100 => 2,
+        p if p >= 10 => 1,
+        _ => 0,
+    }
 }
 
 impl Clock {
     pub(crate) fn frame(&mut self, number: u32, rec: &crate::capture::Record<'_>) -> Frame {
         let first = *self.first.get_or_insert(rec.ts);
         let prev = self.prev.replace(rec.ts).unwrap_or(rec.ts);
+        let iface = usize::try_from(rec.iface).unwrap_or(usize::MAX);
+        while self.digits.len() <= iface && self.digits.len() < rec.interfaces.len() {
+            let d = rec
+                .interfaces
+                .get(self.digits.len())
+                .map_or(6, |i| ts_digits(i.tsresol()));
+            self.digits.push(d);
+        }
         Frame {
             number,
             ts: rec.ts,
@@ -128,6 +157,7 @@ impl Clock {
             cap_len: u32::try_from(rec.data.len()).unwrap_or(u32::MAX),
             linktype: rec.linktype,
             interface_id: rec.interface_id,
+            ts_digits: self.digits.get(iface).copied(),
             rel_nanos: rec.ts.nanos_since(first),
             delta_nanos: rec.ts.nanos_since(prev),
             delta_displayed_nanos: self
@@ -187,5 +217,23 @@ impl Pass<'_> {
             }
         })
         .map_err(RunError::Output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ts_digits;
+
+    #[test]
+    fn time_resolutions_round_as_wiretap_does() {
+        assert_eq!(ts_digits(6), 6);
+        assert_eq!(ts_digits(9), 9);
+        assert_eq!(ts_digits(3), 3);
+        assert_eq!(ts_digits(4), 3);
+        assert_eq!(ts_digits(12), 9);
+        assert_eq!(ts_digits(0), 0);
+        // 2^-20 ticks: finer than microseconds, coarser than nanoseconds.
+        assert_eq!(ts_digits(0x80 | 20), 6);
+        assert_eq!(ts_digits(0xff), 9);
     }
 }

@@ -207,6 +207,11 @@ fn write_clock(out: &mut String, ts: Timestamp, precision: u8, date: Option<bool
 }
 
 fn write_time(out: &mut String, frame: &Frame, opts: TextOptions) {
+    // tshark's automatic precision: the record's own resolution.
+    let opts = TextOptions {
+        precision: frame.ts_digits.unwrap_or(opts.precision),
+        ..opts
+    };
     let p = opts.precision;
     match opts.time {
         TimeFormat::Relative => write_duration(out, frame.rel_nanos, opts),
