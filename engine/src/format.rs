@@ -489,7 +489,9 @@ fn ether_text(m: &[u8; 6]) -> [u8; 17] {
 pub fn write_ipv6(out: &mut String, a: &[u8; 16]) {
     let addr = Ipv6Addr::from(*a);
     let seg = addr.segments();
-    let compat = seg[..6].iter().all(|&s| s == 0) && (seg[6] != 0 || seg[7] > 1);
+    // Dotted only when the embedded address has a non-zero upper half:
+    // tshark prints `::10.0.0.1` and `::0.1.0.2` but `::2` and `::ffff`.
+    let compat = seg[..6].iter().all(|&s| s == 0) && seg[6] != 0;
     if compat {
         let _ = write!(out, "::{}.{}.{}.{}", a[12], a[13], a[14], a[15]);
     } else {
@@ -769,6 +771,19 @@ mod tests {
             &[0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
         );
         assert_eq!(s, "2001:db8::1");
+        // As tshark 4.0.17 prints them.
+        for (addr, text) in [
+            ("::2", "::2"),
+            ("::ffff", "::ffff"),
+            ("::a00:1", "::10.0.0.1"),
+            ("::1:2", "::0.1.0.2"),
+            ("::ffff:a00:1", "::ffff:10.0.0.1"),
+        ] {
+            s.clear();
+            let a: std::net::Ipv6Addr = addr.parse().unwrap();
+            write_ipv6(&mut s, &a.octets());
+            assert_eq!(s, text);
+        }
         s.clear();
         write_ether(&mut s, &[0, 0x0c, 0x29, 0x93, 0x57, 0x1e]);
         assert_eq!(s, "00:0c:29:93:57:1e");
