@@ -1,8 +1,9 @@
 //! The default view of frames that no network layer names: the addresses
 //! columns show the MACs by vendor and well-known name, an ethertype no
-//! protocol takes is shown by number and name, and bogus IP headers say
-//! why. The expected lines are what tshark 4.0.17 prints for the same
-//! bytes with the same `manuf`/`wka` entries.
+//! protocol takes is shown by number and name, bogus IP headers say why,
+//! and an IP protocol nothing dissects is named. The expected lines are
+//! what tshark 4.0.17 prints for the same bytes with the same `manuf`/`wka`
+//! entries.
 
 mod common;
 
@@ -19,6 +20,26 @@ fn eth(dst: [u8; 6], src: [u8; 6], ty: u16, body: &[u8]) -> Vec<u8> {
     f
 }
 
+/// IPv4 10.0.0.1 -> 10.0.0.2 carrying 8 zero bytes of protocol `proto`.
+fn ipv4(proto: u8) -> Vec<u8> {
+    let mut h = vec![
+        0x45, 0, 0, 28, 0, 1, 0, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
+    h.extend_from_slice(&[0; 8]);
+    h
+}
+
+/// IPv6 ::1 -> ::2 carrying 8 zero bytes of next header `nxt`.
+fn ipv6(nxt: u8) -> Vec<u8> {
+    let mut h = vec![0x60, 0, 0, 0, 0, 8, nxt, 64];
+    h.extend_from_slice(&[0; 15]);
+    h.push(1);
+    h.extend_from_slice(&[0; 15]);
+    h.push(2);
+    h.extend_from_slice(&[0; 8]);
+    h
+}
+
 fn capture() -> Vec<u8> {
     const BCAST: [u8; 6] = [0xff; 6];
     const CISCO: [u8; 6] = [0, 0, 0x0c, 0x12, 0x34, 0x56];
@@ -32,6 +53,8 @@ fn capture() -> Vec<u8> {
         eth(BCAST, CISCO, 0x0800, &first(0x55)),
         eth(BCAST, CISCO, 0x86dd, &first(0x40)),
         eth(BCAST, CISCO, 0x88b5, &[0; 40]),
+        eth(BCAST, CISCO, 0x0800, &ipv4(64)),
+        eth(BCAST, CISCO, 0x86dd, &ipv6(253)),
         eth(
             [0x01, 0, 0x5e, 0, 0, 1],
             [0x08, 0, 0x27, 0x7a, 0x1b, 0x2c],
@@ -72,7 +95,9 @@ fn frames_without_a_network_layer_match_tshark() {
         "    2   1.000000 Cisco_12:34:56 → Broadcast    IPv4 55 Bogus IPv4 version (5, must be 4)\n",
         "    3   2.000000 Cisco_12:34:56 → Broadcast    0x86dd 55 IPv6\n",
         "    4   3.000000 Cisco_12:34:56 → Broadcast    0x88b5 54 Local Experimental Ethertype 1\n",
-        "    5   4.000000 PcsCompu_7a:1b:2c → IPv4mcast_01 0x1234 54 Ethernet II\n",
+        "    5   4.000000     10.0.0.1 → 10.0.0.2     IPv4 42 SATNET EXPAK (64)\n",
+        "    6   5.000000          ::1 → ::2          IPv6 62 Unknown IP Protocol: Unknown (253)\n",
+        "    7   6.000000 PcsCompu_7a:1b:2c → IPv4mcast_01 0x1234 54 Ethernet II\n",
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }

@@ -4,6 +4,7 @@
 use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
 
+use crate::ipproto::IPPROTO_VALS;
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::table::{IdSpan, Value};
@@ -315,7 +316,7 @@ impl Dissector for Ipv4 {
             match whole {
                 Some(bytes) => {
                     cx.t.push_u(f.reassembled_length, bytes.len() as u64);
-                    hand_off(cx, proto, &bytes, bytes.len());
+                    hand_off(cx, proto, &bytes, bytes.len(), false);
                 }
                 None => {
                     cx.call_by_name("data", payload);
@@ -330,19 +331,29 @@ impl Dissector for Ipv4 {
         if payload_reported > 0 {
             let saved = cx.fragmented;
             cx.fragmented = more;
-            hand_off(cx, proto, payload, payload_reported);
+            hand_off(cx, proto, payload, payload_reported, false);
             cx.fragmented = saved;
         }
         Outcome::Done(datagram.len())
     }
 }
 
-/// Calls the protocol registered for IP protocol number `proto`, or data.
-pub fn hand_off(cx: &mut Cx<'_>, proto: u8, payload: &[u8], reported: usize) {
+/// Calls the protocol registered for IP protocol number `proto`, or data,
+/// which Info names as IPv4 (`SATNET EXPAK (64)`) or IPv6 (`Unknown IP
+/// Protocol: ...`) does.
+pub fn hand_off(cx: &mut Cx<'_>, proto: u8, payload: &[u8], reported: usize, v6: bool) {
     let table = cx.table("ip.proto");
     cx.set_next_reported(reported);
     match cx.call_table(table, u32::from(proto), payload) {
         Some(Outcome::Rejected) | None => {
+            if let Some(c) = cx.cols() {
+                let name = IPPROTO_VALS
+                    .iter()
+                    .find(|(v, _)| *v == u64::from(proto))
+                    .map_or("Unknown", |(_, n)| n);
+                let head = if v6 { "Unknown IP Protocol: " } else { "" };
+                c.set_info(&format!("{head}{name} ({proto})"));
+            }
             cx.call_by_name("data", payload);
         }
         Some(_) => {}
@@ -504,7 +515,7 @@ impl Dissector for Ipv6 {
         let payload_reported = dgram_reported.saturating_sub(off);
         let saved = cx.fragmented;
         cx.fragmented = fragmented;
-        hand_off(cx, nh, payload, payload_reported);
+        hand_off(cx, nh, payload, payload_reported, true);
         cx.fragmented = saved;
         Outcome::Done(datagram.len())
     }

@@ -12,6 +12,7 @@ mod etypes;
 mod frame;
 mod icmp;
 mod ip;
+mod ipproto;
 mod links;
 mod manuf;
 mod shard;
