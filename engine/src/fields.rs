@@ -141,6 +141,11 @@ pub enum Base {
 /// Value-to-name table of an integer field (Wireshark's `value_string`).
 pub type ValueStrings = &'static [(u64, &'static str)];
 
+/// The name `strings` gives `v`, if any (Wireshark's `try_val_to_str`).
+pub fn value_name(strings: ValueStrings, v: u64) -> Option<&'static str> {
+    strings.iter().find(|&&(k, _)| k == v).map(|&(_, n)| n)
+}
+
 /// The declaration of one field.
 #[derive(Clone, Copy, Debug)]
 pub struct FieldDef {

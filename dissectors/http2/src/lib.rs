@@ -31,7 +31,7 @@ use std::rc::Rc;
 
 use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Outcome};
 use dorsal_engine::fields;
-use dorsal_engine::fields::Registry;
+use dorsal_engine::fields::{value_name, Registry};
 
 /// `http2_type_vals`.
 pub const TYPES: &[(u64, &str)] = &[
@@ -365,10 +365,7 @@ fn info_headers(c: &mut dorsal_engine::columns::Columns, list: &[hpack::Header])
                     .take_while(|b| b.is_ascii_digit())
                     .take(19)
                     .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-                let reason = STATUS_REASONS
-                    .iter()
-                    .find(|(k, _)| *k == code)
-                    .map_or("Unknown", |(_, r)| r);
+                let reason = value_name(STATUS_REASONS, code).unwrap_or("Unknown");
                 c.append_info_sep(": ", &format!("{} {reason}", String::from_utf8_lossy(v)));
                 continue;
             }
@@ -429,8 +426,8 @@ impl Http2 {
         // Protocol column back.
         if let Some(c) = cx.cols() {
             c.set_protocol("HTTP2");
-            match TYPES.iter().find(|(t, _)| *t == u64::from(typ)) {
-                Some((_, name)) => c.append_info_sep(", ", name),
+            match value_name(TYPES, u64::from(typ)) {
+                Some(name) => c.append_info_sep(", ", name),
                 None => c.append_info_sep(", ", &format!("Unknown type ({typ})")),
             }
             c.append_info_fmt(format_args!("[{sid}]"));

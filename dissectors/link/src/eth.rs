@@ -3,6 +3,7 @@
 
 use dorsal_engine::dissect::{Cx, Dissector, Outcome};
 use dorsal_engine::fields;
+use dorsal_engine::fields::value_name;
 use dorsal_engine::table::{IdSpan, Value};
 
 use crate::etypes::ETYPE_VALS;
@@ -287,7 +288,7 @@ pub fn ethertype(f: &EthFields, cx: &mut Cx<'_>, ty: u16, payload: &[u8]) -> usi
         Some(Outcome::Rejected) | None => {
             if let Some(c) = cx.cols() {
                 c.set_protocol(&format!("0x{ty:04x}"));
-                if let Some((_, name)) = ETYPE_VALS.iter().find(|(v, _)| *v == u64::from(ty)) {
+                if let Some(name) = value_name(ETYPE_VALS, u64::from(ty)) {
                     c.set_info(name);
                 }
             }

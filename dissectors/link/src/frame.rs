@@ -107,10 +107,9 @@ impl Dissector for Frame {
             // by its wiretap number.
             if let Some(c) = cx.cols() {
                 c.set_protocol("UNKNOWN");
-                match dorsal_engine::capture::wtap_encap(fr.linktype) {
-                    Some(e) => c.set_info(&format!("WTAP_ENCAP = {e}")),
-                    None => c.set_info(&format!("WTAP_ENCAP = {}", fr.linktype)),
-                }
+                let encap = dorsal_engine::capture::wtap_encap(fr.linktype);
+                let n = encap.map_or(fr.linktype, u32::from);
+                c.set_info(&format!("WTAP_ENCAP = {n}"));
             }
             cx.call_by_name("data", data);
         }

@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use crate::ipproto::IPPROTO_VALS;
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use dorsal_engine::fields;
+use dorsal_engine::fields::value_name;
 use dorsal_engine::table::{IdSpan, Value};
 
 use dorsal_engine::bytes::{array, be16, be32, from, u8_at};
@@ -347,10 +348,7 @@ pub fn hand_off(cx: &mut Cx<'_>, proto: u8, payload: &[u8], reported: usize, v6:
     match cx.call_table(table, u32::from(proto), payload) {
         Some(Outcome::Rejected) | None => {
             if let Some(c) = cx.cols() {
-                let name = IPPROTO_VALS
-                    .iter()
-                    .find(|(v, _)| *v == u64::from(proto))
-                    .map_or("Unknown", |(_, n)| n);
+                let name = value_name(IPPROTO_VALS, u64::from(proto)).unwrap_or("Unknown");
                 let head = if v6 { "Unknown IP Protocol: " } else { "" };
                 c.set_info(&format!("{head}{name} ({proto})"));
             }

@@ -718,7 +718,7 @@ fn convert(
             let (ts, fs) = match def.and_then(|d| d.strings) {
                 Some(s) => (
                     s.iter().find(|(v, _)| *v != 0).map(|x| x.1).unwrap_or("True"),
-                    s.iter().find(|(v, _)| *v == 0).map(|x| x.1).unwrap_or("False"),
+                    crate::fields::value_name(s, 0).unwrap_or("False"),
                 ),
                 None => ("Set", "Not set"),
             };
