@@ -144,17 +144,17 @@ impl Columns {
         self.append_info(s);
     }
 
-    /// Inserts `s` at the start of Info after the fence (`col_prepend_fstr`
-    /// as Wireshark applies it to fenced text).
+    /// Puts `s` before everything in Info and fences it in, so that later
+    /// dissectors setting Info keep it (`col_prepend_fence_fstr`: TCP's
+    /// analysis prefixes stay before HTTP's or TLS's text).
     pub fn prepend_info(&mut self, s: &str) {
         if self.frozen {
             return;
         }
-        let at = self.fence.min(self.info.len());
-        if self.info.is_char_boundary(at) {
-            self.info.insert_str(at, s);
-        }
+        self.info.insert_str(0, s);
+        self.fence = self.fence.saturating_add(s.len());
         cap(&mut self.info, INFO_CAP);
+        self.fence = self.fence.min(self.info.len());
     }
 
     /// Keeps the text so far when later dissectors set Info (`col_set_fence`).
@@ -205,8 +205,10 @@ mod tests {
         assert_eq!(c.info(), "GET / HTTP/1.1 [TCP segment]");
         c.clear_info();
         assert_eq!(c.info(), "GET / HTTP/1.1 ");
-        c.prepend_info(">");
-        assert_eq!(c.info(), "GET / HTTP/1.1 >");
+        c.prepend_info("> ");
+        assert_eq!(c.info(), "> GET / HTTP/1.1 ");
+        c.set_info("x");
+        assert_eq!(c.info(), "> GET / HTTP/1.1 x");
         c.clear();
         c.append_info_sep(", ", "a");
         c.append_info_sep(", ", "b");

@@ -7,7 +7,9 @@ use std::collections::VecDeque;
 use dorsal_engine::dissect::{Cx, Dissector, Outcome, TcpPayloadInfo};
 use dorsal_engine::events::Transport;
 use dorsal_engine::fields;
-use dorsal_engine::flow::{Budget, Delivered, Direction, SegFlags, SegmentReport, SeqAnalysis};
+use dorsal_engine::flow::{
+    Budget, Delivered, Direction, SegFlags, Segment, SegmentReport, SeqAnalysis, SeqContext,
+};
 use dorsal_engine::table::{Timestamp, Value};
 
 use crate::conv::{ConvKey, Conversations, Found};
@@ -60,13 +62,20 @@ fields! {
         reset_cause: "tcp.reset_cause", "Reset cause", String, None;
         analysis: "tcp.analysis", "SEQ/ACK analysis", None, None;
         analysis_flags: "tcp.analysis.flags", "TCP Analysis Flags", None, None;
+        analysis_reused_ports: "tcp.analysis.reused_ports", "A new tcp session is started with the same ports as an earlier session in this trace", None, None;
         analysis_retransmission: "tcp.analysis.retransmission", "This frame is a (suspected) retransmission", None, None;
+        analysis_fast_retransmission: "tcp.analysis.fast_retransmission", "This frame is a (suspected) fast retransmission", None, None;
         analysis_spurious: "tcp.analysis.spurious_retransmission", "This frame is a (suspected) spurious retransmission", None, None;
         analysis_out_of_order: "tcp.analysis.out_of_order", "This frame is a (suspected) out-of-order segment", None, None;
         analysis_keep_alive: "tcp.analysis.keep_alive", "This is a TCP keep-alive segment", None, None;
         analysis_lost_segment: "tcp.analysis.lost_segment", "Previous segment(s) not captured (common at capture start)", None, None;
         analysis_ack_lost_segment: "tcp.analysis.ack_lost_segment", "ACKed segment that wasn't captured (common at capture start)", None, None;
         analysis_window_update: "tcp.analysis.window_update", "This is a tcp window update", None, None;
+        analysis_window_full: "tcp.analysis.window_full", "TCP window specified by the receiver is now completely full", None, None;
+        analysis_keep_alive_ack: "tcp.analysis.keep_alive_ack", "ACK to a TCP keep-alive segment", None, None;
+        analysis_zero_window_probe: "tcp.analysis.zero_window_probe", "TCP Zero Window Probe", None, None;
+        analysis_zero_window: "tcp.analysis.zero_window", "TCP Zero Window segment", None, None;
+        analysis_zero_window_probe_ack: "tcp.analysis.zero_window_probe_ack", "ACK to a TCP Zero Window Probe", None, None;
         analysis_duplicate_ack: "tcp.analysis.duplicate_ack", "This is a TCP duplicate ack", None, None;
         analysis_duplicate_ack_num: "tcp.analysis.duplicate_ack_num", "Duplicate ACK #", U32, Dec;
         analysis_duplicate_ack_frame: "tcp.analysis.duplicate_ack_frame", "Duplicate to the ACK in frame", FrameNum, None;
@@ -102,6 +111,10 @@ enum Scale {
 struct Flow {
     base_seq: Option<u32>,
     scale: Scale,
+    /// A SYN was sent and no bare ACK since: the window of this direction
+    /// is not scaled yet for the window-full check (Wireshark's
+    /// `is_first_ack`).
+    first_ack: bool,
 }
 
 impl Default for Flow {
@@ -109,6 +122,7 @@ impl Default for Flow {
         Flow {
             base_seq: None,
             scale: Scale::Unknown,
+            first_ack: false,
         }
     }
 }
@@ -379,7 +393,13 @@ impl Dissector for Tcp {
             },
         };
         let (fi, ri) = if src_low { (0, 1) } else { (1, 0) };
+        // Wireshark's TCP_A_REUSED_PORTS: a SYN, or a SYN-ACK, whose
+        // sequence number is not the known initial one of its direction.
+        let mut reused_ports = false;
         if let Found::Retired { index, mark } = convs.find(&key) {
+            // A retired conversation keeps no sequence base: a SYN on it
+            // comes long after its end, with a new initial number.
+            reused_ports = syn_only;
             if !syn_only {
                 let mut c = new_conv(index);
                 c.first = from_mark(mark);
@@ -398,6 +418,7 @@ impl Dissector for Tcp {
                     .and_then(|fl| fl.base_seq)
                     .is_some_and(|b| b != raw_seq)
         });
+        reused_ports |= reused == Some(true);
         let is_new = reused != Some(false);
         let conv = match convs.get_mut(&key) {
             Some(c) if !is_new => c,
@@ -462,6 +483,7 @@ impl Dissector for Tcp {
             if let Some(fl) = flows.get_mut(fi) {
                 if fl.base_seq.is_some_and(|b| b != raw_seq) {
                     fl.base_seq = Some(raw_seq);
+                    reused_ports = true;
                 }
             }
         }
@@ -510,7 +532,7 @@ impl Dissector for Tcp {
         } else {
             raw_ack
         };
-        let seg_flags = if in_error {
+        let mut seg_flags = if in_error {
             SegFlags::default()
         } else {
             // Wireshark analyses raw sequence numbers: a base reset by a
@@ -526,6 +548,7 @@ impl Dissector for Tcp {
                 ts,
             )
         };
+        seg_flags.reused_ports = reused_ports && !in_error;
         if flags & FIN != 0 && !in_error {
             conv.fins |= 1 << fi;
         }
@@ -677,21 +700,37 @@ fn analyse(
     ts: dorsal_engine::table::Timestamp,
 ) -> SegFlags {
     let (raw_seq, raw_ack, seglen, flags, window) = seg;
-    let first_rtt = conv.first_rtt;
-    let [a, b] = &mut conv.seq;
-    let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
-    SeqAnalysis::segment(
-        fa,
-        ra,
-        raw_seq,
-        raw_ack,
-        u32::try_from(seglen).unwrap_or(u32::MAX),
+    // The other direction's window as the window-full check scales it.
+    let rev_shift = conv.flows.get(1 - fi.min(1)).and_then(|fl| match fl.scale {
+        Scale::Unknown => None,
+        _ if fl.first_ack => Some(0),
+        Scale::NotUsed => Some(0),
+        Scale::Shift(s) => Some(u32::from(s)),
+    });
+    let cx = SeqContext {
+        first_rtt: conv.first_rtt,
+        rev_shift,
+    };
+    let s = Segment {
+        seq: raw_seq,
+        ack: raw_ack,
+        len: u32::try_from(seglen).unwrap_or(u32::MAX),
         flags,
         window,
         frame,
-        ts,
-        first_rtt,
-    )
+        now: ts,
+    };
+    let [a, b] = &mut conv.seq;
+    let (fa, ra) = if fi == 0 { (a, b) } else { (b, a) };
+    let out = SeqAnalysis::segment(fa, ra, s, cx);
+    if let Some(fl) = conv.flows.get_mut(fi) {
+        if flags & SYN != 0 {
+            fl.first_ack = true;
+        } else if flags & ACK != 0 {
+            fl.first_ack = false;
+        }
+    }
+    out
 }
 
 /// Flag names in the order of Wireshark's `tcp_flags_to_str`.
@@ -823,28 +862,33 @@ fn option_summary(c: &mut dorsal_engine::columns::Columns, opts: &[u8], rev_base
 
 /// The expert prefixes tshark shows before the ports.
 fn analysis_prefix(c: &mut dorsal_engine::columns::Columns, fl: SegFlags) {
-    if let Some((num, frame)) = fl.duplicate_ack {
-        c.prepend_info(&format!("[TCP Dup ACK {frame}#{num}] "));
-    }
-    if fl.window_update {
-        c.prepend_info("[TCP Window Update] ");
-    }
-    if fl.keep_alive {
-        c.prepend_info("[TCP Keep-Alive] ");
-    }
-    if fl.lost_segment {
-        c.prepend_info("[TCP Previous segment not captured] ");
-    }
-    if fl.ack_lost_segment {
-        c.prepend_info("[TCP ACKed unseen segment] ");
-    }
-    if fl.out_of_order {
-        c.prepend_info("[TCP Out-Of-Order] ");
-    }
-    if fl.spurious_retransmission {
-        c.prepend_info("[TCP Spurious Retransmission] ");
-    } else if fl.retransmission {
-        c.prepend_info("[TCP Retransmission] ");
+    // Wireshark prepends each in this order, so the last one comes first.
+    let dup;
+    let prefixes = [
+        (fl.reused_ports, "[TCP Port numbers reused] "),
+        (fl.retransmission, "[TCP Retransmission] "),
+        (fl.fast_retransmission, "[TCP Fast Retransmission] "),
+        (fl.spurious_retransmission, "[TCP Spurious Retransmission] "),
+        (fl.out_of_order, "[TCP Out-Of-Order] "),
+        (fl.lost_segment, "[TCP Previous segment not captured] "),
+        (fl.ack_lost_segment, "[TCP ACKed unseen segment] "),
+        (fl.window_update, "[TCP Window Update] "),
+        (fl.window_full, "[TCP Window Full] "),
+        (fl.keep_alive, "[TCP Keep-Alive] "),
+        (fl.keep_alive_ack, "[TCP Keep-Alive ACK] "),
+        (fl.duplicate_ack.is_some(), {
+            let (num, frame) = fl.duplicate_ack.unwrap_or_default();
+            dup = format!("[TCP Dup ACK {frame}#{num}] ");
+            dup.as_str()
+        }),
+        (fl.zero_window_probe, "[TCP ZeroWindowProbe] "),
+        (fl.zero_window, "[TCP ZeroWindow] "),
+        (fl.zero_window_probe_ack, "[TCP ZeroWindowProbeAck] "),
+    ];
+    for (set, text) in prefixes {
+        if set {
+            c.prepend_info(text);
+        }
     }
 }
 
@@ -860,44 +904,46 @@ struct Seg {
 }
 
 fn push_analysis(cx: &mut Cx<'_>, f: &TcpFields, fl: SegFlags) {
-    let any = fl.retransmission
-        || fl.spurious_retransmission
-        || fl.out_of_order
-        || fl.keep_alive
-        || fl.lost_segment
-        || fl.ack_lost_segment
-        || fl.window_update
-        || fl.duplicate_ack.is_some();
-    if !any {
+    if !fl.any() {
         return;
     }
     cx.t.push(f.analysis, Value::None);
     cx.t.push(f.analysis_flags, Value::None);
-    if fl.spurious_retransmission {
-        cx.t.push(f.analysis_spurious, Value::None);
-    }
-    if fl.retransmission || fl.spurious_retransmission {
-        cx.t.push(f.analysis_retransmission, Value::None);
-    }
-    if fl.out_of_order {
-        cx.t.push(f.analysis_out_of_order, Value::None);
-    }
-    if fl.lost_segment {
-        cx.t.push(f.analysis_lost_segment, Value::None);
-    }
-    if fl.ack_lost_segment {
-        cx.t.push(f.analysis_ack_lost_segment, Value::None);
-    }
-    if fl.keep_alive {
-        cx.t.push(f.analysis_keep_alive, Value::None);
-    }
-    if fl.window_update {
-        cx.t.push(f.analysis_window_update, Value::None);
+    // The expert items in the order Wireshark adds them.
+    let items = [
+        (fl.reused_ports, f.analysis_reused_ports),
+        (fl.retransmission, f.analysis_retransmission),
+        (fl.fast_retransmission, f.analysis_fast_retransmission),
+        (fl.fast_retransmission, f.analysis_retransmission),
+        (fl.spurious_retransmission, f.analysis_spurious),
+        (fl.spurious_retransmission, f.analysis_retransmission),
+        (fl.out_of_order, f.analysis_out_of_order),
+        (fl.lost_segment, f.analysis_lost_segment),
+        (fl.ack_lost_segment, f.analysis_ack_lost_segment),
+        (fl.window_update, f.analysis_window_update),
+        (fl.window_full, f.analysis_window_full),
+        (fl.keep_alive, f.analysis_keep_alive),
+        (fl.keep_alive_ack, f.analysis_keep_alive_ack),
+    ];
+    for (set, field) in items {
+        if set {
+            cx.t.push(field, Value::None);
+        }
     }
     if let Some((num, frame)) = fl.duplicate_ack {
         cx.t.push(f.analysis_duplicate_ack, Value::None);
         cx.t.push_u(f.analysis_duplicate_ack_num, num);
         cx.t.push_u(f.analysis_duplicate_ack_frame, frame);
+    }
+    let zero = [
+        (fl.zero_window_probe, f.analysis_zero_window_probe),
+        (fl.zero_window, f.analysis_zero_window),
+        (fl.zero_window_probe_ack, f.analysis_zero_window_probe_ack),
+    ];
+    for (set, field) in zero {
+        if set {
+            cx.t.push(field, Value::None);
+        }
     }
 }
 
@@ -1030,11 +1076,12 @@ impl Tcp {
     /// tree is not shown), before a PDU starting later in the segment.
     fn report(&self, cx: &mut Cx<'_>, report: &SegmentReport, item: Option<usize>) {
         let f = &self.f;
-        if report.held {
+        // Only a segment of which nothing was dissected is marked: once a
+        // PDU ended here, the bytes held for the next one leave the
+        // columns to it (tshark marks only when the desegment offset is 0).
+        if report.held && !report.completed {
             if let Some(c) = cx.cols() {
-                if !report.completed {
-                    c.set_protocol("TCP");
-                }
+                c.set_protocol("TCP");
                 c.append_info_sep(" ", "[TCP segment of a reassembled PDU]");
             }
         }

@@ -15,7 +15,7 @@
 mod analysis;
 mod reasm;
 
-pub use analysis::{SegFlags, SeqAnalysis};
+pub use analysis::{Context as SeqContext, SegFlags, Segment, SeqAnalysis};
 pub use reasm::{Budget, Delivered, Direction, Msp, SegmentReport, MAX_PDU};
 
 /// `more` of [`crate::dissect::Outcome::NeedMore`] meaning "everything up to

@@ -1,0 +1,127 @@
+//! TCP sequence analysis in the default view: every expert prefix tshark
+//! shows by default (window full, zero window and its probe and ACK,
+//! window update, duplicate ACKs, fast retransmission, keep-alive and its
+//! ACK, ports reused by a new handshake), in tshark's order. The expected
+//! lines are what tshark 4.0.17 prints for the same bytes.
+
+mod common;
+
+use common::{dorsal, write_temp};
+
+const C: [u8; 4] = [10, 0, 0, 1];
+const S: [u8; 4] = [10, 0, 0, 2];
+
+/// One segment at `ms` milliseconds: Ethernet, IPv4, a 20-byte TCP header
+/// from 33333 (client) or 44444 (server), `len` bytes of payload.
+struct Seg {
+    ms: u32,
+    from_client: bool,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    win: u16,
+    len: usize,
+}
+
+fn frame(s: &Seg) -> Vec<u8> {
+    let (src, dst, sport, dport) = if s.from_client {
+        (C, S, 33333u16, 44444u16)
+    } else {
+        (S, C, 44444, 33333)
+    };
+    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let total = (40 + s.len) as u16;
+    f.extend_from_slice(&[
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0x40,
+        0,
+        64,
+        6,
+        0,
+        0,
+    ]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&sport.to_be_bytes());
+    f.extend_from_slice(&dport.to_be_bytes());
+    f.extend_from_slice(&s.seq.to_be_bytes());
+    f.extend_from_slice(&s.ack.to_be_bytes());
+    f.extend_from_slice(&[0x50, s.flags]);
+    f.extend_from_slice(&s.win.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 0]);
+    f.extend(std::iter::repeat_n(b'x', s.len));
+    f
+}
+
+fn capture(segs: &[Seg]) -> Vec<u8> {
+    let mut v = vec![
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
+    ];
+    for s in segs {
+        let f = frame(s);
+        v.extend_from_slice(&(1_000 + s.ms / 1000).to_le_bytes());
+        v.extend_from_slice(&((s.ms % 1000) * 1000).to_le_bytes());
+        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        v.extend_from_slice(&f);
+    }
+    v
+}
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const PSH_ACK: u8 = 0x18;
+const FIN_ACK: u8 = 0x11;
+
+fn seg(ms: u32, from_client: bool, seq: u32, ack: u32, flags: u8, win: u16, len: usize) -> Seg {
+    Seg {
+        ms,
+        from_client,
+        seq,
+        ack,
+        flags,
+        win,
+        len,
+    }
+}
+
+#[test]
+fn every_default_analysis_prefix_as_tshark_shows_it() {
+    let segs = [
+        seg(0, true, 1000, 0, SYN, 64240, 0),
+        seg(1, false, 5000, 1001, SYN | ACK, 1000, 0),
+        seg(2, true, 1001, 5001, ACK, 64240, 0),
+        // Fills the server's 1000-byte window.
+        seg(3, true, 1001, 5001, PSH_ACK, 64240, 1000),
+        seg(4, false, 5001, 2001, ACK, 0, 0),
+        seg(200, true, 2001, 5001, PSH_ACK, 64240, 1),
+        seg(201, false, 5001, 2001, ACK, 0, 0),
+        seg(300, false, 5001, 2001, ACK, 8000, 0),
+        seg(301, true, 2001, 5001, PSH_ACK, 64240, 100),
+        seg(302, true, 2101, 5001, PSH_ACK, 64240, 100),
+        seg(303, false, 5001, 2101, ACK, 8000, 0),
+        seg(304, false, 5001, 2101, ACK, 8000, 0),
+        seg(305, false, 5001, 2101, ACK, 8000, 0),
+        seg(310, true, 2101, 5001, PSH_ACK, 64240, 100),
+        seg(400, false, 5001, 2201, ACK, 8000, 0),
+        seg(5000, true, 2200, 5001, ACK, 64240, 0),
+        seg(5001, false, 5001, 2201, ACK, 8000, 0),
+        seg(6000, true, 2201, 5001, FIN_ACK, 64240, 0),
+        seg(6001, false, 5001, 2202, FIN_ACK, 8000, 0),
+        seg(6002, true, 2202, 5002, ACK, 64240, 0),
+        // The same ports again with a new initial sequence number.
+        seg(7000, true, 90000, 0, SYN, 64240, 0),
+        seg(7001, false, 70000, 90001, SYN | ACK, 8000, 0),
+    ];
+    let path = write_temp("tcp-analysis.pcap", &capture(&segs));
+    let out = dorsal(&["-r", path.to_str().expect("path")], None);
+    assert!(out.status.success());
+    let got = String::from_utf8_lossy(&out.stdout);
+    let want = include_str!("tcp_analysis_text.expected");
+    assert_eq!(got, want);
+}
