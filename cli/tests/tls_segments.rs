@@ -115,3 +115,27 @@ eth                                      frames:5 bytes:336
 ";
     assert_eq!(got, want);
 }
+
+/// The summary lines: a segment that only starts a record is `TCP` with
+/// Info replaced; one that ends a record and starts the next keeps the
+/// finished record's columns; an unencrypted alert is named.
+#[test]
+fn default_view_marks_only_segments_nothing_was_dissected_of() {
+    let want = include_str!("tls_segments.expected");
+    assert_eq!(run(&[]), want);
+}
+
+/// Bytes on 443 that are no TLS record, before any record said which
+/// version the session runs: `SSL` `Continuation Data`, as dissect_ssl
+/// names them.
+#[test]
+fn non_record_bytes_on_the_tls_port_are_continuation_data() {
+    let junk: Vec<u8> = [0xde, 0xad, 0xbe, 0xef].repeat(8);
+    let cap = write_temp("tls-junk.pcap", &pcap(&[tcp_frame(443, 1000, &junk)]));
+    let out = dorsal(&["-r", cap.to_str().expect("path")], None);
+    let got = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(
+        got,
+        "    1   0.000000     10.0.0.1 → 10.0.0.2     SSL 86 Continuation Data\n"
+    );
+}

@@ -26,6 +26,9 @@ pub struct Columns {
     /// Frozen columns are no longer written (`col_set_writable(FALSE)`):
     /// an error quote keeps the outer protocol's summary.
     frozen: bool,
+    /// The protocol column alone is no longer written: TCP's hold on it
+    /// while a second PDU of the segment is dissected.
+    protocol_locked: bool,
     src: String,
     dst: String,
     /// Whether the addresses came from a network layer; a link layer's only
@@ -55,6 +58,7 @@ impl Columns {
         self.info.clear();
         self.fence = 0;
         self.frozen = false;
+        self.protocol_locked = false;
         self.src.clear();
         self.dst.clear();
         self.net_set = false;
@@ -91,6 +95,9 @@ impl Columns {
     }
 
     pub fn set_protocol(&mut self, p: &str) {
+        if self.protocol_locked {
+            return;
+        }
         if self.frozen {
             return;
         }
@@ -155,6 +162,14 @@ impl Columns {
         self.fence = self.fence.saturating_add(s.len());
         cap(&mut self.info, INFO_CAP);
         self.fence = self.fence.min(self.info.len());
+    }
+
+    /// What TCP does before the PDU that follows a completed one in the
+    /// same segment: Info so far is fenced and the protocol column kept, so
+    /// that a PDU left incomplete does not turn the frame back to `TCP`.
+    pub fn hold_for_next_pdu(&mut self) {
+        self.fence_info();
+        self.protocol_locked = true;
     }
 
     /// Keeps the text so far when later dissectors set Info (`col_set_fence`).

@@ -1039,6 +1039,11 @@ impl Tcp {
         let mut calls = 0usize;
         let report = self.with_direction(seg, |dir| {
             dir.segment(&budget, frame, seg.seq, payload, app, &mut |bytes, info| {
+                if calls > 0 {
+                    if let Some(c) = cx.cols() {
+                        c.hold_for_next_pdu();
+                    }
+                }
                 let out = self.handoff(cx, seg, bytes, info);
                 calls = calls.saturating_add(1);
                 if let Some(m) = marks.get_mut(calls) {

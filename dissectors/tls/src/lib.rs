@@ -12,6 +12,7 @@
 
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod hello;
 mod quic;
 mod x509;
@@ -244,6 +245,21 @@ impl Tls {
     }
 }
 
+/// Wireshark's `ssl_version_short_names`: the protocol column of a session
+/// before any record says more.
+fn short_name(version: u16) -> &'static str {
+    match version {
+        0x0002 => "SSLv2",
+        SSLV3 => "SSLv3",
+        TLS10 => "TLSv1",
+        GMTLS => "GMTLSv1",
+        TLS11 => "TLSv1.1",
+        TLS12 => "TLSv1.2",
+        TLS13 => "TLSv1.3",
+        _ => "SSL",
+    }
+}
+
 /// Per-call facts the record and handshake code need.
 pub struct Ctx {
     pub frame: u32,
@@ -321,6 +337,13 @@ impl Dissector for Tls {
         // spanning segments, or the start of a record after a reassembled
         // one) or finds continuation data still shows `tls`.
         run.begin(data, &mut false);
+        // As dissect_ssl: the session's version names the frame and Info
+        // starts afresh (after any fence TCP set), whatever the records hold.
+        let name = short_name(run.sess.version);
+        if let Some(c) = run.cx.cols() {
+            c.set_protocol(name);
+            c.clear_info();
+        }
         run.records(data, reported, can_desegment)
     }
 }
@@ -373,9 +396,9 @@ impl Run<'_, '_> {
                 }
             }
             if !known && !looks_like_sslv3(rest) {
-                // Continuation data.
-                if first.is_none() {
-                    // The capture ended: Wireshark's read throws here.
+                // Bytes that are no record of a version not yet known.
+                if let Some(c) = self.cx.cols() {
+                    c.append_info_sep(", ", "Continuation Data");
                 }
                 break;
             }
@@ -587,9 +610,6 @@ impl Run<'_, '_> {
         let Some(c) = self.cx.cols() else {
             return;
         };
-        if !c.protocol().starts_with("TLS") && !c.protocol().starts_with("SSL") {
-            c.clear_info();
-        }
         c.set_protocol(match version {
             SSLV3 => "SSLv3",
             TLS10 => "TLSv1",
@@ -600,8 +620,22 @@ impl Run<'_, '_> {
         });
         match ct {
             CT_CCS => c.append_info_sep(", ", "Change Cipher Spec"),
-            CT_ALERT if encrypted || body.len() != 2 => c.append_info_sep(", ", "Encrypted Alert"),
-            CT_ALERT => c.append_info_sep(", ", "Alert"),
+            // Only a two-byte alert is read as one (encrypted or not).
+            CT_ALERT => match body {
+                &[level, desc] => {
+                    let name = |strings, v: u8| {
+                        dorsal_engine::fields::value_name(strings, u64::from(v))
+                            .unwrap_or("Unknown")
+                    };
+                    c.append_info_fmt(format_args!(
+                        "{}Alert (Level: {}, Description: {})",
+                        if c.info().is_empty() { "" } else { ", " },
+                        name(alerts::LEVELS, level),
+                        name(alerts::DESCRIPTIONS, desc)
+                    ));
+                }
+                _ => c.append_info_sep(", ", "Encrypted Alert"),
+            },
             CT_APP_DATA => c.append_info_sep(", ", "Application Data"),
             CT_HANDSHAKE if encrypted => c.append_info_sep(", ", "Encrypted Handshake Message"),
             CT_HANDSHAKE => {

@@ -1,0 +1,43 @@
+//! TLS alert names (Wireshark's `ssl_31_alert_level` and
+//! `ssl_31_alert_description`, as `tshark -G values` lists them).
+
+pub const LEVELS: &[(u64, &str)] = &[(1, "Warning"), (2, "Fatal")];
+
+pub const DESCRIPTIONS: &[(u64, &str)] = &[
+    (0, "Close Notify"),
+    (1, "End of Early Data"),
+    (10, "Unexpected Message"),
+    (20, "Bad Record MAC"),
+    (21, "Decryption Failed"),
+    (22, "Record Overflow"),
+    (30, "Decompression Failure"),
+    (40, "Handshake Failure"),
+    (41, "No Certificate"),
+    (42, "Bad Certificate"),
+    (43, "Unsupported Certificate"),
+    (44, "Certificate Revoked"),
+    (45, "Certificate Expired"),
+    (46, "Certificate Unknown"),
+    (47, "Illegal Parameter"),
+    (48, "Unknown CA"),
+    (49, "Access Denied"),
+    (50, "Decode Error"),
+    (51, "Decrypt Error"),
+    (60, "Export Restriction"),
+    (70, "Protocol Version"),
+    (71, "Insufficient Security"),
+    (80, "Internal Error"),
+    (86, "Inappropriate Fallback"),
+    (90, "User Canceled"),
+    (100, "No Renegotiation"),
+    (109, "Missing Extension"),
+    (110, "Unsupported Extension"),
+    (111, "Certificate Unobtainable"),
+    (112, "Unrecognized Name"),
+    (113, "Bad Certificate Status Response"),
+    (114, "Bad Certificate Hash Value"),
+    (115, "Unknown PSK Identity"),
+    (116, "Certificate Required"),
+    (120, "No application Protocol"),
+    (121, "ECH Required"),
+];
