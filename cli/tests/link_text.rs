@@ -61,6 +61,10 @@ fn capture() -> Vec<u8> {
             0x1234,
             &[0; 40],
         ),
+        // An IPv6 header cut after its source address, and a frame shorter
+        // than an Ethernet header.
+        eth(BCAST, CISCO, 0x86dd, ipv6(59).get(..30).expect("header")),
+        vec![0xff; 10],
     ])
 }
 
@@ -98,6 +102,8 @@ fn frames_without_a_network_layer_match_tshark() {
         "    5   4.000000     10.0.0.1 → 10.0.0.2     IPv4 42 SATNET EXPAK (64)\n",
         "    6   5.000000          ::1 → ::2          IPv6 62 Unknown IP Protocol: Unknown (253)\n",
         "    7   6.000000 PcsCompu_7a:1b:2c → IPv4mcast_01 0x1234 54 Ethernet II\n",
+        "    8   7.000000          ::1 → Broadcast    IPv6 44 Invalid IPv6 header (30 bytes, need exactly 40)[Malformed Packet]\n",
+        "    9   8.000000              → Broadcast    Ethernet 10 [Malformed Packet]\n",
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }

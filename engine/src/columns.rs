@@ -31,9 +31,11 @@ pub struct Columns {
     protocol_locked: bool,
     src: String,
     dst: String,
-    /// Whether the addresses came from a network layer; a link layer's only
-    /// fill the columns while no network layer has.
-    net_set: bool,
+    /// Whether each address came from a network layer; a link layer's only
+    /// fill the columns no network layer has (a header cut short after its
+    /// source address sets only that one).
+    net_src: bool,
+    net_dst: bool,
 }
 
 /// Cuts `s` to at most `cap` bytes on a character boundary.
@@ -61,7 +63,8 @@ impl Columns {
         self.protocol_locked = false;
         self.src.clear();
         self.dst.clear();
-        self.net_set = false;
+        self.net_src = false;
+        self.net_dst = false;
     }
 
     pub fn protocol(&self) -> &str {
@@ -179,31 +182,49 @@ impl Columns {
 
     /// Source and destination from a network layer; inner layers win.
     pub fn set_net_addresses(&mut self, src: impl std::fmt::Display, dst: impl std::fmt::Display) {
+        self.set_net_source(src);
+        if self.frozen {
+            return;
+        }
+        self.dst.clear();
+        let _ = write!(self.dst, "{dst}");
+        cap(&mut self.dst, SHORT_CAP);
+        self.net_dst = true;
+    }
+
+    /// The source address alone, from a network header that ends before
+    /// its destination.
+    pub fn set_net_source(&mut self, src: impl std::fmt::Display) {
         if self.frozen {
             return;
         }
         self.src.clear();
-        self.dst.clear();
         let _ = write!(self.src, "{src}");
-        let _ = write!(self.dst, "{dst}");
         cap(&mut self.src, SHORT_CAP);
-        cap(&mut self.dst, SHORT_CAP);
-        self.net_set = true;
+        self.net_src = true;
     }
 
-    /// Whether a network layer has set the addresses.
+    /// Whether a network layer has set both addresses.
     pub fn has_net_addresses(&self) -> bool {
-        self.net_set
+        self.net_src && self.net_dst
     }
 
-    /// Source and destination from a link layer: shown only while no
-    /// network layer has set them.
+    /// Source and destination from a link layer: each shown only where no
+    /// network layer has set it.
     pub fn set_link_addresses(&mut self, src: impl std::fmt::Display, dst: impl std::fmt::Display) {
-        if self.net_set {
+        if self.frozen {
             return;
         }
-        self.set_net_addresses(src, dst);
-        self.net_set = false;
+        if !self.net_src {
+            self.src.clear();
+            let _ = write!(self.src, "{src}");
+            cap(&mut self.src, SHORT_CAP);
+        }
+        if !self.net_dst {
+            self.dst.clear();
+            let _ = write!(self.dst, "{dst}");
+            cap(&mut self.dst, SHORT_CAP);
+        }
     }
 }
 
@@ -238,6 +259,10 @@ mod tests {
         c.set_net_addresses("1.2.3.4", "5.6.7.8");
         c.set_link_addresses("cc", "dd");
         assert_eq!((c.src(), c.dst()), ("1.2.3.4", "5.6.7.8"));
+        c.clear();
+        c.set_net_source("::1");
+        c.set_link_addresses("cc", "dd");
+        assert_eq!((c.src(), c.dst()), ("::1", "dd"));
     }
 
     #[test]

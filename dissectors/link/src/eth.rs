@@ -205,12 +205,22 @@ pub(crate) fn mac_string(m: &[u8; 6]) -> String {
 }
 
 fn eth(f: &EthFields, macs: IdSpan, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+    // The protocol column until a payload names the frame (also one whose
+    // header is cut short).
+    if let Some(c) = cx.cols() {
+        c.set_protocol("Ethernet");
+    }
     let (Some(dst), Some(src), Some(ty)) =
         (array::<6>(data, 0), array::<6>(data, 6), be16(data, 12))
     else {
         // Wireshark reads the type before it adds the Ethernet item: a
         // header cut short leaves the layer, no item, and the exception.
         cx.t.add_nested_layer("eth");
+        // The addresses were taken as far as they were read.
+        let (d, s) = (array::<6>(data, 0), array::<6>(data, 6));
+        if let (Some(c), Some(d)) = (cx.cols(), d) {
+            c.set_link_addresses(s.map(|s| resolved(&s)).unwrap_or_default(), resolved(&d));
+        }
         cx.bounds_error(14, "Ethernet");
         return Outcome::Done(data.len());
     };

@@ -387,8 +387,16 @@ impl Dissector for Ipv6 {
         let f = &self.f;
         let reported = cx.reported;
         let entry = cx.t.push_proto(f.ipv6, data.get(..40).unwrap_or(data));
+        if let Some(c) = cx.cols() {
+            c.set_protocol("IPv6");
+            c.clear_info();
+        }
         // Both version fields, so that `ip.version == 6` matches IPv6 too.
         let version = u8_at(data, 0).map(|b0| b0 >> 4);
+        if version.is_none() {
+            cx.bounds_error(1, "IPv6");
+            return Outcome::Done(data.len());
+        }
         if let Some(v) = version {
             cx.t.push_u(f.v6_version, v);
             cx.t.push_u(f.version, v);
@@ -404,7 +412,15 @@ impl Dissector for Ipv6 {
             return Outcome::Rejected;
         }
         cx.t.add_layer("ipv6");
+        if reported < 40 {
+            if let Some(c) = cx.cols() {
+                c.set_info(&format!(
+                    "Invalid IPv6 header ({reported} bytes, need exactly 40)"
+                ));
+            }
+        }
         let Some(w0) = be32(data, 0) else {
+            cx.bounds_error(4, "IPv6");
             return Outcome::Done(data.len());
         };
         cx.t.push_u(f.v6_tclass, (w0 >> 20) & 0xff);
@@ -438,6 +454,19 @@ impl Dissector for Ipv6 {
             }
         }
         let (Some(plen), Some(nxt), Some(src), Some(dst)) = (plen, nxt, src, dst) else {
+            // Wireshark reads the header field by field: the source column
+            // is set once the source was read, and the first field cut
+            // short ends the frame.
+            if let (Some(src), Some(c)) = (src, cx.cols()) {
+                let mut a = String::new();
+                dorsal_engine::format::write_ipv6(&mut a, &src);
+                c.set_net_source(a);
+            }
+            let end = [6, 7, 8, 24, 40]
+                .into_iter()
+                .find(|&end| end > data.len())
+                .unwrap_or(40);
+            cx.bounds_error(end, "IPv6");
             return Outcome::Done(data.len());
         };
         if entry.is_some() {
