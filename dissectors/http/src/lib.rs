@@ -933,7 +933,14 @@ impl Http {
             }
             match self.message(cx, data, offset, key, dir, can_deseg, seq, &mut layered) {
                 Msg::Consumed(0) | Msg::Stop => break,
-                Msg::Consumed(n) => offset = offset.saturating_add(n),
+                Msg::Consumed(n) => {
+                    offset = offset.saturating_add(n);
+                    // Later messages of the segment add their lines after
+                    // this one's (dissect_http_tcp's fence).
+                    if let Some(c) = cx.cols() {
+                        c.fence_info();
+                    }
+                }
                 Msg::NeedMore(off, more) => {
                     return Outcome::NeedMore { offset: off, more };
                 }
