@@ -25,6 +25,7 @@ pub mod protocol;
 pub mod run;
 pub mod table;
 pub mod taps;
+pub mod text;
 
 /// Hash maps keyed by capture-derived values (conversations, frames,
 /// transactions), looked up once or more per frame: foldhash is several

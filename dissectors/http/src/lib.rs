@@ -1008,7 +1008,7 @@ impl Http {
                     // the rest of the message.
                     if let Some(c) = cx.cols() {
                         c.set_protocol(self.names.col);
-                        c.set_info(&String::from_utf8_lossy(line));
+                        c.set_info(&dorsal_engine::text::display(line));
                         c.append_info(" ");
                     }
                     let mut try_body = true;
