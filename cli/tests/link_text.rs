@@ -65,7 +65,19 @@ fn capture() -> Vec<u8> {
         // than an Ethernet header.
         eth(BCAST, CISCO, 0x86dd, ipv6(59).get(..30).expect("header")),
         vec![0xff; 10],
+        // A loose source route whose last hop, 5.6.7.8, is the destination.
+        eth(BCAST, CISCO, 0x0800, &source_routed()),
     ])
+}
+
+/// IPv4 10.0.0.1 -> 10.0.0.2 via a loose source route to 5.6.7.8.
+fn source_routed() -> Vec<u8> {
+    let mut h = vec![
+        0x48, 0, 0, 40, 0, 1, 0, 0, 64, 64, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
+    h.extend_from_slice(&[0x83, 11, 4, 1, 1, 1, 1, 5, 6, 7, 8, 1]);
+    h.extend_from_slice(&[0; 8]);
+    h
 }
 
 #[test]
@@ -104,6 +116,7 @@ fn frames_without_a_network_layer_match_tshark() {
         "    7   6.000000 PcsCompu_7a:1b:2c → IPv4mcast_01 0x1234 54 Ethernet II\n",
         "    8   7.000000          ::1 → Broadcast    IPv6 44 Invalid IPv6 header (30 bytes, need exactly 40)[Malformed Packet]\n",
         "    9   8.000000              → Broadcast    Ethernet 10 [Malformed Packet]\n",
+        "   10   9.000000     10.0.0.1 → 5.6.7.8      IPv4 54 SATNET EXPAK (64)\n",
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }

@@ -124,7 +124,7 @@ impl Dissector for Ftp {
             } else {
                 "Response: "
             });
-            c.append_info(&String::from_utf8_lossy(line));
+            c.append_info(&dorsal_engine::text::display(line));
         }
         let entry = cx.t.push_proto(f.ftp, data);
         cx.t.set_label(entry, "File Transfer Protocol (FTP)");

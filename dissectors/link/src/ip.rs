@@ -239,6 +239,12 @@ impl Dissector for Ipv4 {
         else {
             return Outcome::Done(data.len());
         };
+        // A strict or loose source route names the final destination: the
+        // address columns, conversations and `ip.dst` use it.
+        let dst = data
+            .get(20..hlen)
+            .and_then(source_route_destination)
+            .unwrap_or(dst);
         if fields {
             cx.t.push_u(f.dsfield, tos);
             cx.t.push_u(f.dscp, tos >> 2);
@@ -377,6 +383,39 @@ fn extension_layer(nh: u8) -> Option<&'static str> {
         60 => Some("ipv6.dstopts"),
         _ => None,
     }
+}
+
+/// Wireshark's `get_dst_offset`: the last address of the first strict or
+/// loose source route option among `opts`, unless its pointer says the
+/// route is used up (then the header's destination is the final one).
+fn source_route_destination(opts: &[u8]) -> Option<[u8; 4]> {
+    const EOOL: u8 = 0;
+    const NOP: u8 = 1;
+    const LSR: u8 = 0x83;
+    const SSR: u8 = 0x89;
+    let mut at = 0usize;
+    // Each step moves on by at least one byte.
+    while let Some(&opt) = opts.get(at) {
+        match opt {
+            EOOL => return None,
+            NOP => at += 1,
+            _ => {
+                let len = usize::from(*opts.get(at + 1)?);
+                if len < 2 || at + len > opts.len() {
+                    return None;
+                }
+                if opt == LSR || opt == SSR {
+                    let ptr = usize::from(*opts.get(at + 2)?);
+                    if ptr < 4 || ptr & 3 != 0 || ptr > len {
+                        return None;
+                    }
+                    return array::<4>(opts, (at + len).checked_sub(4)?);
+                }
+                at += len;
+            }
+        }
+    }
+    None
 }
 
 /// Most extension headers followed before the upper layer.
