@@ -1,7 +1,8 @@
 //! The default view of frames that no network layer names: the addresses
 //! columns show the MACs by vendor and well-known name, an ethertype no
 //! protocol takes is shown by number and name, bogus IP headers say why,
-//! and an IP protocol nothing dissects is named. The expected lines are
+//! an IP protocol nothing dissects is named, and ARP's relatives and
+//! duplicate addresses are told. The expected lines are
 //! what tshark 4.0.17 prints for the same bytes with the same `manuf`/`wka`
 //! entries.
 
@@ -67,7 +68,21 @@ fn capture() -> Vec<u8> {
         vec![0xff; 10],
         // A loose source route whose last hop, 5.6.7.8, is the destination.
         eth(BCAST, CISCO, 0x0800, &source_routed()),
+        // RARP with empty addresses, then 10.0.0.9 claimed by two MACs.
+        eth(BCAST, CISCO, 0x8035, &[0, 1, 8, 0, 0, 0, 0, 4]),
+        eth(BCAST, CISCO, 0x0806, &arp_request(CISCO)),
+        eth(BCAST, OTHER, 0x0806, &arp_request(OTHER)),
     ])
+}
+
+const OTHER: [u8; 6] = [0, 0, 0x0c, 0x65, 0x43, 0x21];
+
+/// An ARP request from `mac` at 10.0.0.9 for 10.0.0.1.
+fn arp_request(mac: [u8; 6]) -> Vec<u8> {
+    let mut a = vec![0, 1, 8, 0, 6, 4, 0, 1];
+    a.extend_from_slice(&mac);
+    a.extend_from_slice(&[10, 0, 0, 9, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1]);
+    a
 }
 
 /// IPv4 10.0.0.1 -> 10.0.0.2 via a loose source route to 5.6.7.8.
@@ -117,6 +132,9 @@ fn frames_without_a_network_layer_match_tshark() {
         "    8   7.000000          ::1 → Broadcast    IPv6 44 Invalid IPv6 header (30 bytes, need exactly 40)[Malformed Packet]\n",
         "    9   8.000000              → Broadcast    Ethernet 10 [Malformed Packet]\n",
         "   10   9.000000     10.0.0.1 → 5.6.7.8      IPv4 54 SATNET EXPAK (64)\n",
+        "   11  10.000000 Cisco_12:34:56 → Broadcast    RARP 22 <No address> is at <No address>\n",
+        "   12  11.000000 Cisco_12:34:56 → Broadcast    ARP 42 Who has 10.0.0.1? Tell 10.0.0.9\n",
+        "   13  12.000000 Cisco_65:43:21 → Broadcast    ARP 42 Who has 10.0.0.1? Tell 10.0.0.9 (duplicate use of 10.0.0.9 detected!)\n",
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
 }

@@ -54,7 +54,21 @@ pub struct Icmp {
     /// Echo requests by (requester, responder, id, seq): their frame, for
     /// the reply's `(request in N)`.
     echoes: RefCell<HashMap<(Address, Address, u16, u16), u32>>,
+    /// ARP's IPv4-to-MAC bindings (first MAC seen and the frame that last
+    /// confirmed it), and the frames found to reuse an address with
+    /// another MAC, for the second pass of `-2`.
+    arp_bindings: RefCell<ArpBindings>,
 }
+
+#[derive(Default)]
+struct ArpBindings {
+    by_ip: HashMap<[u8; 4], ([u8; 6], u32)>,
+    duplicates: HashMap<u32, [u8; 4]>,
+}
+
+/// Bindings remembered at most (Wireshark keeps them all); past it new
+/// addresses are no longer learnt.
+const MAX_ARP_BINDINGS: usize = 1 << 16;
 
 /// Echo requests remembered at most; past it the table starts over.
 const MAX_ECHOES: usize = 1 << 16;
@@ -65,6 +79,7 @@ impl Icmp {
             f,
             kind,
             echoes: RefCell::new(HashMap::default()),
+            arp_bindings: RefCell::new(ArpBindings::default()),
         }
     }
 
@@ -93,7 +108,7 @@ impl Dissector for Icmp {
         match self.kind {
             Kind::Icmp => icmp(self, cx, data),
             Kind::Icmpv6 => icmpv6(self, cx, data),
-            Kind::Arp => arp(&self.f, cx, data),
+            Kind::Arp => self.arp(cx, data),
         }
     }
 }
@@ -460,62 +475,245 @@ fn icmpv6_fixed_len(ty: u8) -> usize {
 
 /// ARP's Info for Ethernet/IPv4: requests, replies, and the gratuitous,
 /// probe and announcement forms.
-fn arp_info(c: &mut Columns, op: u16, sm: [u8; 6], si: [u8; 4], tm: [u8; 6], ti: [u8; 4]) {
-    let ip = |a: [u8; 4]| format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3]);
-    let gratuitous = si == ti;
-    let text = match op {
-        1 if gratuitous && tm == [0; 6] => format!("ARP Announcement for {}", ip(si)),
-        1 if gratuitous => format!("Gratuitous ARP for {} (Request)", ip(si)),
-        1 if si == [0; 4] => format!("Who has {}? (ARP Probe)", ip(ti)),
-        1 => format!("Who has {}? Tell {}", ip(ti), ip(si)),
-        2 if gratuitous => format!("Gratuitous ARP for {} (Reply)", ip(si)),
-        2 => format!("{} is at {}", ip(si), crate::eth::mac_string(&sm)),
-        _ => return,
-    };
-    c.append_info(&text);
+/// The display form of an address of `len` bytes at `off` as
+/// `dissect_arp` prints it (`tvb_arphrdaddr_to_str` for hardware addresses,
+/// `tvb_arpproaddr_to_str` for protocol ones); `Err` holds where the read
+/// ran out.
+fn arp_addr(data: &[u8], off: usize, len: usize, kind: ArpAddr) -> Result<String, usize> {
+    if len == 0 {
+        return Ok("<No address>".to_string());
+    }
+    let end = off.saturating_add(len);
+    let b = data.get(off..end).ok_or(end)?;
+    Ok(match (kind, b) {
+        (ArpAddr::Ether, &[a, b1, c, d, e, f]) => crate::eth::mac_string(&[a, b1, c, d, e, f]),
+        (ArpAddr::Ipv4, &[a, b1, c, d]) => format!("{a}.{b1}.{c}.{d}"),
+        _ => {
+            // bytes_to_str: hex, at most 36 bytes, then an ellipsis.
+            let mut out: String = b.iter().take(36).map(|x| format!("{x:02x}")).collect();
+            if b.len() > 36 {
+                out.push('\u{2026}');
+            }
+            out
+        }
+    })
 }
 
-fn arp(f: &IcmpFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
-    cx.t.add_layer("arp");
-    let (Some(hw), Some(pt), Some(hs), Some(ps), Some(op)) = (
-        be16(data, 0),
-        be16(data, 2),
-        u8_at(data, 4),
-        u8_at(data, 5),
-        be16(data, 6),
-    ) else {
-        cx.t.push_proto(f.arp, data);
-        return Outcome::Done(data.len());
-    };
-    let total = 8 + 2 * (usize::from(hs) + usize::from(ps));
-    cx.t.push_proto(f.arp, data.get(..total).unwrap_or(data));
-    if let Some(c) = cx.cols() {
-        c.set_protocol("ARP");
-        c.clear_info();
-        if !matches!(op, 1 | 2) {
-            c.append_info_fmt(format_args!("Unknown ARP opcode 0x{op:04x}"));
-        }
+/// How an ARP address prints: by its type and length.
+#[derive(Clone, Copy)]
+enum ArpAddr {
+    Ether,
+    Ipv4,
+    Bytes,
+}
+
+/// The protocol column `dissect_arp` sets for an opcode.
+fn arp_protocol(op: u16) -> &'static str {
+    match op {
+        3 | 4 => "RARP",
+        5..=7 => "DRARP",
+        8 | 9 => "Inverse ARP",
+        11..=22 => "MARS",
+        23 => "MAPOS",
+        _ => "ARP",
     }
-    cx.t.push_u(f.arp_hw_type, hw);
-    cx.t.push_u(f.arp_proto_type, pt);
-    cx.t.push_u(f.arp_hw_size, hs);
-    cx.t.push_u(f.arp_proto_size, ps);
-    cx.t.push_u(f.arp_opcode, op);
-    if hs == 6 && ps == 4 {
-        if let (Some(sm), Some(si), Some(tm), Some(ti)) = (
-            array::<6>(data, 8),
-            array::<4>(data, 14),
-            array::<6>(data, 18),
-            array::<4>(data, 24),
-        ) {
-            cx.t.push(f.arp_src_hw_mac, Value::Ether(sm));
-            cx.t.push(f.arp_src_proto_ipv4, Value::Ipv4(si));
-            cx.t.push(f.arp_dst_hw_mac, Value::Ether(tm));
-            cx.t.push(f.arp_dst_proto_ipv4, Value::Ipv4(ti));
-            if let Some(c) = cx.cols() {
-                arp_info(c, op, sm, si, tm, ti);
+}
+
+/// What the MARS and MAPOS requests say before "from SHA at SPA".
+fn arp_mars_name(op: u16) -> Option<&'static str> {
+    Some(match op {
+        11 => "MARS request",
+        12 => "MARS MULTI request",
+        13 => "MARS MSERV request",
+        14 => "MARS JOIN request",
+        15 => "MARS LEAVE",
+        16 => "MARS NAK",
+        17 => "MARS UNSERV request",
+        18 => "MARS SJOIN request",
+        19 => "MARS SLEAVE",
+        20 => "MARS grouplist request",
+        21 => "MARS grouplist reply",
+        22 => "MARS redirect map",
+        23 => "MAPOS UNARP request",
+        _ => return None,
+    })
+}
+
+/// The Info line of an ARP packet, as `dissect_arp` writes it; `Err`
+/// holds where the packet ran out.
+fn arp_info(data: &[u8], hw: u16, pt: u16, hs: usize, ps: usize, op: u16) -> Result<String, usize> {
+    let (sha, spa) = (8usize, 8 + hs);
+    let (tha, tpa) = (spa + ps, spa + ps + hs);
+    let hk = if matches!(hw, 1 | 6) && hs == 6 {
+        ArpAddr::Ether
+    } else {
+        ArpAddr::Bytes
+    };
+    let pk = if matches!(pt, 0x0800 | 0xcc) && ps == 4 {
+        ArpAddr::Ipv4
+    } else {
+        ArpAddr::Bytes
+    };
+    let h = |off| arp_addr(data, off, hs, hk);
+    let p = |off| arp_addr(data, off, ps, pk);
+    let zero_tha = data.get(tha..tha + 6) == Some(&[0u8; 6][..]);
+    let text = match op {
+        1 | 2 => {
+            let end = tpa + ps;
+            let same = data.get(spa..spa + ps) == data.get(tpa..end);
+            if data.get(tpa..end).is_none() {
+                return Err(end);
+            }
+            match op {
+                1 if same && zero_tha => format!("ARP Announcement for {}", p(tpa)?),
+                1 if same => format!("Gratuitous ARP for {} (Request)", p(tpa)?),
+                1 => {
+                    let probe = zero_tha && {
+                        let four = spa + 4;
+                        data.get(spa..four).ok_or(four)? == [0u8; 4]
+                    };
+                    if probe {
+                        format!("Who has {}? (ARP Probe)", p(tpa)?)
+                    } else {
+                        format!("Who has {}? Tell {}", p(tpa)?, p(spa)?)
+                    }
+                }
+                _ if same => format!("Gratuitous ARP for {} (Reply)", p(spa)?),
+                _ => format!("{} is at {}", p(spa)?, h(sha)?),
             }
         }
+        3 | 5 | 8 => format!("Who is {}? Tell {}", h(tha)?, h(sha)?),
+        4 | 6 => format!("{} is at {}", h(tha)?, p(tpa)?),
+        7 => "DRARP Error".to_string(),
+        9 => format!("{} is at {}", h(sha)?, p(spa)?),
+        10 => "ARP NAK".to_string(),
+        24 => format!("Experimental 1 ( opcode {op} )"),
+        25 => format!("Experimental 2 ( opcode {op} )"),
+        0 | 65535 => format!("Reserved opcode {op}"),
+        _ => match arp_mars_name(op) {
+            Some(name) => format!("{name} from {} at {}", h(sha)?, p(spa)?),
+            None => format!("Unknown ARP opcode 0x{op:04x}"),
+        },
+    };
+    Ok(text)
+}
+
+impl Icmp {
+    /// `dissect_arp` for Ethernet-like hardware.
+    fn arp(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
+        let f = &self.f;
+        cx.t.add_layer("arp");
+        // ARP until the opcode says more, Info cleared: an exception shows as
+        // a short or malformed ARP frame.
+        if let Some(c) = cx.cols() {
+            c.set_protocol("ARP");
+            c.clear_info();
+        }
+        let (Some(hw), Some(pt), Some(hs), Some(ps), Some(op)) = (
+            be16(data, 0),
+            be16(data, 2),
+            u8_at(data, 4),
+            u8_at(data, 5),
+            be16(data, 6),
+        ) else {
+            cx.t.push_proto(f.arp, data);
+            let end = [2, 4, 5, 6, 8]
+                .into_iter()
+                .find(|&e| e > data.len())
+                .unwrap_or(8);
+            cx.bounds_error(end, "ARP");
+            return Outcome::Done(data.len());
+        };
+        let total = 8 + 2 * (usize::from(hs) + usize::from(ps));
+        cx.t.push_proto(f.arp, data.get(..total).unwrap_or(data));
+        cx.t.push_u(f.arp_hw_type, hw);
+        cx.t.push_u(f.arp_proto_type, pt);
+        cx.t.push_u(f.arp_hw_size, hs);
+        cx.t.push_u(f.arp_proto_size, ps);
+        cx.t.push_u(f.arp_opcode, op);
+        let mut duplicate = None;
+        if hs == 6 && ps == 4 {
+            if let (Some(sm), Some(si), Some(tm), Some(ti)) = (
+                array::<6>(data, 8),
+                array::<4>(data, 14),
+                array::<6>(data, 18),
+                array::<4>(data, 24),
+            ) {
+                cx.t.push(f.arp_src_hw_mac, Value::Ether(sm));
+                cx.t.push(f.arp_src_proto_ipv4, Value::Ipv4(si));
+                cx.t.push(f.arp_dst_hw_mac, Value::Ether(tm));
+                cx.t.push(f.arp_dst_proto_ipv4, Value::Ipv4(ti));
+                if matches!(op, 1 | 2) && matches!(hw, 1 | 6) && matches!(pt, 0x0800 | 0xcc) {
+                    duplicate = self.arp_duplicate(cx, op, (sm, si), (tm, ti));
+                }
+            }
+        }
+        // The Info text reads the addresses, and where they run out is an
+        // exception (also when no columns are shown).
+        let info = arp_info(data, hw, pt, usize::from(hs), usize::from(ps), op);
+        if let Some(c) = cx.cols() {
+            c.set_protocol(arp_protocol(op));
+            if let Ok(text) = &info {
+                c.set_info(text);
+                if let Some([a, b, d, e]) = duplicate {
+                    c.append_info_fmt(format_args!(
+                        " (duplicate use of {a}.{b}.{d}.{e} detected!)"
+                    ));
+                }
+            }
+        }
+        if let Err(end) = info {
+            cx.bounds_error(end, "ARP");
+        }
+        Outcome::Done(total.min(data.len()))
     }
-    Outcome::Done(total.min(data.len()))
+
+    /// Wireshark's duplicate address detection (on by default): a sender,
+    /// then (in a reply) a target, whose IPv4 address was bound to another
+    /// MAC. As in Wireshark, the target's check decides when it is made.
+    fn arp_duplicate(
+        &self,
+        cx: &Cx<'_>,
+        op: u16,
+        sender: ([u8; 6], [u8; 4]),
+        target: ([u8; 6], [u8; 4]),
+    ) -> Option<[u8; 4]> {
+        let mut b = self.arp_bindings.try_borrow_mut().ok()?;
+        let frame = cx.frame.number;
+        if cx.frame.visited {
+            return b.duplicates.get(&frame).copied();
+        }
+        let usable =
+            |(mac, ip): ([u8; 6], [u8; 4])| mac[0] & 1 == 0 && mac != [0; 6] && ip != [0; 4];
+        let mut check = |(mac, ip): ([u8; 6], [u8; 4])| -> bool {
+            match b.by_ip.get_mut(&ip) {
+                Some((known, seen)) if frame > *seen => {
+                    if *known == mac {
+                        *seen = frame;
+                        false
+                    } else {
+                        true
+                    }
+                }
+                Some(_) => false,
+                None => {
+                    if b.by_ip.len() < MAX_ARP_BINDINGS {
+                        b.by_ip.insert(ip, (mac, frame));
+                    }
+                    false
+                }
+            }
+        };
+        let mut found = None;
+        if usable(sender) && check(sender) {
+            found = Some(sender.1);
+        }
+        if usable(target) && op != 1 && found != Some(target.1) {
+            found = check(target).then_some(target.1);
+        }
+        if let Some(ip) = found.filter(|_| b.duplicates.len() < MAX_ARP_BINDINGS) {
+            b.duplicates.insert(frame, ip);
+        }
+        found
+    }
 }

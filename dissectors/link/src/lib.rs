@@ -109,6 +109,8 @@ impl dorsal_engine::protocol::Protocol for Fields {
         ds.add("ip.proto", 58, icmpv6);
         let arp = ds.register("arp", Rc::new(icmp::Icmp::new(f.icmp, icmp::Kind::Arp)));
         ds.add("ethertype", 0x0806, arp);
+        // RARP (and its relatives) share ARP's format and dissector.
+        ds.add("ethertype", 0x8035, arp);
 
         let tcp = ds.register("tcp", Rc::new(tcp::Tcp::new(f.tcp)));
         ds.add("ip.proto", 6, tcp);
