@@ -47,6 +47,7 @@ output() {
 }
 
 LINES=(
+    ""
     "-Y http.request -T fields -e http.host -e http.request.uri"
     "-Y dns.flags.response==0 -T fields -e dns.qry.name"
     "-Y tls.handshake.type==1 -T fields -e tls.handshake.extensions_server_name"
@@ -69,7 +70,7 @@ for line in "${LINES[@]}"; do
     if ! cmp -s <(output tshark -r "$MIX" "${args[@]}") <(output "$D" -r "$MIX" "${args[@]}"); then same=no; fi
     read -r t _ < <(measure 1 tshark -r "$MIX" "${args[@]}")
     read -r d dm < <(measure "$RUNS" "$D" -r "$MIX" "${args[@]}")
-    printf '| `%s` | %s | %s | %sx | %s | %d |\n' "$line" "$t" "$d" \
+    printf '| `%s` | %s | %s | %sx | %s | %d |\n' "${line:-(default view)}" "$t" "$d" \
         "$(awk "BEGIN{ if ($d > 0) printf \"%.1f\", $t / $d; else print \"-\" }")" "$same" $((dm / 1024))
 done
 
