@@ -6,13 +6,13 @@
 
 mod common;
 
-use common::{dorsal, write_temp};
+use common::{dorsal, pcap_at, tcp_packet, write_temp};
 
 const C: [u8; 4] = [10, 0, 0, 1];
 const S: [u8; 4] = [10, 0, 0, 2];
 
-/// One segment at `ms` milliseconds: Ethernet, IPv4, a 20-byte TCP header
-/// from 33333 (client) or 44444 (server), `len` bytes of payload.
+/// One segment at `ms` milliseconds between 10.0.0.1:33333 (the client)
+/// and 10.0.0.2:44444, with `len` bytes of payload.
 struct Seg {
     ms: u32,
     from_client: bool,
@@ -24,53 +24,25 @@ struct Seg {
 }
 
 fn frame(s: &Seg) -> Vec<u8> {
-    let (src, dst, sport, dport) = if s.from_client {
-        (C, S, 33333u16, 44444u16)
+    let (client, server) = ((C, 33333u16), (S, 44444u16));
+    let (from, to) = if s.from_client {
+        (client, server)
     } else {
-        (S, C, 44444, 33333)
+        (server, client)
     };
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    let total = (40 + s.len) as u16;
-    f.extend_from_slice(&[
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        1,
-        0x40,
-        0,
-        64,
-        6,
-        0,
-        0,
-    ]);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&dst);
-    f.extend_from_slice(&sport.to_be_bytes());
-    f.extend_from_slice(&dport.to_be_bytes());
-    f.extend_from_slice(&s.seq.to_be_bytes());
-    f.extend_from_slice(&s.ack.to_be_bytes());
-    f.extend_from_slice(&[0x50, s.flags]);
-    f.extend_from_slice(&s.win.to_be_bytes());
-    f.extend_from_slice(&[0, 0, 0, 0]);
-    f.extend(std::iter::repeat_n(b'x', s.len));
-    f
+    tcp_packet(
+        from,
+        to,
+        (s.seq, s.ack),
+        (s.flags, s.win),
+        &vec![b'x'; s.len],
+    )
 }
 
 fn capture(segs: &[Seg]) -> Vec<u8> {
-    let mut v = vec![
-        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
-    ];
-    for s in segs {
-        let f = frame(s);
-        v.extend_from_slice(&(1_000 + s.ms / 1000).to_le_bytes());
-        v.extend_from_slice(&((s.ms % 1000) * 1000).to_le_bytes());
-        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        v.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        v.extend_from_slice(&f);
-    }
-    v
+    let frames: Vec<(u32, Vec<u8>)> = segs.iter().map(|s| (s.ms, frame(s))).collect();
+    let timed: Vec<(u32, &[u8])> = frames.iter().map(|(ms, f)| (*ms, f.as_slice())).collect();
+    pcap_at(&timed)
 }
 
 const SYN: u8 = 0x02;

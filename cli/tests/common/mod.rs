@@ -53,12 +53,21 @@ pub fn udp_frame(payload: &[u8]) -> Vec<u8> {
 }
 
 pub fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
+    let timed: Vec<(u32, &[u8])> = (0u32..)
+        .zip(frames)
+        .map(|(i, f)| (i * 1000 + 500, f.as_slice()))
+        .collect();
+    pcap_at(&timed)
+}
+
+/// A pcap of frames, each at its own time: milliseconds after 1000 s.
+pub fn pcap_at(frames: &[(u32, &[u8])]) -> Vec<u8> {
     let mut v = vec![
         0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
     ];
-    for (i, f) in frames.iter().enumerate() {
-        v.extend_from_slice(&(1_000 + i as u32).to_le_bytes());
-        v.extend_from_slice(&500_000u32.to_le_bytes());
+    for &(ms, f) in frames {
+        v.extend_from_slice(&(1_000 + ms / 1000).to_le_bytes());
+        v.extend_from_slice(&((ms % 1000) * 1000).to_le_bytes());
         v.extend_from_slice(&(f.len() as u32).to_le_bytes());
         v.extend_from_slice(&(f.len() as u32).to_le_bytes());
         v.extend_from_slice(f);
@@ -119,6 +128,24 @@ pub fn tcp_segment(
     ack: u32,
     payload: &[u8],
 ) -> Vec<u8> {
+    tcp_packet(
+        (src, sport),
+        (dst, dport),
+        (seq, ack),
+        (0x18, 0xffff),
+        payload,
+    )
+}
+
+/// Ethernet + IPv4 + a 20-byte TCP header with these endpoints, sequence
+/// and acknowledgment numbers, flags and window.
+pub fn tcp_packet(
+    (src, sport): ([u8; 4], u16),
+    (dst, dport): ([u8; 4], u16),
+    (seq, ack): (u32, u32),
+    (flags, win): (u8, u16),
+    payload: &[u8],
+) -> Vec<u8> {
     let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
     let total = (20 + 20 + payload.len()) as u16;
     f.extend_from_slice(&[
@@ -141,7 +168,9 @@ pub fn tcp_segment(
     f.extend_from_slice(&dport.to_be_bytes());
     f.extend_from_slice(&seq.to_be_bytes());
     f.extend_from_slice(&ack.to_be_bytes());
-    f.extend_from_slice(&[0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0]);
+    f.extend_from_slice(&[0x50, flags]);
+    f.extend_from_slice(&win.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 0]);
     f.extend_from_slice(payload);
     f
 }

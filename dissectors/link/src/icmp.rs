@@ -473,8 +473,6 @@ fn icmpv6_fixed_len(ty: u8) -> usize {
     }
 }
 
-/// ARP's Info for Ethernet/IPv4: requests, replies, and the gratuitous,
-/// probe and announcement forms.
 /// The display form of an address of `len` bytes at `off` as
 /// `dissect_arp` prints it (`tvb_arphrdaddr_to_str` for hardware addresses,
 /// `tvb_arpproaddr_to_str` for protocol ones); `Err` holds where the read

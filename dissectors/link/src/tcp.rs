@@ -863,7 +863,9 @@ fn option_summary(c: &mut dorsal_engine::columns::Columns, opts: &[u8], rev_base
 /// The expert prefixes tshark shows before the ports.
 fn analysis_prefix(c: &mut dorsal_engine::columns::Columns, fl: SegFlags) {
     // Wireshark prepends each in this order, so the last one comes first.
-    let dup;
+    let dup = fl
+        .duplicate_ack
+        .map(|(num, frame)| format!("[TCP Dup ACK {frame}#{num}] "));
     let prefixes = [
         (fl.reused_ports, "[TCP Port numbers reused] "),
         (fl.retransmission, "[TCP Retransmission] "),
@@ -876,11 +878,7 @@ fn analysis_prefix(c: &mut dorsal_engine::columns::Columns, fl: SegFlags) {
         (fl.window_full, "[TCP Window Full] "),
         (fl.keep_alive, "[TCP Keep-Alive] "),
         (fl.keep_alive_ack, "[TCP Keep-Alive ACK] "),
-        (fl.duplicate_ack.is_some(), {
-            let (num, frame) = fl.duplicate_ack.unwrap_or_default();
-            dup = format!("[TCP Dup ACK {frame}#{num}] ");
-            dup.as_str()
-        }),
+        (dup.is_some(), dup.as_deref().unwrap_or_default()),
         (fl.zero_window_probe, "[TCP ZeroWindowProbe] "),
         (fl.zero_window, "[TCP ZeroWindow] "),
         (fl.zero_window_probe_ack, "[TCP ZeroWindowProbeAck] "),
