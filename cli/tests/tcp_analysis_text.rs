@@ -97,3 +97,26 @@ fn every_default_analysis_prefix_as_tshark_shows_it() {
     let want = include_str!("tcp_analysis_text.expected");
     assert_eq!(got, want);
 }
+
+/// Options that run past the end of the segment: Info keeps the numbers
+/// (raw, as no analysis runs for a segment shorter than its header) and
+/// the options read before the one cut short, then the exception.
+#[test]
+fn options_cut_short_keep_the_summary_read_before_them() {
+    let mut f = tcp_packet((C, 33333), (S, 44444), (1000, 0), (SYN, 64240), &[]);
+    // Header length 28, of which 24 bytes are sent: MSS, then the start of
+    // a timestamps option.
+    if let Some(b) = f.get_mut(14 + 20 + 12) {
+        *b = 0x70;
+    }
+    f.extend_from_slice(&[2, 4, 0x05, 0xb4]);
+    if let Some(b) = f.get_mut(14 + 3) {
+        *b += 4;
+    }
+    let path = write_temp("tcp-options-cut.pcap", &pcap_at(&[(0, &f)]));
+    let out = dorsal(&["-r", path.to_str().expect("path")], None);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "    1   0.000000     10.0.0.1 → 10.0.0.2     TCP 58 33333 → 44444 [SYN] Seq=1000 Win=64240 MSS=1460[Malformed Packet]\n"
+    );
+}

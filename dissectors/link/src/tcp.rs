@@ -595,6 +595,25 @@ impl Dissector for Tcp {
             // and payload.
             cx.t.push(f.time_relative, Value::RelTime(rel_time));
             cx.t.push(f.time_delta, Value::RelTime(delta));
+            if let Some(c) = cx.cols() {
+                // Info has the numbers and the options read before the
+                // one that failed; a segment shorter than its header keeps
+                // raw numbers and no length (no analysis ran for it).
+                let short = reported < hlen;
+                let (s, a, w) = if short {
+                    (raw_seq, raw_ack, u64::from(win))
+                } else {
+                    (seq, ack, scaled)
+                };
+                summary_head(c, flags, s, a, w);
+                if flags & 0x0020 != 0 {
+                    c.append_info_fmt(format_args!(" Urg={urp}"));
+                }
+                if !short {
+                    c.append_info_fmt(format_args!(" Len={seglen}"));
+                }
+                option_summary(c, opts, rev.base_seq.unwrap_or(0));
+            }
             cx.bounds_error(end.saturating_add(20), "TCP");
             return Outcome::Done(data.len());
         }
