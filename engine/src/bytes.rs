@@ -29,6 +29,17 @@ pub fn array<const N: usize>(b: &[u8], i: usize) -> Option<[u8; N]> {
 }
 
 /// The bytes from `i` on, empty when `i` is past the end.
+/// Where the first of a header's reads, given by the offsets they end at
+/// (ascending), runs past `len` captured bytes: the end Wireshark's
+/// exception reports. The last end when all fit.
+pub fn first_read_past(len: usize, ends: &[usize]) -> usize {
+    ends.iter()
+        .copied()
+        .find(|&end| end > len)
+        .or_else(|| ends.last().copied())
+        .unwrap_or(len)
+}
+
 pub fn from(b: &[u8], i: usize) -> &[u8] {
     b.get(i..).unwrap_or_default()
 }

@@ -98,10 +98,7 @@ impl Columns {
     }
 
     pub fn set_protocol(&mut self, p: &str) {
-        if self.protocol_locked {
-            return;
-        }
-        if self.frozen {
+        if self.frozen || self.protocol_locked {
             return;
         }
         self.protocol.clear();
@@ -182,13 +179,12 @@ impl Columns {
 
     /// Source and destination from a network layer; inner layers win.
     pub fn set_net_addresses(&mut self, src: impl std::fmt::Display, dst: impl std::fmt::Display) {
-        self.set_net_source(src);
         if self.frozen {
             return;
         }
-        self.dst.clear();
-        let _ = write!(self.dst, "{dst}");
-        cap(&mut self.dst, SHORT_CAP);
+        put(&mut self.src, src);
+        put(&mut self.dst, dst);
+        self.net_src = true;
         self.net_dst = true;
     }
 
@@ -198,9 +194,7 @@ impl Columns {
         if self.frozen {
             return;
         }
-        self.src.clear();
-        let _ = write!(self.src, "{src}");
-        cap(&mut self.src, SHORT_CAP);
+        put(&mut self.src, src);
         self.net_src = true;
     }
 
@@ -216,16 +210,19 @@ impl Columns {
             return;
         }
         if !self.net_src {
-            self.src.clear();
-            let _ = write!(self.src, "{src}");
-            cap(&mut self.src, SHORT_CAP);
+            put(&mut self.src, src);
         }
         if !self.net_dst {
-            self.dst.clear();
-            let _ = write!(self.dst, "{dst}");
-            cap(&mut self.dst, SHORT_CAP);
+            put(&mut self.dst, dst);
         }
     }
+}
+
+/// Replaces an address column's text.
+fn put(col: &mut String, v: impl std::fmt::Display) {
+    col.clear();
+    let _ = write!(col, "{v}");
+    cap(col, SHORT_CAP);
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use dorsal_engine::table::Value;
 
 use std::fmt::Write as _;
 
-use dorsal_engine::bytes::{array, be16, from, le16, u8_at};
+use dorsal_engine::bytes::{array, be16, first_read_past, from, le16, u8_at};
 
 fields! {
     pub struct IcmpFields {
@@ -615,11 +615,7 @@ impl Icmp {
             be16(data, 6),
         ) else {
             cx.t.push_proto(f.arp, data);
-            let end = [2, 4, 5, 6, 8]
-                .into_iter()
-                .find(|&e| e > data.len())
-                .unwrap_or(8);
-            cx.bounds_error(end, "ARP");
+            cx.bounds_error(first_read_past(data.len(), &[2, 4, 5, 6, 8]), "ARP");
             return Outcome::Done(data.len());
         };
         let total = 8 + 2 * (usize::from(hs) + usize::from(ps));

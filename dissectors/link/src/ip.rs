@@ -10,7 +10,7 @@ use dorsal_engine::fields;
 use dorsal_engine::fields::value_name;
 use dorsal_engine::table::{IdSpan, Value};
 
-use dorsal_engine::bytes::{array, be16, be32, from, u8_at};
+use dorsal_engine::bytes::{array, be16, be32, first_read_past, from, u8_at};
 
 fields! {
     pub struct IpFields {
@@ -430,23 +430,19 @@ impl Dissector for Ipv6 {
             c.set_protocol("IPv6");
             c.clear_info();
         }
-        // Both version fields, so that `ip.version == 6` matches IPv6 too.
-        let version = u8_at(data, 0).map(|b0| b0 >> 4);
-        if version.is_none() {
+        let Some(version) = u8_at(data, 0).map(|b0| b0 >> 4) else {
             cx.bounds_error(1, "IPv6");
             return Outcome::Done(data.len());
-        }
-        if let Some(v) = version {
-            cx.t.push_u(f.v6_version, v);
-            cx.t.push_u(f.version, v);
-        }
-        if let Some(v) = version.filter(|&v| v != 6) {
+        };
+        // Both version fields, so that `ip.version == 6` matches IPv6 too.
+        cx.t.push_u(f.v6_version, version);
+        cx.t.push_u(f.version, version);
+        if version != 6 {
             // Bogus version: Wireshark stops after the version and refuses
             // the packet, which leaves `ipv6` out of the layers (the caller
             // may show it as data).
             if let Some(c) = cx.cols() {
-                c.set_protocol("IPv6");
-                c.set_info(&format!("Bogus IPv6 version ({v}, must be 6)"));
+                c.set_info(&format!("Bogus IPv6 version ({version}, must be 6)"));
             }
             return Outcome::Rejected;
         }
@@ -501,11 +497,7 @@ impl Dissector for Ipv6 {
                 dorsal_engine::format::write_ipv6(&mut a, &src);
                 c.set_net_source(a);
             }
-            let end = [6, 7, 8, 24, 40]
-                .into_iter()
-                .find(|&end| end > data.len())
-                .unwrap_or(40);
-            cx.bounds_error(end, "IPv6");
+            cx.bounds_error(first_read_past(data.len(), &[6, 7, 8, 24, 40]), "IPv6");
             return Outcome::Done(data.len());
         };
         if entry.is_some() {

@@ -13,7 +13,7 @@ use dorsal_engine::flow::{
 use dorsal_engine::table::{Timestamp, Value};
 
 use crate::conv::{ConvKey, Conversations, Found};
-use dorsal_engine::bytes::{be16, be32, from};
+use dorsal_engine::bytes::{be16, be32, first_read_past, from};
 
 fields! {
     pub struct TcpFields {
@@ -271,14 +271,7 @@ fn wscale_option(opts: &[u8]) -> Option<u8> {
 /// acknowledgement, offset byte, flags, window, then checksum and urgent
 /// pointer) ends past `len` captured bytes.
 fn short_header_read_end(len: usize) -> usize {
-    match len {
-        0..=3 => 4,
-        4..=7 => 8,
-        8..=11 => 12,
-        12 | 13 => len + 1,
-        14 | 15 => 16,
-        _ => 20,
-    }
+    first_read_past(len, &[4, 8, 12, 13, 14, 16, 20])
 }
 
 /// Walks the options as `tcp_dissect_options` does over `length` bytes of
@@ -599,27 +592,39 @@ impl Dissector for Tcp {
                 // Info has the numbers and the options read before the
                 // one that failed; a segment shorter than its header keeps
                 // raw numbers and no length (no analysis ran for it).
-                let short = reported < hlen;
-                let (s, a, w) = if short {
-                    (raw_seq, raw_ack, u64::from(win))
+                if reported < hlen {
+                    let w = u64::from(win);
+                    summary(c, flags, raw_seq, raw_ack, w, urp, None, opts, rev.base_seq);
                 } else {
-                    (seq, ack, scaled)
-                };
-                summary_head(c, flags, s, a, w);
-                if flags & 0x0020 != 0 {
-                    c.append_info_fmt(format_args!(" Urg={urp}"));
+                    summary(
+                        c,
+                        flags,
+                        seq,
+                        ack,
+                        scaled,
+                        urp,
+                        Some(seglen),
+                        opts,
+                        rev.base_seq,
+                    );
                 }
-                if !short {
-                    c.append_info_fmt(format_args!(" Len={seglen}"));
-                }
-                option_summary(c, opts, rev.base_seq.unwrap_or(0));
             }
             cx.bounds_error(end.saturating_add(20), "TCP");
             return Outcome::Done(data.len());
         }
         push_analysis(cx, f, seg_flags);
         if let Some(c) = cx.cols() {
-            summary(c, flags, seq, ack, scaled, urp, seglen, opts, rev.base_seq);
+            summary(
+                c,
+                flags,
+                seq,
+                ack,
+                scaled,
+                urp,
+                Some(seglen),
+                opts,
+                rev.base_seq,
+            );
             analysis_prefix(c, seg_flags);
         }
         cx.t.push(f.time_relative, Value::RelTime(rel_time));
@@ -720,7 +725,7 @@ fn analyse(
 ) -> SegFlags {
     let (raw_seq, raw_ack, seglen, flags, window) = seg;
     // The other direction's window as the window-full check scales it.
-    let rev_shift = conv.flows.get(1 - fi.min(1)).and_then(|fl| match fl.scale {
+    let rev_shift = conv.flows.get(fi ^ 1).and_then(|fl| match fl.scale {
         Scale::Unknown => None,
         _ if fl.first_ack => Some(0),
         Scale::NotUsed => Some(0),
@@ -774,7 +779,7 @@ fn summary(
     ack: u32,
     win: u64,
     urp: u16,
-    seglen: usize,
+    seglen: Option<usize>,
     opts: &[u8],
     rev_base: Option<u32>,
 ) {
@@ -782,7 +787,9 @@ fn summary(
     if flags & 0x0020 != 0 {
         c.append_info_fmt(format_args!(" Urg={urp}"));
     }
-    c.append_info_fmt(format_args!(" Len={seglen}"));
+    if let Some(len) = seglen {
+        c.append_info_fmt(format_args!(" Len={len}"));
+    }
     option_summary(c, opts, rev_base.unwrap_or(0));
 }
 
@@ -942,11 +949,7 @@ fn push_analysis(cx: &mut Cx<'_>, f: &TcpFields, fl: SegFlags) {
         (fl.keep_alive, f.analysis_keep_alive),
         (fl.keep_alive_ack, f.analysis_keep_alive_ack),
     ];
-    for (set, field) in items {
-        if set {
-            cx.t.push(field, Value::None);
-        }
-    }
+    push_set(cx, &items);
     if let Some((num, frame)) = fl.duplicate_ack {
         cx.t.push(f.analysis_duplicate_ack, Value::None);
         cx.t.push_u(f.analysis_duplicate_ack_num, num);
@@ -957,7 +960,12 @@ fn push_analysis(cx: &mut Cx<'_>, f: &TcpFields, fl: SegFlags) {
         (fl.zero_window, f.analysis_zero_window),
         (fl.zero_window_probe_ack, f.analysis_zero_window_probe_ack),
     ];
-    for (set, field) in zero {
+    push_set(cx, &zero);
+}
+
+/// Pushes each field whose flag is set, in order.
+fn push_set(cx: &mut Cx<'_>, items: &[(bool, dorsal_engine::fields::FieldId)]) {
+    for &(set, field) in items {
         if set {
             cx.t.push(field, Value::None);
         }

@@ -115,11 +115,6 @@ fn within(now: i64, earlier: i64, limit: i64) -> bool {
     t >= 0 && (limit < 0 || t < limit)
 }
 
-fn nanos(t: Timestamp) -> i64 {
-    let n = t.as_nanos();
-    i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
-}
-
 impl SeqAnalysis {
     /// A SYN that repeats the stream's initial sequence number: the next
     /// sequence number falls back to what was seen without holes, so a RST
@@ -146,7 +141,7 @@ impl SeqAnalysis {
             window,
             ..
         } = s;
-        let now = nanos(s.now);
+        let now = s.now.nanos_since(Timestamp::new(0, 0));
         let synfin = flags & (SYN | FIN) != 0;
         let plain = flags & (SYN | FIN | RST) == 0;
         // A bare ACK where the stream stands (window update, keep-alive
