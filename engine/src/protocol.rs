@@ -61,6 +61,19 @@ pub trait Protocol: Sync {
 /// Declares a crate's fields in the registry and returns the crate's plug-in.
 pub type Register = fn(&mut Registry) -> Box<dyn Protocol>;
 
+/// Defines a crate's `protocol`, its [`Register`]: `plugin!(register_fields)`
+/// where `register_fields` declares the fields and returns the struct that
+/// implements [`Protocol`].
+#[macro_export]
+macro_rules! plugin {
+    ($register:path) => {
+        /// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
+        pub fn protocol(reg: &mut $crate::fields::Registry) -> Box<dyn $crate::protocol::Protocol> {
+            Box::new($register(reg))
+        }
+    };
+}
+
 /// The protocol crates of a binary, in registration order, with the
 /// registry of their fields.
 pub struct Protocols {

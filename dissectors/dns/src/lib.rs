@@ -17,6 +17,8 @@ use std::rc::Rc;
 
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::Registry;
+use dorsal_engine::protocol::Protocol;
+use dorsal_engine::taps::SharedSink;
 
 pub use dissector::{Dns, Flavor};
 pub use fields::DnsFields;
@@ -33,20 +35,13 @@ pub const TCP_PORTS: &[u32] = &[53, 5353];
 pub const MDNS_PORT: u32 = 5353;
 pub const LLMNR_PORT: u32 = 5355;
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for DnsFields {
+impl Protocol for DnsFields {
     /// Creates the dissectors and attaches them: `udp.port` 53, 5353 (mDNS) and
     /// 5355 (LLMNR), `tcp.port` 53 and 5353, `sctp.port` 53, and the `udp.heur`
     /// heuristic list (`dns_udp`, enabled by default in tshark).
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        _eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
+    fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
         let f = self;
         let dns = Rc::new(Dns::new(*f, Flavor::Dns));
         let id = ds.register("dns", dns.clone());

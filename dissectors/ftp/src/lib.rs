@@ -21,6 +21,7 @@ pub mod fields;
 pub mod parser;
 mod state;
 
+use dorsal_engine::protocol::Protocol;
 use dorsal_engine::taps::credentials_csv::CredentialSource;
 use std::cell::RefCell;
 use std::net::Ipv4Addr;
@@ -394,17 +395,10 @@ fn publish(eo: &SharedSink, frame: u32, command_frame: u32, command: &[u8], data
     }
 }
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for FtpFields {
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
+impl Protocol for FtpFields {
+    fn register_dissectors(&self, ds: &mut Dissectors, eo: Option<SharedSink>) {
         register_dissectors(self, ds, eo);
     }
 

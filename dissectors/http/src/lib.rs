@@ -15,6 +15,7 @@ mod credentials;
 pub use credentials::HttpCredentials;
 
 use dorsal_engine::hash::HashMap;
+use dorsal_engine::protocol::Protocol;
 use dorsal_engine::taps::credentials_csv::CredentialSource;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -187,12 +188,9 @@ fn conv_key(cx: &Cx<'_>) -> ConvKey {
     (stream, a.min(b), a.max(b))
 }
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut fields::Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for HttpFields {
+impl Protocol for HttpFields {
     /// Creates the dissector and attaches it to `tcp.port` and `tcp.heur`;
     /// `eo` receives exported objects.
     fn register_dissectors(&self, ds: &mut Dissectors, eo: Option<SharedSink>) {

@@ -32,6 +32,8 @@ use std::rc::Rc;
 use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Outcome};
 use dorsal_engine::fields;
 use dorsal_engine::fields::{value_name, Registry};
+use dorsal_engine::protocol::Protocol;
+use dorsal_engine::taps::SharedSink;
 
 /// `http2_type_vals`.
 pub const TYPES: &[(u64, &str)] = &[
@@ -250,18 +252,11 @@ pub fn register_fields(reg: &mut Registry) -> Http2Fields {
     Http2Fields::register(reg)
 }
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for Http2Fields {
+impl Protocol for Http2Fields {
     /// Registers `http2` (called by name from HTTP, see the module doc).
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        _eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
+    fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
         let f = self;
         let conns = Rc::new(RefCell::new(HashMap::new()));
         let seen = Rc::new(RefCell::new(HashMap::new()));

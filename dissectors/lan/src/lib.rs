@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use dorsal_engine::dissect::Dissectors;
 use dorsal_engine::fields::Registry;
+use dorsal_engine::protocol::Protocol;
 use dorsal_engine::taps::SharedSink;
 
 dorsal_engine::fields! {
@@ -87,12 +88,9 @@ pub fn register_fields(reg: &mut Registry) -> LanFields {
     LanFields::register(reg)
 }
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for LanFields {
+impl Protocol for LanFields {
     /// NBNS on UDP 137, NTP on UDP 123, DHCP on UDP 67 and 68.
     fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
         let nbns = ds.register("nbns", Rc::new(nbns::Nbns(*self)));

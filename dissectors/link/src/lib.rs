@@ -21,7 +21,8 @@ mod tcp;
 mod tunnel;
 mod udp;
 
-use dorsal_engine::taps::Stat;
+use dorsal_engine::protocol::Protocol;
+use dorsal_engine::taps::{SharedSink, Stat};
 use std::rc::Rc;
 
 use dorsal_engine::dissect::Dissectors;
@@ -73,18 +74,11 @@ pub fn register_fields(reg: &mut Registry) -> Fields {
     f
 }
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for Fields {
+impl Protocol for Fields {
     /// Creates this crate's dissectors and attaches them to their tables.
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        _eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
+    fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
         let f = self;
         ds.register("frame", Rc::new(frame::Frame::new(f.frame)));
         eth::attach(ds, f.eth);

@@ -21,7 +21,9 @@ pub mod line;
 pub mod pop;
 pub mod smtp;
 
+use dorsal_engine::protocol::Protocol;
 use dorsal_engine::taps::credentials_csv::CredentialSource;
+use dorsal_engine::taps::SharedSink;
 use std::rc::Rc;
 
 use dorsal_engine::dissect::{Cx, Dissectors};
@@ -57,18 +59,11 @@ pub fn register_fields(reg: &mut Registry) -> MailFields {
     MailFields::register(reg)
 }
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for MailFields {
+impl Protocol for MailFields {
     /// Attaches `pop`, `imap` and `smtp` to their TCP ports.
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        _eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
+    fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
         let f = self;
         let pop = ds.register("pop", Rc::new(pop::Pop::new(*f)));
         ds.add("tcp.port", u32::from(TCP_PORT_POP), pop);

@@ -17,6 +17,7 @@ pub mod ntlmssp;
 pub mod parse;
 pub mod smb1;
 
+use dorsal_engine::protocol::Protocol;
 use dorsal_engine::taps::credentials_csv::CredentialSource;
 use std::rc::Rc;
 
@@ -38,12 +39,9 @@ pub const TCP_PORTS: &[u32] = &[139, 445];
 /// The DCE/RPC endpoint mapper's TCP port.
 pub const DCERPC_PORT: u32 = 135;
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for Smb2Fields {
+impl Protocol for Smb2Fields {
     /// Creates the NBSS dissector (which carries SMB2) and attaches it to
     /// `tcp.port`; `eo` receives the files of `--export-objects smb`.
     fn register_dissectors(&self, ds: &mut Dissectors, eo: Option<SharedSink>) {

@@ -18,6 +18,8 @@ mod quic;
 mod x509;
 
 use dorsal_engine::hash::HashMap;
+use dorsal_engine::protocol::Protocol;
+use dorsal_engine::taps::SharedSink;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -102,18 +104,11 @@ pub fn register_fields(reg: &mut Registry) -> Fields {
     }
 }
 
-/// The crate as an engine plug-in: see [`dorsal_engine::protocol`].
-pub fn protocol(reg: &mut Registry) -> Box<dyn dorsal_engine::protocol::Protocol> {
-    Box::new(register_fields(reg))
-}
+dorsal_engine::plugin!(register_fields);
 
-impl dorsal_engine::protocol::Protocol for Fields {
+impl Protocol for Fields {
     /// Creates the TLS dissector and attaches it to TCP.
-    fn register_dissectors(
-        &self,
-        ds: &mut Dissectors,
-        _eo: Option<dorsal_engine::taps::SharedSink>,
-    ) {
+    fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
         let f = self;
         let tls = Rc::new(Tls::new(*f, false));
         let id = ds.register("tls", tls);

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use dorsal_engine::dissect::{Cx, Dissector, Dissectors, Frame, Outcome};
 use dorsal_engine::events::Transport;
-use dorsal_engine::fields::{FieldId, Registry};
+use dorsal_engine::fields::FieldId;
 use dorsal_engine::protocol::Protocol;
 use dorsal_engine::table::FieldTable;
 use dorsal_engine::taps::credentials_csv::{
@@ -36,10 +36,8 @@ dorsal_engine::fields! {
     }
 }
 
-/// The crate as an engine plug-in: declares the fields, returns the plug-in.
-pub fn protocol(reg: &mut Registry) -> Box<dyn Protocol> {
-    Box::new(ToyFields::register(reg))
-}
+// `protocol`, the crate's registration: declares the fields, returns the plug-in.
+dorsal_engine::plugin!(ToyFields::register);
 
 impl Protocol for ToyFields {
     fn register_dissectors(&self, ds: &mut Dissectors, eo: Option<SharedSink>) {
