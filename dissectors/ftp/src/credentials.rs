@@ -7,22 +7,15 @@ use dorsal_engine::events::Transport;
 use dorsal_engine::fields::FieldId;
 use dorsal_engine::table::FieldTable;
 use dorsal_engine::taps::credentials_csv::{
-    capped, CredentialLog, CredentialSource, RowId, StreamStates, Verdict,
+    capped, CredentialLog, CredentialSource, Login, StreamStates, Verdict,
 };
 
 use crate::FtpFields;
 
-#[derive(Default)]
-struct Stream {
-    user: Option<Vec<u8>>,
-    /// The row of the last PASS, until a verdict.
-    pass_row: Option<RowId>,
-}
-
 /// Reads `ftp.request.command`, `ftp.request.arg` and `ftp.response.code`.
 pub struct FtpCredentials {
     f: FtpFields,
-    streams: StreamStates<Stream>,
+    streams: StreamStates<Login>,
 }
 
 impl FtpCredentials {
@@ -54,19 +47,9 @@ impl CredentialSource for FtpCredentials {
             .unwrap_or_default();
         if let Some(cmd) = t.first_str(self.f.request_command) {
             if cmd.eq_ignore_ascii_case(b"USER") {
-                if let Some(s) = self.streams.entry(sid) {
-                    s.user = Some(arg);
-                }
+                self.streams.login_user(sid, arg);
             } else if cmd.eq_ignore_ascii_case(b"PASS") {
-                let user = self
-                    .streams
-                    .get(sid)
-                    .and_then(|s| s.user.clone())
-                    .unwrap_or_default();
-                let row = log.add(frame, conv, "FTP", user, arg);
-                if let Some(s) = self.streams.entry(sid) {
-                    s.pass_row = row;
-                }
+                self.streams.login_secret(log, frame, conv, "FTP", &arg);
             }
         }
         let verdict = match t.first_u(self.f.response_code) {
@@ -74,8 +57,6 @@ impl CredentialSource for FtpCredentials {
             Some(530) => Verdict::No,
             _ => return,
         };
-        if let Some(row) = self.streams.get_mut(sid).and_then(|s| s.pass_row.take()) {
-            log.decide(row, verdict);
-        }
+        self.streams.login_verdict(sid, log, verdict);
     }
 }

@@ -14,23 +14,27 @@ use dorsal_engine::events::Transport;
 use dorsal_engine::fields::FieldId;
 use dorsal_engine::table::{FieldTable, Value};
 use dorsal_engine::taps::credentials_csv::{
-    capped, CredentialLog, CredentialSource, RowId, StreamStates, Verdict, MAX_VALUE,
+    capped, CredentialLog, CredentialSource, Login, RowId, StreamStates, Verdict, MAX_VALUE,
 };
 
 use crate::MailFields;
 
 #[derive(Default)]
 struct Stream {
-    /// POP3 and SMTP: the last user name.
-    user: Option<Vec<u8>>,
-    /// POP3 and SMTP: the row of the last secret, until a verdict.
-    pass_row: Option<RowId>,
+    /// POP3 and SMTP.
+    login: Login,
     /// IMAP: the tag of the LOGIN or AUTHENTICATE awaiting its tagged
     /// reply, with its row (none yet while AUTHENTICATE PLAIN waits for
     /// the client's continuation line).
     imap_pending: Option<(Vec<u8>, Option<RowId>)>,
     /// IMAP: AUTHENTICATE PLAIN sent without an initial response.
     imap_plain: bool,
+}
+
+impl AsMut<Login> for Stream {
+    fn as_mut(&mut self) -> &mut Login {
+        &mut self.login
+    }
 }
 
 /// Reads the POP, IMAP and SMTP request and response fields.
@@ -102,26 +106,14 @@ impl MailCredentials {
             .unwrap_or_default();
         let indicator = t.first_str(m.pop_response_indicator).map(<[u8]>::to_vec);
         if let Some(cmd) = command {
-            let row = if cmd.eq_ignore_ascii_case(b"USER") {
-                if let Some(s) = self.streams.entry(sid) {
-                    s.user = Some(param);
-                }
-                return;
+            if cmd.eq_ignore_ascii_case(b"USER") {
+                self.streams.login_user(sid, param);
             } else if cmd.eq_ignore_ascii_case(b"PASS") {
-                let user = self
-                    .streams
-                    .get(sid)
-                    .and_then(|s| s.user.clone())
-                    .unwrap_or_default();
-                Self::row(log, frame, conv, "POP3", &user, &param)
+                self.streams.login_secret(log, frame, conv, "POP3", &param);
             } else if cmd.eq_ignore_ascii_case(b"APOP") {
                 let (name, digest) = split_word(&param);
-                Self::row(log, frame, conv, "POP3", name, digest)
-            } else {
-                return;
-            };
-            if let Some(s) = self.streams.entry(sid) {
-                s.pass_row = row;
+                let row = Self::row(log, frame, conv, "POP3", name, digest);
+                self.streams.login_pending(sid, row);
             }
         } else if let Some(ind) = indicator {
             let v = match ind.as_slice() {
@@ -129,9 +121,7 @@ impl MailCredentials {
                 b"-ERR" => Verdict::No,
                 _ => return,
             };
-            if let Some(row) = self.streams.get_mut(sid).and_then(|s| s.pass_row.take()) {
-                log.decide(row, v);
-            }
+            self.streams.login_verdict(sid, log, v);
         }
     }
 
@@ -228,35 +218,20 @@ impl MailCredentials {
         let plain = t.first_str(m.smtp_username_password).map(sasl_plain);
         let code = t.first_u(m.smtp_response_code);
         if let Some(u) = user {
-            if let Some(s) = self.streams.entry(sid) {
-                s.user = Some(u);
-            }
+            self.streams.login_user(sid, u);
         }
-        let row = if let Some(p) = pass {
-            let u = self
-                .streams
-                .get(sid)
-                .and_then(|s| s.user.clone())
-                .unwrap_or_default();
-            Self::row(log, frame, conv, "SMTP", &u, &p)
+        if let Some(p) = pass {
+            self.streams.login_secret(log, frame, conv, "SMTP", &p);
         } else if let Some((u, p)) = plain {
-            Self::row(log, frame, conv, "SMTP", &u, &p)
-        } else {
-            None
-        };
-        if row.is_some() {
-            if let Some(s) = self.streams.entry(sid) {
-                s.pass_row = row;
-            }
+            let row = Self::row(log, frame, conv, "SMTP", &u, &p);
+            self.streams.login_pending(sid, row);
         }
         let v = match code {
             Some(235) => Verdict::Yes,
             Some(400..=599) => Verdict::No,
             _ => return,
         };
-        if let Some(row) = self.streams.get_mut(sid).and_then(|s| s.pass_row.take()) {
-            log.decide(row, v);
-        }
+        self.streams.login_verdict(sid, log, v);
     }
 }
 

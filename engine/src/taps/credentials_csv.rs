@@ -168,6 +168,67 @@ impl<S: Default> StreamStates<S> {
     }
 }
 
+/// A login on one stream in the USER-then-secret style (FTP, POP3, SMTP
+/// AUTH LOGIN): the last user name, and the row of the last secret until
+/// a reply decides it. A source's per-stream state holds one.
+#[derive(Default)]
+pub struct Login {
+    user: Option<Vec<u8>>,
+    pending: Option<RowId>,
+}
+
+impl AsMut<Login> for Login {
+    fn as_mut(&mut self) -> &mut Login {
+        self
+    }
+}
+
+impl<S: Default + AsMut<Login>> StreamStates<S> {
+    /// `user` is the stream's user name for the secrets that follow.
+    pub fn login_user(&mut self, stream: u32, user: Vec<u8>) {
+        if let Some(s) = self.entry(stream) {
+            s.as_mut().user = Some(user);
+        }
+    }
+
+    /// A row for `secret` under the stream's last user name (empty if
+    /// none), awaiting the next verdict.
+    pub fn login_secret(
+        &mut self,
+        log: &mut CredentialLog,
+        frame: &Frame,
+        conv: &Transport,
+        protocol: &'static str,
+        secret: &[u8],
+    ) {
+        let login = self.entry(conv.stream).map(AsMut::as_mut);
+        let user = login
+            .as_ref()
+            .and_then(|l| l.user.as_deref())
+            .unwrap_or_default();
+        let id = log.add(frame, conv, protocol, capped(user), capped(secret));
+        if let Some(l) = login {
+            l.pending = id;
+        }
+    }
+
+    /// `id`, a row made otherwise (a name and secret in one command),
+    /// awaits the next verdict.
+    pub fn login_pending(&mut self, stream: u32, id: Option<RowId>) {
+        if let Some(s) = self.entry(stream) {
+            s.as_mut().pending = id;
+        }
+    }
+
+    /// The row awaiting a verdict, if any, gets `v`.
+    pub fn login_verdict(&mut self, stream: u32, log: &mut CredentialLog, v: Verdict) {
+        let pending = self.get_mut(stream).and_then(|s| s.as_mut().pending.take());
+        if let Some(id) = pending {
+            log.decide(id, v);
+        }
+    }
+}
+
 /// Writes records as RFC 4180 CSV with a header row.
 pub fn write_csv<W: Write>(out: W, records: &[Record]) -> io::Result<()> {
     let mut w = csv::WriterBuilder::new()
