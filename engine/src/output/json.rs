@@ -38,6 +38,16 @@ impl<'r, W: Write> JsonPrinter<'r, W> {
 
 /// JSON string escaping as Wireshark's json_dumper does it.
 pub fn push_json_string(out: &mut String, s: &str) {
+    push_escaped(out, s, false);
+}
+
+/// JSON string escaping as Python's `json.dumps` does it (`ensure_ascii`:
+/// all but printable ASCII as `\uXXXX`, UTF-16 pairs beyond the BMP).
+pub fn push_json_string_ascii(out: &mut String, s: &str) {
+    push_escaped(out, s, true);
+}
+
+fn push_escaped(out: &mut String, s: &str, ascii: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -48,13 +58,29 @@ pub fn push_json_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\x08' => out.push_str("\\b"),
             '\x0c' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+            c if (c as u32) < 0x20 || (ascii && !(' '..='~').contains(&c)) => {
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    let _ = write!(out, "\\u{u:04x}");
+                }
             }
             c => out.push(c),
         }
     }
     out.push('"');
+}
+
+/// The columns with values, by field abbreviation, in `-e` order.
+fn filled<'a>(
+    reg: &'a Registry,
+    cols: &'a Columns,
+    cells: &'a [Cell],
+) -> impl Iterator<Item = (&'a str, &'a Cell)> {
+    cols.ids
+        .iter()
+        .zip(cells)
+        .filter(|(_, cell)| !cell.is_empty())
+        .map(|(id, cell)| (reg.def(*id).abbrev, cell))
 }
 
 impl<W: Write> Sink for JsonPrinter<'_, W> {
@@ -77,19 +103,11 @@ impl<W: Write> Sink for JsonPrinter<'_, W> {
             );
             let millis = frame.ts.as_nanos() / 1_000_000;
             let _ = write!(b, "{{\"timestamp\":\"{millis}\",\"layers\":{{");
-            let mut first = true;
-            for (i, cell) in self.cells.iter().enumerate() {
-                let Some(id) = self.cols.ids.get(i) else {
-                    continue;
-                };
-                if cell.is_empty() {
-                    continue;
-                }
-                if !first {
+            for (k, (abbrev, cell)) in filled(self.reg, &self.cols, &self.cells).enumerate() {
+                if k > 0 {
                     b.push(',');
                 }
-                first = false;
-                push_json_string(b, &self.reg.def(*id).abbrev.replace('.', "_"));
+                push_json_string(b, &abbrev.replace('.', "_"));
                 b.push_str(":[");
                 for (j, v) in cell.iter().enumerate() {
                     if j > 0 {
@@ -108,18 +126,10 @@ impl<W: Write> Sink for JsonPrinter<'_, W> {
                 b,
                 "\n  {{\n    \"_index\": \"packets-{y:04}-{m:02}-{d:02}\",\n    \"_type\": \"doc\",\n    \"_score\": null,\n    \"_source\": {{\n      \"layers\": {{"
             );
-            let mut first = true;
-            for (i, cell) in self.cells.iter().enumerate() {
-                let Some(id) = self.cols.ids.get(i) else {
-                    continue;
-                };
-                if cell.is_empty() {
-                    continue;
-                }
-                b.push_str(if first { "\n" } else { ",\n" });
-                first = false;
+            for (k, (abbrev, cell)) in filled(self.reg, &self.cols, &self.cells).enumerate() {
+                b.push_str(if k == 0 { "\n" } else { ",\n" });
                 b.push_str("        ");
-                push_json_string(b, self.reg.def(*id).abbrev);
+                push_json_string(b, abbrev);
                 b.push_str(": [");
                 for (j, v) in cell.iter().enumerate() {
                     b.push_str(if j > 0 { ",\n" } else { "\n" });

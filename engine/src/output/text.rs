@@ -308,18 +308,16 @@ mod tests {
             time,
             ..TextOptions::default()
         };
-        write_time(&mut s, &f, opts(TimeFormat::AbsoluteDate));
-        assert_eq!(s, "2022-12-27 21:26:18.000287");
-        s.clear();
-        write_time(&mut s, &f, opts(TimeFormat::AbsoluteDoy));
-        assert_eq!(s, "2022/361 21:26:18.000287");
-        s.clear();
-        write_time(&mut s, &f, opts(TimeFormat::Epoch));
-        assert_eq!(s, "1672176378.000287");
-        s.clear();
-        write_time(&mut s, &f, opts(TimeFormat::Relative));
-        assert_eq!(s, "1.500000");
-        s.clear();
+        for (format, want) in [
+            (TimeFormat::AbsoluteDate, "2022-12-27 21:26:18.000287"),
+            (TimeFormat::AbsoluteDoy, "2022/361 21:26:18.000287"),
+            (TimeFormat::Epoch, "1672176378.000287"),
+            (TimeFormat::Relative, "1.500000"),
+        ] {
+            write_time(&mut s, &f, opts(format));
+            assert_eq!(s, want);
+            s.clear();
+        }
         let leap = frame(1, 1_331_909_229, 820_000_000, 0);
         write_time(&mut s, &leap, opts(TimeFormat::AbsoluteDoy));
         assert_eq!(s, "2012/076 14:47:09.820000");

@@ -336,6 +336,13 @@ impl Reader {
     }
 
     /// Calls `f` for each header of the table's protocol in the frame.
+    /// The frame's records, without allocating for the common few.
+    fn collect(&self, frame: &Frame, t: &FieldTable) -> smallvec_lite::Recs {
+        let mut recs = smallvec_lite::Recs::default();
+        self.records(frame, t, |r| recs.push(r));
+        recs
+    }
+
     fn records(&self, frame: &Frame, t: &FieldTable, mut f: impl FnMut(Record)) {
         if self.kind.has_ports() {
             self.transport_records(frame, t, f);
@@ -474,7 +481,36 @@ fn names_for(kind: Kind) -> Option<&'static Names> {
 const RULE: &str =
     "================================================================================";
 
-/// A conversation of the table, 80 bytes: a million of them is what a
+/// Frames and bytes each way of a row (tx: sent by its first address).
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    rx_frames: u32,
+    tx_frames: u32,
+    rx_bytes: u64,
+    tx_bytes: u64,
+}
+
+impl Counts {
+    fn add(&mut self, tx: bool, len: u64) {
+        if tx {
+            self.tx_frames = self.tx_frames.saturating_add(1);
+            self.tx_bytes = self.tx_bytes.saturating_add(len);
+        } else {
+            self.rx_frames = self.rx_frames.saturating_add(1);
+            self.rx_bytes = self.rx_bytes.saturating_add(len);
+        }
+    }
+
+    fn frames(&self) -> u64 {
+        u64::from(self.rx_frames) + u64::from(self.tx_frames)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.rx_bytes.saturating_add(self.tx_bytes)
+    }
+}
+
+/// A conversation of the table, 88 bytes: a million of them is what a
 /// capture of a million connections holds.
 #[derive(Clone, Copy)]
 struct ConvRow {
@@ -484,10 +520,7 @@ struct ConvRow {
     dport: u16,
     /// The stream index (TCP, UDP).
     id: u32,
-    rx_frames: u32,
-    tx_frames: u32,
-    rx_bytes: u64,
-    tx_bytes: u64,
+    n: Counts,
     start: i64,
     stop: i64,
 }
@@ -569,10 +602,7 @@ impl Conversations {
                     sport: key.2,
                     dport: key.3,
                     id: key.4,
-                    rx_frames: 0,
-                    tx_frames: 0,
-                    rx_bytes: 0,
-                    tx_bytes: 0,
+                    n: Counts::default(),
                     start: rel,
                     stop: rel,
                 });
@@ -596,13 +626,7 @@ impl Conversations {
         let Some(row) = self.rows.get_mut(i) else {
             return;
         };
-        if forward {
-            row.tx_frames = row.tx_frames.saturating_add(1);
-            row.tx_bytes = row.tx_bytes.saturating_add(len);
-        } else {
-            row.rx_frames = row.rx_frames.saturating_add(1);
-            row.rx_bytes = row.rx_bytes.saturating_add(len);
-        }
+        row.n.add(forward, len);
         if rel > row.stop {
             row.stop = rel;
         } else if rel < row.start {
@@ -621,8 +645,7 @@ impl Tap for Conversations {
     }
 
     fn frame(&mut self, frame: &Frame, _data: &[u8], t: &FieldTable) {
-        let mut recs: smallvec_lite::Recs = Default::default();
-        self.reader.records(frame, t, |r| recs.push(r));
+        let recs = self.reader.collect(frame, t);
         for r in recs.iter() {
             self.add(*r, u64::from(frame.len), frame.rel_nanos);
         }
@@ -641,21 +664,17 @@ impl Tap for Conversations {
         )?;
         writeln!(out, "{pad}                                               |       <-      | |       ->      | |     Total     |    Relative    |   Duration   |")?;
         writeln!(out, "{pad}                                               | Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |")?;
-        let order = print_order(
-            self.rows
-                .iter()
-                .map(|r| u64::from(r.rx_frames) + u64::from(r.tx_frames)),
-        );
+        let order = print_order(self.rows.iter().map(|r| r.n.frames()));
         let mut line = String::new();
         for i in order {
             let Some(r) = self.rows.get(i) else { continue };
             line.clear();
             let src = r.src.display(names);
             let dst = r.dst.display(names);
-            let rx = format_bytes(r.rx_bytes);
-            let tx = format_bytes(r.tx_bytes);
-            let total = format_bytes(r.rx_bytes.saturating_add(r.tx_bytes));
-            let frames = u64::from(r.rx_frames) + u64::from(r.tx_frames);
+            let rx = format_bytes(r.n.rx_bytes);
+            let tx = format_bytes(r.n.tx_bytes);
+            let total = format_bytes(r.n.bytes());
+            let frames = r.n.frames();
             if kind.has_ports() {
                 let a = format!("{src}:{}", r.sport);
                 let b = format!("{dst}:{}", r.dport);
@@ -666,7 +685,7 @@ impl Tap for Conversations {
             let _ = write!(
                 line,
                 "  {:>6} {rx:<9}  {:>6} {tx:<9}  {frames:>6} {total:<9}  ",
-                r.rx_frames, r.tx_frames
+                r.n.rx_frames, r.n.tx_frames
             );
             let start = secs(r.start);
             let duration = secs(r.stop) - secs(r.start);
@@ -682,10 +701,7 @@ impl Tap for Conversations {
 struct EndpointRow {
     addr: Addr,
     port: u16,
-    rx_frames: u32,
-    tx_frames: u32,
-    rx_bytes: u64,
-    tx_bytes: u64,
+    n: Counts,
 }
 
 /// `-z endpoints,TYPE`.
@@ -718,10 +734,7 @@ impl Endpoints {
                 let i = self.rows.push(EndpointRow {
                     addr,
                     port: key.1,
-                    rx_frames: 0,
-                    tx_frames: 0,
-                    rx_bytes: 0,
-                    tx_bytes: 0,
+                    n: Counts::default(),
                 });
                 self.index.insert(key, i);
                 i
@@ -730,13 +743,7 @@ impl Endpoints {
         let Some(row) = self.rows.get_mut(i) else {
             return;
         };
-        if sender {
-            row.tx_frames = row.tx_frames.saturating_add(1);
-            row.tx_bytes = row.tx_bytes.saturating_add(len);
-        } else {
-            row.rx_frames = row.rx_frames.saturating_add(1);
-            row.rx_bytes = row.rx_bytes.saturating_add(len);
-        }
+        row.n.add(sender, len);
     }
 }
 
@@ -750,8 +757,7 @@ impl Tap for Endpoints {
     }
 
     fn frame(&mut self, frame: &Frame, _data: &[u8], t: &FieldTable) {
-        let mut recs: smallvec_lite::Recs = Default::default();
-        self.reader.records(frame, t, |r| recs.push(r));
+        let recs = self.reader.collect(frame, t);
         let len = u64::from(frame.len);
         for r in recs.iter() {
             self.add(r.src, r.sport, true, len);
@@ -774,11 +780,7 @@ impl Tap for Endpoints {
             "                       |  {}Packets  | |  Bytes  | | Tx Packets | | Tx Bytes | | Rx Packets | | Rx Bytes |",
             if kind.has_ports() { "Port  ||  " } else { "" }
         )?;
-        let order = print_order(
-            self.rows
-                .iter()
-                .map(|r| u64::from(r.rx_frames) + u64::from(r.tx_frames)),
-        );
+        let order = print_order(self.rows.iter().map(|r| r.n.frames()));
         let mut line = String::new();
         for i in order {
             let Some(r) = self.rows.get(i) else { continue };
@@ -791,12 +793,12 @@ impl Tap for Endpoints {
             let _ = writeln!(
                 line,
                 "{:>6}     {:>9}     {:>6}       {:>9}      {:>6}       {:>9}   ",
-                u64::from(r.rx_frames) + u64::from(r.tx_frames),
-                r.rx_bytes.saturating_add(r.tx_bytes),
-                r.tx_frames,
-                r.tx_bytes,
-                r.rx_frames,
-                r.rx_bytes
+                r.n.frames(),
+                r.n.bytes(),
+                r.n.tx_frames,
+                r.n.tx_bytes,
+                r.n.rx_frames,
+                r.n.rx_bytes
             );
             out.write_all(line.as_bytes())?;
         }
@@ -895,6 +897,12 @@ mod tests {
         let mut out = Vec::new();
         tap.draw(&mut out).unwrap_or_default();
         String::from_utf8(out).unwrap_or_default()
+    }
+
+    #[test]
+    fn rows_stay_compact() {
+        assert_eq!(std::mem::size_of::<ConvRow>(), 88);
+        assert_eq!(std::mem::size_of::<EndpointRow>(), 48);
     }
 
     #[test]
