@@ -1,6 +1,7 @@
 //! `-j N` prints what one thread prints: flows spread over the workers,
 //! numbered (`tcp.stream`, `udp.stream`) and timed
-//! (`frame.time_delta_displayed`) across them as one thread does.
+//! (`frame.time_delta_displayed`) across them as one thread does, in
+//! fields, JSON and the default view.
 
 mod common;
 
@@ -64,7 +65,20 @@ fn several_workers_print_what_one_prints() {
         ],
     );
     let json = columns("json", &["tcp.stream", "frame.time_delta_displayed"]);
-    for args in [&fields[..], &filtered, &counted, &l2l4, &json] {
+    // The default view: workers format the summary lines.
+    let text: &[&str] = &[];
+    let text_filtered = ["-Y", "http || dns", "-c", "9", "-t", "ad"];
+    let text_displayed = ["-Y", "tcp", "-t", "dd"];
+    for args in [
+        &fields[..],
+        &filtered,
+        &counted,
+        &l2l4,
+        &json,
+        text,
+        &text_filtered,
+        &text_displayed,
+    ] {
         let one = run(path, "1", args);
         assert!(one.lines().count() > 6, "{args:?}: {one}");
         for jobs in ["2", "3", "8"] {

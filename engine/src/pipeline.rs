@@ -33,6 +33,7 @@ use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::capture::{Capture, CaptureError};
+use crate::columns::Columns;
 use crate::dfilter::Filter;
 use crate::dissect::{Dissectors, Frame, Notes};
 use crate::fields::{FieldId, Registry};
@@ -201,6 +202,8 @@ pub struct Setup<'a> {
     pub shard: ShardKey<'a>,
     pub wanted: &'a [bool],
     pub frame_only: bool,
+    /// The sink prints the summary columns: workers fill them.
+    pub columns: bool,
     /// [`RunOptions::exiting`].
     pub exiting: bool,
 }
@@ -401,7 +404,7 @@ impl Worker<'_> {
             notes: &mut notes,
             clock: Clock::default(),
             frame: None,
-            cols: None,
+            cols: setup.columns.then(Columns::new),
         };
         let mut out = results.spare();
         out.clear();
@@ -449,7 +452,7 @@ impl Worker<'_> {
         match self.rows.as_mut() {
             Some(rows) => {
                 if shown {
-                    rows.row(t, &mut out.rows, &mut out.holes);
+                    rows.row(frame, t, pass.cols.as_ref(), &mut out.rows, &mut out.holes);
                 }
             }
             None => {

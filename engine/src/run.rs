@@ -83,13 +83,15 @@ pub fn run_with_taps(
     };
     sink.begin().map_err(RunError::Output)?;
     // A frame-only run does less per frame than handing it to a worker.
-    // Workers forward tables, not records, so a sink that reads the bytes stays serial.
+    // Workers forward tables, not records, so a sink that reads the bytes
+    // stays serial; columns reach only a sink that formats rows on workers.
     let reads_data = sink.reads_records();
+    let columns_apart = !wants_columns || sink.rows(reg, &[]).is_some();
     let split = |p: &Parallel<'_>| {
         p.jobs > 1
             && !frame_only
             && !reads_data
-            && !wants_columns
+            && columns_apart
             && pipeline::eligible(opts, reg, !taps.is_empty())
     };
     if let Some(p) = parallel.filter(split) {
@@ -100,6 +102,7 @@ pub fn run_with_taps(
             shard: p.shard,
             wanted: &wanted,
             frame_only,
+            columns: wants_columns,
             exiting: opts.exiting,
         };
         let result = pipeline::run(opts, &setup, p.jobs, sink);

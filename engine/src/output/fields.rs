@@ -253,7 +253,14 @@ impl<W: Write> Sink for FieldsPrinter<'_, W> {
 }
 
 impl Rows for FieldsRows {
-    fn row(&mut self, t: &FieldTable, out: &mut Vec<u8>, holes: &mut Vec<Hole>) {
+    fn row(
+        &mut self,
+        _frame: &Frame,
+        t: &FieldTable,
+        _cols: Option<&crate::columns::Columns>,
+        out: &mut Vec<u8>,
+        holes: &mut Vec<Hole>,
+    ) {
         self.line(t, out, Some(holes));
     }
 }

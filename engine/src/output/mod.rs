@@ -78,7 +78,8 @@ pub trait Sink {
 
     /// A formatter of this sink's rows for a worker thread (`-j`), leaving
     /// a [`Hole`] where a value of one of `holes` is written; `None` when
-    /// a row depends on the rows before it.
+    /// a row depends on the rows before it. A sink that wants columns runs
+    /// on several threads only if it has one.
     fn rows(&self, _reg: &Registry, _holes: &[FieldId]) -> Option<Box<dyn Rows + Send>> {
         None
     }
@@ -92,8 +93,16 @@ pub trait Sink {
 /// Formats the rows of a [`Sink`] away from it.
 pub trait Rows {
     /// Appends the row of a shown frame to `out`, and to `holes` where the
-    /// values of the hole fields sit in it.
-    fn row(&mut self, t: &FieldTable, out: &mut Vec<u8>, holes: &mut Vec<Hole>);
+    /// values of the hole fields sit in it; `cols` are its summary columns
+    /// when the sink wants them.
+    fn row(
+        &mut self,
+        frame: &Frame,
+        t: &FieldTable,
+        cols: Option<&Columns>,
+        out: &mut Vec<u8>,
+        holes: &mut Vec<Hole>,
+    );
 }
 
 /// A value in a row that only the merge of `-j` can write: its place (in

@@ -5,9 +5,10 @@
 
 use std::io::{self, Write};
 
-use super::Sink;
+use super::{Hole, Rows, Sink};
 use crate::columns::Columns;
 use crate::dissect::Frame;
+use crate::fields::{FieldId, Registry};
 use crate::table::{FieldTable, Timestamp};
 
 /// `-t`: what the Time column shows.
@@ -97,27 +98,64 @@ impl<W: Write> TextPrinter<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+}
 
-    /// Builds the line of one frame into `self.line` (without the newline).
-    fn format(&mut self, frame: &Frame, cols: &Columns) {
-        use std::fmt::Write as _;
-        self.time.clear();
-        write_time(&mut self.time, frame, self.opts);
-        let line = &mut self.line;
-        line.clear();
-        // tshark pads No. to 5, Time to 10, Source to 12 (right-aligned) and
-        // Destination to 12 (left-aligned); the rest are not padded.
-        let _ = write!(
-            line,
-            "{:>5} {:>10} {:>12} \u{2192} {:<12} {} {} {}",
-            frame.number,
-            self.time,
-            cols.src(),
-            cols.dst(),
-            cols.protocol(),
-            frame.len,
-            cols.info()
+/// Appends the summary line of one frame to `line` (without the newline),
+/// its time formatted in `time`.
+fn format_line(
+    line: &mut String,
+    time: &mut String,
+    frame: &Frame,
+    cols: &Columns,
+    opts: TextOptions,
+) {
+    use std::fmt::Write as _;
+    time.clear();
+    write_time(time, frame, opts);
+    // tshark pads No. to 5, Time to 10, Source to 12 (right-aligned) and
+    // Destination to 12 (left-aligned); the rest are not padded.
+    let _ = write!(
+        line,
+        "{:>5} {:>10} {:>12} \u{2192} {:<12} {} {} {}",
+        frame.number,
+        time,
+        cols.src(),
+        cols.dst(),
+        cols.protocol(),
+        frame.len,
+        cols.info()
+    );
+}
+
+/// The text view's rows made on a worker thread: every part of the line is
+/// the frame's own (its number and times come from the reader) except the
+/// time since the previous displayed frame, so `-t dd` stays on one thread.
+struct TextRows {
+    opts: TextOptions,
+    line: String,
+    time: String,
+}
+
+impl Rows for TextRows {
+    fn row(
+        &mut self,
+        frame: &Frame,
+        _t: &FieldTable,
+        cols: Option<&Columns>,
+        out: &mut Vec<u8>,
+        _holes: &mut Vec<Hole>,
+    ) {
+        self.line.clear();
+        let none = Columns::new();
+        format_line(
+            &mut self.line,
+            &mut self.time,
+            frame,
+            cols.unwrap_or(&none),
+            self.opts,
         );
+        self.line.push('\n');
+        out.extend_from_slice(self.line.as_bytes());
     }
 }
 
@@ -254,9 +292,24 @@ impl<W: Write> Sink for TextPrinter<W> {
         _t: &FieldTable,
         cols: &Columns,
     ) -> io::Result<()> {
-        self.format(frame, cols);
+        self.line.clear();
+        format_line(&mut self.line, &mut self.time, frame, cols, self.opts);
         self.line.push('\n');
         self.out.write_all(self.line.as_bytes())
+    }
+
+    fn rows(&self, _reg: &Registry, _holes: &[FieldId]) -> Option<Box<dyn Rows + Send>> {
+        (self.opts.time != TimeFormat::DeltaDisplayed).then(|| {
+            Box::new(TextRows {
+                opts: self.opts,
+                line: String::with_capacity(256),
+                time: String::with_capacity(32),
+            }) as Box<dyn Rows + Send>
+        })
+    }
+
+    fn write_rows(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
     }
 
     fn end(&mut self) -> io::Result<()> {
