@@ -7,11 +7,12 @@
 //! Without them every address prints plainly (`00:50:04:03:04:05`).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::OnceLock;
+
+use dorsal_engine::hash::HashMap;
 
 /// Where Wireshark installs its data files.
 pub const DEFAULT_DIR: &str = "/usr/share/wireshark";
@@ -31,7 +32,7 @@ pub fn names() -> &'static Names {
 /// loaded once and a per-thread cache: a capture repeats few addresses.
 pub fn resolved(addr: &[u8; 6]) -> Rc<str> {
     thread_local! {
-        static CACHE: RefCell<HashMap<[u8; 6], Rc<str>>> = RefCell::new(HashMap::new());
+        static CACHE: RefCell<HashMap<[u8; 6], Rc<str>>> = RefCell::new(HashMap::default());
     }
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
@@ -50,15 +51,25 @@ pub fn resolved(addr: &[u8; 6]) -> Rc<str> {
 /// Upper bound on the bytes read from each data file.
 const FILE_CAP: u64 = 64 << 20;
 
-/// Name tables loaded from `manuf` and `wka`.
+/// Name tables loaded from `manuf` and `wka`: about 50,000 names, kept in
+/// one string (a `String` each made loading cost 20 ms, a run's worth).
 #[derive(Default)]
 pub struct Names {
+    /// Every name, one after another.
+    arena: String,
     /// Exact addresses (`ff:ff:ff:ff:ff:ff Broadcast`).
-    exact: HashMap<[u8; 6], String>,
+    exact: HashMap<[u8; 6], Span>,
     /// Vendor prefixes, keyed by the first three bytes.
-    vendors: HashMap<u32, String>,
+    vendors: HashMap<u32, Span>,
     /// Ranges, keyed by the address with the bits past the mask cleared.
-    ranges: HashMap<[u8; 6], String>,
+    ranges: HashMap<[u8; 6], Span>,
+}
+
+/// Where a name sits in [`Names::arena`].
+#[derive(Clone, Copy)]
+struct Span {
+    at: u32,
+    len: u32,
 }
 
 impl Names {
@@ -81,7 +92,13 @@ impl Names {
     /// (three bytes: a vendor; six: one address; `/bits`: a range), blanks,
     /// a short name, optionally a long name; `#` starts a comment.
     pub fn add_text(&mut self, text: &str) {
+        // About 45 bytes a line in `manuf`, most of them vendors.
+        self.vendors.reserve(text.len() / 64);
+        self.arena.reserve(text.len() / 4);
         for line in text.lines() {
+            if line.starts_with('#') {
+                continue;
+            }
             let line = line.split('#').next().unwrap_or("").trim();
             let mut tokens = line.split([' ', '\t']).filter(|s| !s.is_empty());
             let (Some(addr), Some(name)) = (tokens.next(), tokens.next()) else {
@@ -90,34 +107,48 @@ impl Names {
             let Some((bytes, mask)) = parse_address(addr) else {
                 continue;
             };
+            let (Ok(at), Ok(len)) = (
+                u32::try_from(self.arena.len()),
+                u32::try_from(name.len()),
+            ) else {
+                return;
+            };
+            self.arena.push_str(name);
+            let span = Span { at, len };
             match mask {
                 Mask::Vendor => {
                     let [a, b, c, ..] = bytes;
-                    self.vendors.insert(vendor_key(a, b, c), name.to_string());
+                    self.vendors.insert(vendor_key(a, b, c), span);
                 }
                 Mask::Exact => {
-                    self.exact.insert(bytes, name.to_string());
+                    self.exact.insert(bytes, span);
                 }
                 Mask::Bits(bits) => {
-                    self.ranges.insert(masked(&bytes, bits), name.to_string());
+                    self.ranges.insert(masked(&bytes, bits), span);
                 }
             }
         }
     }
 
+    fn name(&self, span: Option<&Span>) -> Option<&str> {
+        let s = span?;
+        let at = s.at as usize;
+        self.arena.get(at..at.checked_add(s.len as usize)?)
+    }
+
     fn range(&self, addr: &[u8; 6], bits: u32) -> Option<&str> {
-        self.ranges.get(&masked(addr, bits)).map(String::as_str)
+        self.name(self.ranges.get(&masked(addr, bits)))
     }
 
     fn vendor(&self, addr: &[u8; 6]) -> Option<&str> {
         let [a, b, c, ..] = *addr;
         let key = vendor_key(a, b, c);
-        if let Some(n) = self.vendors.get(&key) {
+        if let Some(n) = self.name(self.vendors.get(&key)) {
             return Some(n);
         }
         // Multicast addresses fall back to the vendor of the unicast prefix.
         if key & 0x01_0000 != 0 {
-            return self.vendors.get(&(key & 0xfe_ffff)).map(String::as_str);
+            return self.name(self.vendors.get(&(key & 0xfe_ffff)));
         }
         None
     }
@@ -126,8 +157,8 @@ impl Names {
     /// vendor name followed by the bytes it does not cover, else the
     /// plain address.
     pub fn resolve(&self, addr: &[u8; 6]) -> String {
-        if let Some(n) = self.exact.get(addr) {
-            return n.clone();
+        if let Some(n) = self.name(self.exact.get(addr)) {
+            return n.to_string();
         }
         // Ranges narrower than a vendor prefix, then the vendor, then wider ones.
         for whole in [5usize, 4, 3] {
@@ -163,7 +194,8 @@ fn read_capped(path: &Path) -> Option<String> {
     let f = std::fs::File::open(path).ok()?;
     let mut buf = Vec::new();
     f.take(FILE_CAP).read_to_end(&mut buf).ok()?;
-    Some(String::from_utf8_lossy(&buf).into_owned())
+    // Valid UTF-8 (as the files are) is kept without a copy.
+    Some(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 fn vendor_key(a: u8, b: u8, c: u8) -> u32 {
