@@ -9,6 +9,9 @@
 
 use std::fmt::Write;
 
+use crate::events::Address;
+use crate::format::{push_decimal, write_ipv4, write_ipv6};
+
 /// Caps on a column's text, so a hostile capture cannot grow them without
 /// bound: tshark's own, `COL_MAX_INFO_LEN` (4096) and `COL_MAX_LEN` (2048)
 /// bytes with the terminating NUL.
@@ -139,6 +142,17 @@ impl Columns {
         cap(&mut self.info, INFO_CAP);
     }
 
+    /// Appends `label` and the decimal digits of `v` (` Seq=1`): the
+    /// commonest text of Info, written without `core::fmt`.
+    pub fn append_info_num(&mut self, label: &str, v: u64) {
+        if self.frozen {
+            return;
+        }
+        self.info.push_str(label);
+        push_decimal(&mut self.info, v);
+        cap(&mut self.info, INFO_CAP);
+    }
+
     /// Appends `s`, preceded by `sep` when Info already holds text
     /// (`col_append_sep_str`).
     pub fn append_info_sep(&mut self, sep: &str, s: &str) {
@@ -178,23 +192,23 @@ impl Columns {
     }
 
     /// Source and destination from a network layer; inner layers win.
-    pub fn set_net_addresses(&mut self, src: impl std::fmt::Display, dst: impl std::fmt::Display) {
+    pub fn set_net_addresses(&mut self, src: &Address, dst: &Address) {
         if self.frozen {
             return;
         }
-        put(&mut self.src, src);
-        put(&mut self.dst, dst);
+        put_address(&mut self.src, src);
+        put_address(&mut self.dst, dst);
         self.net_src = true;
         self.net_dst = true;
     }
 
     /// The source address alone, from a network header that ends before
     /// its destination.
-    pub fn set_net_source(&mut self, src: impl std::fmt::Display) {
+    pub fn set_net_source(&mut self, src: &Address) {
         if self.frozen {
             return;
         }
-        put(&mut self.src, src);
+        put_address(&mut self.src, src);
         self.net_src = true;
     }
 
@@ -219,6 +233,17 @@ impl Columns {
 }
 
 /// Replaces an address column's text.
+/// A network address as the address columns show it, formatted in place
+/// (the text view's hottest column).
+fn put_address(col: &mut String, a: &Address) {
+    col.clear();
+    match a {
+        Address::None => {}
+        Address::V4(a) => write_ipv4(col, a),
+        Address::V6(a) => write_ipv6(col, a),
+    }
+}
+
 fn put(col: &mut String, v: impl std::fmt::Display) {
     col.clear();
     let _ = write!(col, "{v}");
@@ -253,11 +278,13 @@ mod tests {
         let mut c = Columns::new();
         c.set_link_addresses("aa", "bb");
         assert_eq!((c.src(), c.dst()), ("aa", "bb"));
-        c.set_net_addresses("1.2.3.4", "5.6.7.8");
+        c.set_net_addresses(&Address::V4([1, 2, 3, 4]), &Address::V4([5, 6, 7, 8]));
         c.set_link_addresses("cc", "dd");
         assert_eq!((c.src(), c.dst()), ("1.2.3.4", "5.6.7.8"));
         c.clear();
-        c.set_net_source("::1");
+        let mut one = [0; 16];
+        one[15] = 1;
+        c.set_net_source(&Address::V6(one));
         c.set_link_addresses("cc", "dd");
         assert_eq!((c.src(), c.dst()), ("::1", "dd"));
     }

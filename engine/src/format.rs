@@ -227,9 +227,12 @@ fn decimal_digits(buf: &mut [u8; 20], mut v: u64) -> usize {
     at
 }
 
-/// Appends ASCII bytes built by the formatters below (never anything else).
+/// Appends ASCII bytes built by the formatters below (never anything else;
+/// a byte past ASCII would become its Latin-1 character). Pushed as
+/// characters: validating a few bytes as UTF-8 cost more than the digits.
 fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+    out.reserve(bytes.len());
+    out.extend(bytes.iter().map(|&b| char::from(b)));
 }
 
 /// Dotted quad, built on the stack and appended in one step.

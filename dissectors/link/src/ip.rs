@@ -305,7 +305,7 @@ impl Dissector for Ipv4 {
         cx.hop_limit = Some(ttl);
         if let Some(c) = cx.cols() {
             c.set_protocol("IPv4");
-            c.set_net_addresses(ipv4_string(src), ipv4_string(dst));
+            c.set_net_addresses(&Address::V4(src), &Address::V4(dst));
         }
 
         let payload = from(datagram, hlen);
@@ -493,9 +493,7 @@ impl Dissector for Ipv6 {
             // is set once the source was read, and the first field cut
             // short ends the frame.
             if let (Some(src), Some(c)) = (src, cx.cols()) {
-                let mut a = String::new();
-                dorsal_engine::format::write_ipv6(&mut a, &src);
-                c.set_net_source(a);
+                c.set_net_source(&Address::V6(src));
             }
             cx.bounds_error(first_read_past(data.len(), &[6, 7, 8, 24, 40]), "IPv6");
             return Outcome::Done(data.len());
@@ -512,12 +510,10 @@ impl Dissector for Ipv6 {
         cx.src = Address::V6(src);
         cx.dst = Address::V6(dst);
         cx.hop_limit = u8_at(data, 7);
+        let (src, dst) = (cx.src, cx.dst);
         if let Some(c) = cx.cols() {
-            let (mut a, mut b) = (String::new(), String::new());
-            dorsal_engine::format::write_ipv6(&mut a, &src);
-            dorsal_engine::format::write_ipv6(&mut b, &dst);
             c.set_protocol("IPv6");
-            c.set_net_addresses(a, b);
+            c.set_net_addresses(&src, &dst);
         }
 
         // The payload length bounds the datagram, unless it is too long. A

@@ -107,10 +107,8 @@ impl Names {
             let Some((bytes, mask)) = parse_address(addr) else {
                 continue;
             };
-            let (Ok(at), Ok(len)) = (
-                u32::try_from(self.arena.len()),
-                u32::try_from(name.len()),
-            ) else {
+            let (Ok(at), Ok(len)) = (u32::try_from(self.arena.len()), u32::try_from(name.len()))
+            else {
                 return;
             };
             self.arena.push_str(name);
@@ -195,7 +193,10 @@ fn read_capped(path: &Path) -> Option<String> {
     let mut buf = Vec::new();
     f.take(FILE_CAP).read_to_end(&mut buf).ok()?;
     // Valid UTF-8 (as the files are) is kept without a copy.
-    Some(String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Some(
+        String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 fn vendor_key(a: u8, b: u8, c: u8) -> u32 {

@@ -350,7 +350,8 @@ impl Dissector for Tcp {
         if let Some(c) = cx.cols() {
             c.set_protocol("TCP");
             c.clear_info();
-            c.append_info_fmt(format_args!("{sport} \u{2192} {dport}"));
+            c.append_info_num("", u64::from(sport));
+            c.append_info_num(" \u{2192} ", u64::from(dport));
         }
         let (Some(raw_seq), Some(raw_ack), Some(off_flags), Some(win), Some(sum), Some(urp)) = (
             be32(data, 4),
@@ -785,10 +786,10 @@ fn summary(
 ) {
     summary_head(c, flags, seq, ack, win);
     if flags & 0x0020 != 0 {
-        c.append_info_fmt(format_args!(" Urg={urp}"));
+        c.append_info_num(" Urg=", u64::from(urp));
     }
     if let Some(len) = seglen {
-        c.append_info_fmt(format_args!(" Len={len}"));
+        c.append_info_num(" Len=", len as u64);
     }
     option_summary(c, opts, rev_base.unwrap_or(0));
 }
@@ -816,11 +817,11 @@ fn summary_head(c: &mut dorsal_engine::columns::Columns, flags: u16, seq: u32, a
     if first {
         c.append_info("<None>");
     }
-    c.append_info_fmt(format_args!("] Seq={seq}"));
+    c.append_info_num("] Seq=", u64::from(seq));
     if flags & ACK != 0 {
-        c.append_info_fmt(format_args!(" Ack={ack}"));
+        c.append_info_num(" Ack=", u64::from(ack));
     }
-    c.append_info_fmt(format_args!(" Win={win}"));
+    c.append_info_num(" Win=", win);
 }
 
 /// What the options add to Info (`MSS=1460 SACK_PERM ...`).
@@ -846,13 +847,13 @@ fn option_summary(c: &mut dorsal_engine::columns::Columns, opts: &[u8], rev_base
         match (kind, len) {
             (2, 4) => {
                 if let Some(v) = be16(body, 0) {
-                    c.append_info_fmt(format_args!(" MSS={v}"));
+                    c.append_info_num(" MSS=", u64::from(v));
                 }
             }
             (3, 3) => {
                 if let Some(&s) = body.first() {
                     let m = 1u32 << s.min(14);
-                    c.append_info_fmt(format_args!(" WS={m}"));
+                    c.append_info_num(" WS=", u64::from(m));
                 }
             }
             (4, 2) => c.append_info(" SACK_PERM"),
@@ -877,7 +878,8 @@ fn option_summary(c: &mut dorsal_engine::columns::Columns, opts: &[u8], rev_base
             }
             (8, 10) => {
                 if let (Some(v), Some(e)) = (be32(body, 0), be32(body, 4)) {
-                    c.append_info_fmt(format_args!(" TSval={v} TSecr={e}"));
+                    c.append_info_num(" TSval=", u64::from(v));
+                    c.append_info_num(" TSecr=", u64::from(e));
                 }
             }
             _ => {}

@@ -78,7 +78,9 @@ impl Dissector for Udp {
         cx.t.push_u(f.length, len as u64);
         if let Some(c) = cx.cols() {
             c.set_protocol("UDP");
-            c.set_info(&format!("{sport} \u{2192} {dport}"));
+            c.clear_info();
+            c.append_info_num("", u64::from(sport));
+            c.append_info_num(" \u{2192} ", u64::from(dport));
             if len < 8 {
                 c.append_info_fmt(format_args!(" [BAD UDP LENGTH {len} < 8]"));
             } else if len > reported {
@@ -87,7 +89,7 @@ impl Dissector for Udp {
                     len - 8
                 ));
             } else {
-                c.append_info_fmt(format_args!(" Len={}", len - 8));
+                c.append_info_num(" Len=", (len - 8) as u64);
             }
         }
         if len < 8 {

@@ -9,6 +9,7 @@ use super::{Hole, Rows, Sink};
 use crate::columns::Columns;
 use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
+use crate::format::push_decimal;
 use crate::table::{FieldTable, Timestamp};
 
 /// `-t`: what the Time column shows.
@@ -101,7 +102,8 @@ impl<W: Write> TextPrinter<W> {
 }
 
 /// Appends the summary line of one frame to `line` (without the newline),
-/// its time formatted in `time`.
+/// its time formatted in `time`. Written piece by piece: `core::fmt`'s
+/// padding was a tenth of the view's time.
 fn format_line(
     line: &mut String,
     time: &mut String,
@@ -109,22 +111,49 @@ fn format_line(
     cols: &Columns,
     opts: TextOptions,
 ) {
-    use std::fmt::Write as _;
     time.clear();
     write_time(time, frame, opts);
     // tshark pads No. to 5, Time to 10, Source to 12 (right-aligned) and
     // Destination to 12 (left-aligned); the rest are not padded.
-    let _ = write!(
-        line,
-        "{:>5} {:>10} {:>12} \u{2192} {:<12} {} {} {}",
-        frame.number,
-        time,
-        cols.src(),
-        cols.dst(),
-        cols.protocol(),
-        frame.len,
-        cols.info()
-    );
+    let digits = frame.number.checked_ilog10().unwrap_or(0) as usize + 1;
+    for _ in digits..5 {
+        line.push(' ');
+    }
+    push_decimal(line, u64::from(frame.number));
+    line.push(' ');
+    pad_left(line, time, 10);
+    line.push(' ');
+    pad_left(line, cols.src(), 12);
+    line.push_str(" \u{2192} ");
+    line.push_str(cols.dst());
+    pad_to(line, cols.dst(), 12);
+    line.push(' ');
+    line.push_str(cols.protocol());
+    line.push(' ');
+    push_decimal(line, u64::from(frame.len));
+    line.push(' ');
+    line.push_str(cols.info());
+}
+
+/// Spaces that bring `s` to `width` characters.
+fn pad_to(line: &mut String, s: &str, width: usize) {
+    // Characters, as Rust's and C's padding count them; ASCII needs no count.
+    let n = if s.len() >= width {
+        return;
+    } else if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    };
+    for _ in n..width {
+        line.push(' ');
+    }
+}
+
+/// `s` right-aligned in `width` characters.
+fn pad_left(line: &mut String, s: &str, width: usize) {
+    pad_to(line, s, width);
+    line.push_str(s);
 }
 
 /// The text view's rows made on a worker thread: every part of the line is
@@ -169,11 +198,18 @@ fn split(nanos: i128, precision: u8) -> (bool, i128, i128) {
     (neg, secs, frac)
 }
 
+/// `.` and `frac` in `precision` digits, zero-padded (none for 0).
 fn write_frac(out: &mut String, frac: i128, precision: u8) {
-    use std::fmt::Write as _;
-    if precision > 0 {
-        let _ = write!(out, ".{:0w$}", frac, w = usize::from(precision));
+    if precision == 0 {
+        return;
     }
+    out.push('.');
+    let frac = u64::try_from(frac).unwrap_or(0);
+    let digits = frac.checked_ilog10().unwrap_or(0) + 1;
+    for _ in digits..u32::from(precision) {
+        out.push('0');
+    }
+    push_decimal(out, frac);
 }
 
 /// A duration as `-u s` (seconds) or `-u hms` prints it.
@@ -195,7 +231,7 @@ fn write_duration(out: &mut String, nanos: i64, opts: TextOptions) {
         write_frac(out, frac, opts.precision);
         out.push('s');
     } else {
-        let _ = write!(out, "{secs}");
+        push_decimal(out, u64::try_from(secs).unwrap_or(0));
         write_frac(out, frac, opts.precision);
     }
 }
@@ -320,6 +356,7 @@ impl<W: Write> Sink for TextPrinter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::Address;
 
     fn frame(n: u32, secs: i64, nanos: i32, rel: i64) -> Frame {
         Frame {
@@ -336,7 +373,7 @@ mod tests {
 
     fn line(f: &Frame, opts: TextOptions) -> String {
         let mut cols = Columns::new();
-        cols.set_net_addresses("10.200.30.140", "8.8.4.4");
+        cols.set_net_addresses(&Address::V4([10, 200, 30, 140]), &Address::V4([8, 8, 4, 4]));
         cols.set_protocol("TCP");
         cols.set_info("49792 \u{2192} 80 [SYN] Seq=0 Win=65280 Len=0");
         let mut p = TextPrinter::new(Vec::new(), opts);
