@@ -204,35 +204,14 @@ fn write_unsigned(out: &mut String, def: &FieldDef, v: u64) {
 }
 
 /// Decimal digits of `v`, without going through `core::fmt` (the fields
-/// printer's hottest path).
+/// printer's and the text view's hottest path).
 pub fn push_decimal(out: &mut String, v: u64) {
-    let mut digits = [0u8; 20];
-    let at = decimal_digits(&mut digits, v);
-    push_ascii(out, digits.get(at..).unwrap_or_default());
+    out.push_str(itoa::Buffer::new().format(v));
 }
 
-/// Writes the decimal digits of `v` at the end of `buf`; returns where they start.
-fn decimal_digits(buf: &mut [u8; 20], mut v: u64) -> usize {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        if let Some(d) = buf.get_mut(at) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-        if v == 0 || at == 0 {
-            break;
-        }
-    }
-    at
-}
-
-/// Appends ASCII bytes built by the formatters below (never anything else;
-/// a byte past ASCII would become its Latin-1 character). Pushed as
-/// characters: validating a few bytes as UTF-8 cost more than the digits.
+/// Appends ASCII bytes built by the formatters below (never anything else).
 fn push_ascii(out: &mut String, bytes: &[u8]) {
-    out.reserve(bytes.len());
-    out.extend(bytes.iter().map(|&b| char::from(b)));
+    out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
 }
 
 /// Dotted quad, built on the stack and appended in one step.
