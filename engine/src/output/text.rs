@@ -82,7 +82,7 @@ pub struct TextPrinter<W: Write> {
     out: W,
     opts: TextOptions,
     /// The line being built, reused from frame to frame.
-    line: String,
+    line: Vec<u8>,
     time: String,
 }
 
@@ -91,7 +91,7 @@ impl<W: Write> TextPrinter<W> {
         TextPrinter {
             out,
             opts,
-            line: String::with_capacity(256),
+            line: Vec::with_capacity(256),
             time: String::with_capacity(32),
         }
     }
@@ -105,7 +105,7 @@ impl<W: Write> TextPrinter<W> {
 /// its time formatted in `time`. Written piece by piece: `core::fmt`'s
 /// padding was a tenth of the view's time.
 fn format_line(
-    line: &mut String,
+    line: &mut Vec<u8>,
     time: &mut String,
     frame: &Frame,
     cols: &Columns,
@@ -117,26 +117,26 @@ fn format_line(
     // Destination to 12 (left-aligned); the rest are not padded.
     let digits = frame.number.checked_ilog10().unwrap_or(0) as usize + 1;
     for _ in digits..5 {
-        line.push(' ');
+        line.push(b' ');
     }
-    push_decimal(line, u64::from(frame.number));
-    line.push(' ');
+    push_digits(line, u64::from(frame.number));
+    line.push(b' ');
     pad_left(line, time, 10);
-    line.push(' ');
+    line.push(b' ');
     pad_left(line, cols.src(), 12);
-    line.push_str(" \u{2192} ");
-    line.push_str(cols.dst());
+    line.extend_from_slice(" \u{2192} ".as_bytes());
+    line.extend_from_slice(cols.dst().as_bytes());
     pad_to(line, cols.dst(), 12);
-    line.push(' ');
-    line.push_str(cols.protocol());
-    line.push(' ');
-    push_decimal(line, u64::from(frame.len));
-    line.push(' ');
-    line.push_str(cols.info());
+    line.push(b' ');
+    line.extend_from_slice(cols.protocol().as_bytes());
+    line.push(b' ');
+    push_digits(line, u64::from(frame.len));
+    line.push(b' ');
+    line.extend_from_slice(cols.info().as_bytes());
 }
 
 /// Spaces that bring `s` to `width` characters.
-fn pad_to(line: &mut String, s: &str, width: usize) {
+fn pad_to(line: &mut Vec<u8>, s: &str, width: usize) {
     // Characters, as Rust's and C's padding count them; ASCII needs no count.
     let n = if s.len() >= width {
         return;
@@ -146,14 +146,19 @@ fn pad_to(line: &mut String, s: &str, width: usize) {
         s.chars().count()
     };
     for _ in n..width {
-        line.push(' ');
+        line.push(b' ');
     }
 }
 
 /// `s` right-aligned in `width` characters.
-fn pad_left(line: &mut String, s: &str, width: usize) {
+fn pad_left(line: &mut Vec<u8>, s: &str, width: usize) {
     pad_to(line, s, width);
-    line.push_str(s);
+    line.extend_from_slice(s.as_bytes());
+}
+
+/// Decimal digits of `v` appended to a line of bytes.
+fn push_digits(line: &mut Vec<u8>, v: u64) {
+    line.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// The text view's rows made on a worker thread: every part of the line is
@@ -161,7 +166,6 @@ fn pad_left(line: &mut String, s: &str, width: usize) {
 /// time since the previous displayed frame, so `-t dd` stays on one thread.
 struct TextRows {
     opts: TextOptions,
-    line: String,
     time: String,
 }
 
@@ -174,17 +178,9 @@ impl Rows for TextRows {
         out: &mut Vec<u8>,
         _holes: &mut Vec<Hole>,
     ) {
-        self.line.clear();
         let none = Columns::new();
-        format_line(
-            &mut self.line,
-            &mut self.time,
-            frame,
-            cols.unwrap_or(&none),
-            self.opts,
-        );
-        self.line.push('\n');
-        out.extend_from_slice(self.line.as_bytes());
+        format_line(out, &mut self.time, frame, cols.unwrap_or(&none), self.opts);
+        out.push(b'\n');
     }
 }
 
@@ -330,15 +326,14 @@ impl<W: Write> Sink for TextPrinter<W> {
     ) -> io::Result<()> {
         self.line.clear();
         format_line(&mut self.line, &mut self.time, frame, cols, self.opts);
-        self.line.push('\n');
-        self.out.write_all(self.line.as_bytes())
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
     }
 
     fn rows(&self, _reg: &Registry, _holes: &[FieldId]) -> Option<Box<dyn Rows + Send>> {
         (self.opts.time != TimeFormat::DeltaDisplayed).then(|| {
             Box::new(TextRows {
                 opts: self.opts,
-                line: String::with_capacity(256),
                 time: String::with_capacity(32),
             }) as Box<dyn Rows + Send>
         })
