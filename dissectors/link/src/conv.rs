@@ -44,6 +44,11 @@ pub struct Conversations<T> {
 
 const SHARDS: usize = 16;
 
+/// The map of a key's hash.
+fn shard_of(h: u64) -> usize {
+    (h >> 60) as usize % SHARDS
+}
+
 struct Slot<T> {
     index: u32,
     mark: i64,
@@ -79,19 +84,14 @@ impl<T> Conversations<T> {
         self.hasher.hash_one(key)
     }
 
-    fn shard(&mut self, h: u64) -> Option<&mut HashMap<u64, Slot<T>>> {
-        self.maps.get_mut((h >> 60) as usize % SHARDS)
-    }
-
+    /// One probe of the hash's shard; a slot holding another key sends the
+    /// lookup to the clashes.
     fn slot_mut(&mut self, key: &ConvKey) -> Option<&mut Slot<T>> {
         let h = self.hash(key);
-        let map = self.shard(h)?;
-        let mine = match map.get(&h) {
-            None => return None,
-            Some(slot) => slot.live.as_ref().is_none_or(|l| l.0 == *key),
-        };
-        if mine {
-            self.shard(h)?.get_mut(&h)
+        let map = self.maps.get_mut(shard_of(h))?;
+        let slot = map.get_mut(&h)?;
+        if slot.live.as_ref().is_none_or(|l| l.0 == *key) {
+            Some(slot)
         } else {
             self.clashes.get_mut(key)
         }
@@ -138,7 +138,7 @@ impl<T> Conversations<T> {
             mark: 0,
             live: None,
         };
-        let shard = (h >> 60) as usize % SHARDS;
+        let shard = shard_of(h);
         let clash = self
             .maps
             .get(shard)
