@@ -87,7 +87,7 @@ pub fn write_cell_bytes(
 
 /// Appends the decimal digits of `v`, written in place in `out` (a
 /// stack buffer copied over would be read back before its bytes land).
-fn push_decimal_bytes(out: &mut Vec<u8>, v: u64) {
+pub fn push_decimal_bytes(out: &mut Vec<u8>, v: u64) {
     let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
     let len = out.len();
     out.extend_from_slice(&[0u8; 20]);

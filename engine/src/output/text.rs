@@ -9,7 +9,7 @@ use super::{Hole, Rows, Sink};
 use crate::columns::Columns;
 use crate::dissect::Frame;
 use crate::fields::{FieldId, Registry};
-use crate::format::push_decimal;
+use crate::format::{push_decimal, push_decimal_bytes};
 use crate::table::{FieldTable, Timestamp};
 
 /// `-t`: what the Time column shows.
@@ -119,7 +119,7 @@ fn format_line(
     for _ in digits..5 {
         line.push(b' ');
     }
-    push_digits(line, u64::from(frame.number));
+    push_decimal_bytes(line, u64::from(frame.number));
     line.push(b' ');
     pad_left(line, time, 10);
     line.push(b' ');
@@ -130,7 +130,7 @@ fn format_line(
     line.push(b' ');
     line.extend_from_slice(cols.protocol().as_bytes());
     line.push(b' ');
-    push_digits(line, u64::from(frame.len));
+    push_decimal_bytes(line, u64::from(frame.len));
     line.push(b' ');
     line.extend_from_slice(cols.info().as_bytes());
 }
@@ -154,11 +154,6 @@ fn pad_to(line: &mut Vec<u8>, s: &str, width: usize) {
 fn pad_left(line: &mut Vec<u8>, s: &str, width: usize) {
     pad_to(line, s, width);
     line.extend_from_slice(s.as_bytes());
-}
-
-/// Decimal digits of `v` appended to a line of bytes.
-fn push_digits(line: &mut Vec<u8>, v: u64) {
-    line.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// The text view's rows made on a worker thread: every part of the line is
