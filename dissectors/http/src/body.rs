@@ -155,7 +155,10 @@ pub fn unbrotli(data: &[u8]) -> Option<Vec<u8>> {
     if data.is_empty() {
         return None;
     }
-    let (out, clean) = read_capped(brotli_decompressor::Decompressor::new(data, 16384), data.len());
+    let (out, clean) = read_capped(
+        brotli_decompressor::Decompressor::new(data, 16384),
+        data.len(),
+    );
     (clean && !out.is_empty()).then_some(out)
 }
 
