@@ -168,6 +168,12 @@ impl FieldTable {
         }
     }
 
+    /// Whether no field at all is wanted (the default view without a
+    /// filter): a dissector may then skip work that only fills fields.
+    pub fn wants_none(&self) -> bool {
+        !self.wanted.is_empty() && self.wanted_before.last() == Some(&0)
+    }
+
     /// Lets the frame dissector stop before the link layer.
     pub fn set_frame_only(&mut self, on: bool) {
         self.frame_only = on;

@@ -146,9 +146,6 @@ pub fn dechunk(data: &[u8]) -> (Vec<u8>, usize) {
     (out, offset.min(total))
 }
 
-/// Decodes a `gzip`/`deflate` body as Wireshark's `tvb_uncompress` does:
-/// zlib or gzip headers are recognised, raw deflate is tried last; what was
-/// decoded before an error is kept; nothing decoded is `None`.
 /// Brotli (`Content-Encoding: br`), capped like the other decoders; `None`
 /// when nothing decodes, so the body shows as data, as tshark shows it.
 pub fn unbrotli(data: &[u8]) -> Option<Vec<u8>> {
@@ -158,23 +155,34 @@ pub fn unbrotli(data: &[u8]) -> Option<Vec<u8>> {
     let (out, clean) = read_capped(
         brotli_decompressor::Decompressor::new(data, 16384),
         data.len(),
+        MAX_DECODED,
     );
     (clean && !out.is_empty()).then_some(out)
 }
 
-/// Reads a decoder of `input` compressed bytes to its end or to
-/// [`MAX_DECODED`] bytes (the cap on decompression bombs); also says
-/// whether it ended without an error. Decoded straight into the output,
-/// sized for a typical ratio: growing it from nothing through a bounce
-/// buffer was a third of the time spent decoding.
-fn read_capped(r: impl Read, input: usize) -> (Vec<u8>, bool) {
-    let mut out = Vec::with_capacity(input.saturating_mul(4).min(MAX_DECODED));
+/// Reads a decoder of `input` compressed bytes to its end or to `cap`
+/// bytes (at most [`MAX_DECODED`], the cap on decompression bombs); also
+/// says whether it ended without an error. Decoded straight into the
+/// output, sized for a typical ratio: growing it from nothing through a
+/// bounce buffer was a third of the time spent decoding.
+fn read_capped(r: impl Read, input: usize, cap: usize) -> (Vec<u8>, bool) {
+    let cap = cap.min(MAX_DECODED);
+    let mut out = Vec::with_capacity(input.saturating_mul(4).min(cap));
     // Bytes decoded before an error stay in `out`.
-    let clean = r.take(MAX_DECODED as u64).read_to_end(&mut out).is_ok();
+    let clean = r.take(cap as u64).read_to_end(&mut out).is_ok();
     (out, clean)
 }
 
-pub fn inflate(data: &[u8]) -> Option<Vec<u8>> {
+/// Bytes of a decoded body enough for what the summary columns read of it
+/// (whether it decodes, an image's magic number).
+pub const PREFIX: usize = 16;
+
+/// Decodes a `gzip`/`deflate` body as Wireshark's `tvb_uncompress` does:
+/// zlib or gzip headers are recognised, raw deflate is tried last; what was
+/// decoded before an error is kept; nothing decoded is `None`. At most
+/// `cap` bytes: [`PREFIX`] when only the columns read the body, since a
+/// stream that yields its first byte is one that decodes.
+pub fn inflate(data: &[u8], cap: usize) -> Option<Vec<u8>> {
     if data.is_empty() {
         return None;
     }
@@ -188,7 +196,7 @@ pub fn inflate(data: &[u8]) -> Option<Vec<u8>> {
     }
     for r in attempts {
         // A stream cut short still yields what decoded before the damage.
-        let (out, _) = read_capped(r, data.len());
+        let (out, _) = read_capped(r, data.len(), cap);
         if !out.is_empty() {
             return Some(out);
         }
@@ -279,8 +287,16 @@ mod tests {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(b"hello hello").expect("write");
         let gz = e.finish().expect("finish");
-        assert_eq!(inflate(&gz).as_deref(), Some(&b"hello hello"[..]));
-        assert_eq!(inflate(b"\x1f\x8b\x08garbage"), None);
+        assert_eq!(
+            inflate(&gz, MAX_DECODED).as_deref(),
+            Some(&b"hello hello"[..])
+        );
+        assert_eq!(inflate(&gz, 4).as_deref(), Some(&b"hell"[..]));
+        assert_eq!(inflate(b"\x1f\x8b\x08garbage", MAX_DECODED), None);
+        assert_eq!(inflate(b"\x1f\x8b\x08garbage", PREFIX), None);
+        // Cut short: what decoded before the cut, with or without a cap.
+        let cut = gz.get(..gz.len() - 8).unwrap_or_default();
+        assert_eq!(inflate(cut, PREFIX).as_deref(), Some(&b"hello hello"[..]));
         assert_eq!(base64_lenient(b"dXNlcjpwYXNz"), b"user:pass");
         assert_eq!(base64_lenient(b"dXNlcjpw YQ=="), b"user:pa");
         assert_eq!(ascii_string(b"a\xffb\0c"), "a\u{FFFD}b".as_bytes());
@@ -295,6 +311,7 @@ mod tests {
             e.write_all(&zeros).expect("write");
         }
         let z = e.finish().expect("finish");
-        assert_eq!(inflate(&z).map(|v| v.len()), Some(MAX_DECODED));
+        assert_eq!(inflate(&z, MAX_DECODED).map(|v| v.len()), Some(MAX_DECODED));
+        assert_eq!(inflate(&z, usize::MAX).map(|v| v.len()), Some(MAX_DECODED));
     }
 }

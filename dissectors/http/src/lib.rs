@@ -1281,7 +1281,15 @@ impl Http {
                         let lower = enc.to_ascii_lowercase();
                         let src = owned.as_deref().unwrap_or(raw);
                         let dec = match lower.as_slice() {
-                            b"gzip" | b"deflate" | b"x-gzip" | b"x-deflate" => body::inflate(src),
+                            b"gzip" | b"deflate" | b"x-gzip" | b"x-deflate" => {
+                                // Only the columns read the body: its first bytes do.
+                                let cap = if self.eo.is_none() && cx.t.wants_none() {
+                                    body::PREFIX
+                                } else {
+                                    body::MAX_DECODED
+                                };
+                                body::inflate(src, cap)
+                            }
                             b"br" => body::unbrotli(src),
                             _ => None,
                         };
