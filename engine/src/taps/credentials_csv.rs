@@ -168,9 +168,9 @@ impl<S: Default> StreamStates<S> {
     }
 }
 
-/// A login on one stream in the USER-then-secret style (FTP, POP3, SMTP
-/// AUTH LOGIN): the last user name, and the row of the last secret until
-/// a reply decides it. A source's per-stream state holds one.
+/// A login on one stream in the user-then-secret style of line-based
+/// protocols: the last user name, and the row of the last secret until a
+/// reply decides it. A source's per-stream state holds one.
 #[derive(Default)]
 pub struct Login {
     user: Option<Vec<u8>>,
