@@ -67,7 +67,10 @@ for line in "${LINES[@]}"; do
     # shellcheck disable=SC2206
     args=(${line//@/$OUT/eo})
     same=yes
-    if ! cmp -s <(output tshark -r "$MIX" "${args[@]}") <(output "$D" -r "$MIX" "${args[@]}"); then same=no; fi
+    # One after the other: both write to $OUT/out.txt and $OUT/eo.
+    output tshark -r "$MIX" "${args[@]}" > "$OUT/tshark.out"
+    output "$D" -r "$MIX" "${args[@]}" > "$OUT/dorsal.out"
+    if ! cmp -s "$OUT/tshark.out" "$OUT/dorsal.out"; then same=no; fi
     read -r t _ < <(measure 1 tshark -r "$MIX" "${args[@]}")
     read -r d dm < <(measure "$RUNS" "$D" -r "$MIX" "${args[@]}")
     printf '| `%s` | %s | %s | %sx | %s | %d |\n' "${line:-(default view)}" "$t" "$d" \
