@@ -28,7 +28,6 @@ pub fn array<const N: usize>(b: &[u8], i: usize) -> Option<[u8; N]> {
     Some(a)
 }
 
-/// The bytes from `i` on, empty when `i` is past the end.
 /// Where the first of a header's reads, given by the offsets they end at
 /// (ascending), runs past `len` captured bytes: the end Wireshark's
 /// exception reports. The last end when all fit.
@@ -40,6 +39,7 @@ pub fn first_read_past(len: usize, ends: &[usize]) -> usize {
         .unwrap_or(len)
 }
 
+/// The bytes from `i` on, empty when `i` is past the end.
 pub fn from(b: &[u8], i: usize) -> &[u8] {
     b.get(i..).unwrap_or_default()
 }

@@ -193,12 +193,11 @@ impl Columns {
 
     /// Source and destination from a network layer; inner layers win.
     pub fn set_net_addresses(&mut self, src: &Address, dst: &Address) {
+        self.set_net_source(src);
         if self.frozen {
             return;
         }
-        put_address(&mut self.src, src);
         put_address(&mut self.dst, dst);
-        self.net_src = true;
         self.net_dst = true;
     }
 
@@ -232,7 +231,6 @@ impl Columns {
     }
 }
 
-/// Replaces an address column's text.
 /// A network address as the address columns show it, formatted in place
 /// (the text view's hottest column).
 fn put_address(col: &mut String, a: &Address) {
@@ -244,6 +242,7 @@ fn put_address(col: &mut String, a: &Address) {
     }
 }
 
+/// Replaces an address column's text.
 fn put(col: &mut String, v: impl std::fmt::Display) {
     col.clear();
     let _ = write!(col, "{v}");

@@ -472,14 +472,9 @@ fn ether_text(m: &[u8; 6]) -> [u8; 17] {
 /// column of IPv6 traffic.
 pub fn write_ipv6(out: &mut String, a: &[u8; 16]) {
     let seg = Ipv6Addr::from(*a).segments();
-    let [a12, a13, a14, a15] = [a[12], a[13], a[14], a[15]];
-    // Dotted only when the embedded address has a non-zero upper half:
-    // tshark prints `::10.0.0.1` and `::0.1.0.2` but `::2` and `::ffff`;
-    // and IPv4-mapped addresses, `::ffff:10.0.0.1`.
-    let zeros5 = seg[..5].iter().all(|&s| s == 0);
-    if zeros5 && (seg[5] == 0xffff || (seg[5] == 0 && seg[6] != 0)) {
-        out.push_str(if seg[5] == 0xffff { "::ffff:" } else { "::" });
-        write_ipv4(out, &[a12, a13, a14, a15]);
+    if let Some(prefix) = ipv4_form(&seg) {
+        out.push_str(prefix);
+        write_ipv4(out, &[a[12], a[13], a[14], a[15]]);
         return;
     }
     // The longest run of two or more zero groups (the first of equals)
@@ -510,6 +505,21 @@ pub fn write_ipv6(out: &mut String, a: &[u8; 16]) {
         }
         push_hex_group(out, g);
         i += 1;
+    }
+}
+
+/// What precedes the dotted quad when an address prints with one: only
+/// when the embedded address has a non-zero upper half (tshark prints
+/// `::10.0.0.1` and `::0.1.0.2` but `::2` and `::ffff`), and for IPv4-mapped
+/// addresses (`::ffff:10.0.0.1`).
+fn ipv4_form(seg: &[u16; 8]) -> Option<&'static str> {
+    if seg[..5].iter().any(|&s| s != 0) {
+        return None;
+    }
+    match (seg[5], seg[6]) {
+        (0xffff, _) => Some("::ffff:"),
+        (0, high) if high != 0 => Some("::"),
+        _ => None,
     }
 }
 
@@ -643,8 +653,7 @@ mod tests {
             let addr = Ipv6Addr::from(seg);
             let mut got = String::new();
             write_ipv6(&mut got, &addr.octets());
-            let zeros5 = seg[..5].iter().all(|&s| s == 0);
-            if zeros5 && (seg[5] == 0xffff || (seg[5] == 0 && seg[6] != 0)) {
+            if ipv4_form(&seg).is_some() {
                 continue;
             }
             assert_eq!(got, addr.to_string(), "{seg:x?}");

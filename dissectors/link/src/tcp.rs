@@ -583,6 +583,21 @@ impl Dissector for Tcp {
         if !opts.is_empty() {
             cx.t.push_bytes(f.options, opts);
         }
+        let rev_base = rev.base_seq;
+        // Info of a segment whose header was read whole.
+        let read_summary = |c: &mut dorsal_engine::columns::Columns| {
+            summary(
+                c,
+                flags,
+                seq,
+                ack,
+                scaled,
+                urp,
+                Some(seglen),
+                opts,
+                rev_base,
+            );
+        };
         if let Some(end) = options_overrun(from(data, 20), hlen.saturating_sub(20)) {
             // The option walk read past the bytes there are: Wireshark stops
             // the segment there, after its timestamps and before analysis
@@ -595,19 +610,9 @@ impl Dissector for Tcp {
                 // raw numbers and no length (no analysis ran for it).
                 if reported < hlen {
                     let w = u64::from(win);
-                    summary(c, flags, raw_seq, raw_ack, w, urp, None, opts, rev.base_seq);
+                    summary(c, flags, raw_seq, raw_ack, w, urp, None, opts, rev_base);
                 } else {
-                    summary(
-                        c,
-                        flags,
-                        seq,
-                        ack,
-                        scaled,
-                        urp,
-                        Some(seglen),
-                        opts,
-                        rev.base_seq,
-                    );
+                    read_summary(c);
                 }
             }
             cx.bounds_error(end.saturating_add(20), "TCP");
@@ -615,17 +620,7 @@ impl Dissector for Tcp {
         }
         push_analysis(cx, f, seg_flags);
         if let Some(c) = cx.cols() {
-            summary(
-                c,
-                flags,
-                seq,
-                ack,
-                scaled,
-                urp,
-                Some(seglen),
-                opts,
-                rev.base_seq,
-            );
+            read_summary(c);
             analysis_prefix(c, seg_flags);
         }
         cx.t.push(f.time_relative, Value::RelTime(rel_time));
