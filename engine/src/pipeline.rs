@@ -202,6 +202,8 @@ pub struct Setup<'a> {
     pub shard: ShardKey<'a>,
     pub wanted: &'a [bool],
     pub frame_only: bool,
+    /// Protocol items' labels are printed ([`FieldTable::set_labels`]).
+    pub labels: bool,
     /// The sink prints the summary columns: workers fill them.
     pub columns: bool,
     /// [`RunOptions::exiting`].
@@ -396,6 +398,7 @@ impl Worker<'_> {
         let mut table = FieldTable::new();
         table.set_wanted(setup.wanted.to_vec());
         table.set_frame_only(setup.frame_only);
+        table.set_labels(setup.labels);
         let mut notes = Notes::discarding();
         let mut pass = Pass {
             reg: setup.reg,

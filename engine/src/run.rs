@@ -5,7 +5,7 @@ use crate::capture::{Capture, Record};
 use crate::columns::Columns;
 use crate::dfilter::Filter;
 use crate::dissect::{Dissectors, Frame, Notes};
-use crate::fields::Registry;
+use crate::fields::{FieldType, Registry};
 use crate::output::Sink;
 use crate::pass::{retire, Clock, Pass};
 pub use crate::pass::{Build, Demand, RunError, RunOptions};
@@ -76,6 +76,11 @@ pub fn run_with_taps(
                 || ((abbrev == "frame" || abbrev.starts_with("frame."))
                     && abbrev != "frame.protocols")
         });
+    // A protocol field prints as its label; filters and taps read bytes.
+    let labels = opts
+        .fields
+        .iter()
+        .any(|&id| reg.def(id).ftype == FieldType::Protocol);
     let demand = Demand {
         reg,
         wanted: &wanted,
@@ -102,6 +107,7 @@ pub fn run_with_taps(
             shard: p.shard,
             wanted: &wanted,
             frame_only,
+            labels,
             columns: wants_columns,
             exiting: opts.exiting,
         };
@@ -113,6 +119,7 @@ pub fn run_with_taps(
     let mut table = FieldTable::new();
     table.set_wanted(wanted.clone());
     table.set_frame_only(frame_only);
+    table.set_labels(labels);
 
     let result = if opts.two_pass {
         two_pass(opts, reg, ds, &|| build(&demand), &mut table, sink, taps)

@@ -119,6 +119,10 @@ pub struct FieldTable {
     frame_only: bool,
     /// Index fields (`tcp.stream`) that got a new value in this frame.
     new_indices: Vec<FieldId>,
+    /// No protocol item's label will be read (the run prints no protocol
+    /// field; filters and taps read their bytes): [`FieldTable::set_label`]
+    /// keeps nothing, and dissectors need not build labels.
+    skip_labels: bool,
 }
 
 /// Cap on the layers and top-level tree items of one frame.
@@ -291,8 +295,23 @@ impl FieldTable {
         Some(self.entries.len().saturating_sub(1))
     }
 
+    /// Whether the label of `entry` (from [`FieldTable::push_proto`]) is
+    /// kept: build it only then (formatting labels nobody prints was a
+    /// sixth of a `-z conv,tcp` run).
+    #[inline]
+    pub fn wants_label(&self, entry: Option<usize>) -> bool {
+        entry.is_some() && !self.skip_labels
+    }
+
+    /// Labels are read only if `on` (see [`FieldTable::wants_label`]).
+    pub fn set_labels(&mut self, on: bool) {
+        self.skip_labels = !on;
+    }
+
     pub fn set_label(&mut self, entry: Option<usize>, label: &str) {
-        let Some(i) = entry else { return };
+        let Some(i) = entry.filter(|_| !self.skip_labels) else {
+            return;
+        };
         let span = self.store(label.as_bytes());
         if let Some(Entry {
             value: Value::Proto { label: l, .. },
@@ -481,6 +500,21 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_run_that_prints_no_protocol_keeps_no_labels() {
+        let mut t = FieldTable::new();
+        t.set_labels(false);
+        let e = t.push_proto(FieldId(0), &[1, 2, 3]);
+        assert!(!t.wants_label(e));
+        t.set_label(e, "Demo, Src: 1");
+        assert!(matches!(
+            t.first(FieldId(0)),
+            Some(Value::Proto { label: None, .. })
+        ));
+        t.set_labels(true);
+        assert!(t.wants_label(e) && !t.wants_label(None));
     }
 
     #[test]

@@ -156,7 +156,7 @@ impl Dns {
         st.memo.clear();
         let proto = self.proto_field();
         let entry = cx.t.push_proto(proto, whole);
-        if entry.is_some() {
+        if cx.t.wants_label(entry) {
             let label = format!(
                 "{} ({})",
                 match self.flavor {

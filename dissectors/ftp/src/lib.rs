@@ -323,7 +323,9 @@ impl Dissector for FtpData {
             }
         }
         let entry = cx.t.push_proto(f.data, data);
-        cx.t.set_label(entry, &format!("FTP Data ({} bytes data)", data.len()));
+        if cx.t.wants_label(entry) {
+            cx.t.set_label(entry, &format!("FTP Data ({} bytes data)", data.len()));
+        }
         if let Some(conv) = conv {
             let mut d = conv.borrow_mut();
             if !cx.frame.visited {

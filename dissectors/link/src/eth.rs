@@ -229,7 +229,7 @@ fn eth(f: &EthFields, macs: IdSpan, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         c.set_info("Ethernet II");
     }
     let entry = cx.t.push_proto(f.eth, data.get(..14).unwrap_or(data));
-    if entry.is_some() {
+    if cx.t.wants_label(entry) {
         let label = format!(
             "Ethernet II, Src: {} ({}), Dst: {} ({})",
             mac_string(&src),
@@ -315,7 +315,7 @@ fn vlan(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         return Outcome::Done(data.len());
     };
     let entry = cx.t.push_proto(f.vlan, data.get(..4).unwrap_or(data));
-    if entry.is_some() {
+    if cx.t.wants_label(entry) {
         let label = format!(
             "802.1Q Virtual LAN, PRI: {}, DEI: {}, ID: {}",
             tci >> 13,

@@ -64,7 +64,7 @@ impl Dissector for Frame {
         let f = &self.f;
         let fr = *cx.frame;
         let entry = cx.t.push_proto(f.frame, data);
-        if entry.is_some() {
+        if cx.t.wants_label(entry) {
             let bits = |n: u32| u64::from(n) * 8;
             let label = format!(
                 "Frame {}: {} bytes on wire ({} bits), {} bytes captured ({} bits)",

@@ -292,7 +292,7 @@ impl Dissector for Ipv4 {
                 }
             }
         }
-        if entry.is_some() {
+        if cx.t.wants_label(entry) {
             let label = format!(
                 "Internet Protocol Version 4, Src: {}, Dst: {}",
                 ipv4_string(src),
@@ -498,7 +498,7 @@ impl Dissector for Ipv6 {
             cx.bounds_error(first_read_past(data.len(), &[6, 7, 8, 24, 40]), "IPv6");
             return Outcome::Done(data.len());
         };
-        if entry.is_some() {
+        if cx.t.wants_label(entry) {
             let (mut a, mut b) = (String::new(), String::new());
             dorsal_engine::format::write_ipv6(&mut a, &src);
             dorsal_engine::format::write_ipv6(&mut b, &dst);

@@ -625,7 +625,7 @@ impl Dissector for Tcp {
         }
         cx.t.push(f.time_relative, Value::RelTime(rel_time));
         cx.t.push(f.time_delta, Value::RelTime(delta));
-        if entry.is_some() {
+        if cx.t.wants_label(entry) {
             let mut label = format!(
                 "Transmission Control Protocol, Src Port: {sport}, Dst Port: {dport}, Seq: {seq}"
             );

@@ -60,7 +60,7 @@ impl Dissector for Udp {
         };
         cx.t.add_layer("udp");
         let entry = cx.t.push_proto(f.udp, data.get(..8).unwrap_or(data));
-        if entry.is_some() {
+        if cx.t.wants_label(entry) {
             cx.t.set_label(
                 entry,
                 &format!("User Datagram Protocol, Src Port: {sport}, Dst Port: {dport}"),
