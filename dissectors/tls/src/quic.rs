@@ -29,7 +29,7 @@ const CONNS_CAP: usize = 1 << 14;
 /// Cap on CRYPTO bytes buffered out of order, per direction.
 const PENDING_CAP: usize = 1 << 18;
 /// Cap on coalesced packets looked at in one datagram.
-const COALESCED_CAP: usize = 16;
+const COALESCED_CAP: usize = 64;
 /// Cap on frames walked in one packet.
 const FRAMES_CAP: usize = 4096;
 /// Cap on a Connection ID (RFC 9000 allows 20; long headers encode up to 255).
@@ -357,6 +357,51 @@ fn conn_key(cx: &Cx<'_>) -> ConnKey {
 }
 
 /// Could `d` start a QUIC long-header packet of a version we know?
+/// How tshark cuts a datagram into packets (`quic_get_message_tvb`): a
+/// long header other than a Retry or Version Negotiation by its Length,
+/// when that leaves bytes over; anything else runs to the end. `None` when
+/// the header is cut short (tshark's read throws).
+fn packet_len(d: &[u8]) -> Option<usize> {
+    let first = *d.first()?;
+    if first & 0x80 == 0 {
+        return Some(d.len());
+    }
+    let v = d.get(1..5)?;
+    let version = u32::from_be_bytes([*v.first()?, *v.get(1)?, *v.get(2)?, *v.get(3)?]);
+    if version == 0 || is_retry(version, first) {
+        return Some(d.len());
+    }
+    let mut off = 5usize;
+    for _ in 0..2 {
+        off = off.checked_add(1 + usize::from(*d.get(off)?))?;
+    }
+    if is_initial(version, first) {
+        let token = usize::try_from(varint(d, &mut off)?).ok()?;
+        off = off.checked_add(token)?;
+    }
+    let payload = varint(d, &mut off)?;
+    let len = u64::try_from(off).ok()?.checked_add(payload)?;
+    let whole = u64::try_from(d.len()).ok()?;
+    Some(if payload <= i32::MAX as u64 && len < whole {
+        usize::try_from(len).ok()?
+    } else {
+        d.len()
+    })
+}
+
+/// A long header's DCID as tshark compares coalesced packets' (empty when
+/// its length is 0 or over 20); `None` for a short header or a cut one.
+fn long_dcid(d: &[u8]) -> Option<&[u8]> {
+    if d.first()? & 0x80 == 0 {
+        return None;
+    }
+    let len = usize::from(*d.get(5)?);
+    if len == 0 || len > CID_MAX {
+        return Some(&[]);
+    }
+    d.get(6..6 + len)
+}
+
 fn looks_like_initial(d: &[u8]) -> bool {
     match parse_long(d) {
         Some(h) => {
@@ -389,21 +434,33 @@ impl Dissector for Quic {
         let me = (cx.src, cx.srcport);
         let mut off = 0usize;
         let mut tls_started = false;
-        for _ in 0..COALESCED_CAP {
-            let Some(rest) = data.get(off..) else { break };
-            let Some(h) = parse_long(rest) else { break };
-            if h.end == 0 {
+        let mut first_dcid: &[u8] = &[];
+        for n in 0..COALESCED_CAP {
+            let Some(rest) = data.get(off..).filter(|r| !r.is_empty()) else {
+                break;
+            };
+            // Each coalesced packet is a top-level item of its own.
+            if n > 0 {
+                cx.t.add_tree_item("quic");
+            }
+            let Some(len) = packet_len(rest) else { break };
+            // Bytes after the first packet with another DCID are padding.
+            let dcid = long_dcid(rest);
+            if n == 0 {
+                first_dcid = dcid.unwrap_or_default();
+            } else if rest.first().is_some_and(|b| b & 0x80 != 0) && dcid != Some(first_dcid) {
                 break;
             }
-            let end = h.end;
-            if h.version != 0 && is_initial(h.version, h.first) {
-                // A packet cut by the snaplen still gives its keys.
-                self.initial(cx, conn, rest, &h, me, &mut tls_started);
+            if let Some(h) = parse_long(rest) {
+                if h.version != 0 && is_initial(h.version, h.first) {
+                    // A packet cut by the snaplen still gives its keys.
+                    self.initial(cx, conn, rest, &h, me, &mut tls_started);
+                }
+                if h.version == 0 {
+                    break;
+                }
             }
-            if end > rest.len() {
-                break;
-            }
-            off += end;
+            off += len;
         }
         Outcome::Done(data.len())
     }
@@ -497,6 +554,9 @@ impl Quic {
             frame: cx.frame.number,
             from_server,
         };
+        // The handshake sits inside the CRYPTO frame's item, not at the
+        // top of the tree (`-z io,phs` shows no `tls` under `quic`).
+        let outer = cx.t.nest(true);
         let mut run = Run {
             f: &self.f,
             cx,
@@ -507,6 +567,7 @@ impl Quic {
         run.begin(&out, tls_started);
         let len = out.len();
         let _ = run.handshake(&out, len, TLS13);
+        run.cx.t.nest(outer);
     }
 }
 
@@ -590,6 +651,37 @@ mod tests {
     fn pn_decoding() {
         assert_eq!(decode_pn(Some(0xa82f30ea), 0x9b32, 2), 0xa82f9b32);
         assert_eq!(decode_pn(None, 1, 1), 1);
+    }
+
+    /// A v1 Initial: DCID `dcid`, no SCID, no token, then `payload` bytes.
+    fn initial(dcid: &[u8], payload: usize) -> Vec<u8> {
+        let mut p = vec![0xc0, 0, 0, 0, 1, dcid.len() as u8];
+        p.extend_from_slice(dcid);
+        p.extend_from_slice(&[0, 0, 0x40 | (payload >> 8) as u8, payload as u8]);
+        p.resize(p.len() + payload, 0xaa);
+        p
+    }
+
+    #[test]
+    fn datagrams_are_cut_into_packets_as_tshark_cuts_them() {
+        let one = initial(&[1, 2, 3, 4], 20);
+        assert_eq!(one.len(), 34);
+        // Alone, or with nothing after it, a packet runs to the end.
+        assert_eq!(packet_len(&one), Some(34));
+        let mut two = one.clone();
+        two.extend_from_slice(&[0x40, 9, 9, 9]);
+        assert_eq!(packet_len(&two), Some(34));
+        // A Length past the datagram: the rest of it.
+        assert_eq!(packet_len(&initial(&[1], 300)[..100]), Some(100));
+        // Short headers, Retry and Version Negotiation: the rest.
+        assert_eq!(packet_len(&[0x40, 1, 2]), Some(3));
+        assert_eq!(packet_len(&[0xf0, 0, 0, 0, 1, 0, 0]), Some(7));
+        assert_eq!(packet_len(&[0x80, 0, 0, 0, 0, 0, 0]), Some(7));
+        // A header cut before its lengths.
+        assert_eq!(packet_len(&one[..7]), None);
+        assert_eq!(long_dcid(&one), Some(&[1u8, 2, 3, 4][..]));
+        assert_eq!(long_dcid(&initial(&[], 3)), Some(&[][..]));
+        assert_eq!(long_dcid(&[0x40, 1]), None);
     }
 
     #[test]
