@@ -186,14 +186,15 @@ pub fn inflate(data: &[u8], cap: usize) -> Option<Vec<u8>> {
     if data.is_empty() {
         return None;
     }
-    let gz = data.starts_with(&[0x1f, 0x8b]);
-    let mut attempts: Vec<Box<dyn Read + '_>> = Vec::new();
-    if gz {
-        attempts.push(Box::new(flate2::read::MultiGzDecoder::new(data)));
+    let data = if data.starts_with(&[0x1f, 0x8b]) {
+        gzip_body(data)?
     } else {
-        attempts.push(Box::new(flate2::read::ZlibDecoder::new(data)));
-        attempts.push(Box::new(flate2::read::DeflateDecoder::new(data)));
-    }
+        data
+    };
+    let attempts: [Box<dyn Read + '_>; 2] = [
+        Box::new(flate2::read::ZlibDecoder::new(data)),
+        Box::new(flate2::read::DeflateDecoder::new(data)),
+    ];
     for r in attempts {
         // A stream cut short still yields what decoded before the damage.
         let (out, _) = read_capped(r, data.len(), cap);
@@ -202,6 +203,34 @@ pub fn inflate(data: &[u8], cap: usize) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// What follows a gzip header, skipped as `tvb_uncompress` skips it: the
+/// fixed ten bytes, then the extra field, name and comment its flags
+/// announce; reserved flags are ignored and a header CRC is not skipped.
+/// The deflate stream then decodes as any other, so its trailer (CRC and
+/// size) is never checked and a second member is never read. `None` for a
+/// header tshark refuses.
+fn gzip_body(data: &[u8]) -> Option<&[u8]> {
+    if data.len() < 10 || data.get(2) != Some(&8) {
+        return None;
+    }
+    let flags = *data.get(3)?;
+    let mut at = 10usize;
+    if flags & 0x04 != 0 {
+        // The length is read byte by byte, as far as the data goes.
+        let lo = data.get(at).map_or(0, |&b| usize::from(b));
+        let hi = data.get(at + 1).map_or(0, |&b| usize::from(b));
+        at = at + usize::from(data.len() > at) + usize::from(data.len() > at + 1);
+        at = at.saturating_add(lo | (hi << 8));
+    }
+    for flag in [0x08, 0x10] {
+        if flags & flag != 0 {
+            let rest = data.get(at..).unwrap_or_default();
+            at = at.saturating_add(memchr::memchr(0, rest).unwrap_or(rest.len()) + 1);
+        }
+    }
+    data.get(at..)
 }
 
 /// The bytes as Wireshark's ASCII string decoding shows them: a NUL ends
@@ -300,6 +329,43 @@ mod tests {
         assert_eq!(base64_lenient(b"dXNlcjpwYXNz"), b"user:pass");
         assert_eq!(base64_lenient(b"dXNlcjpw YQ=="), b"user:pa");
         assert_eq!(ascii_string(b"a\xffb\0c"), "a\u{FFFD}b".as_bytes());
+    }
+
+    #[test]
+    fn gzip_headers_are_skipped_as_tshark_skips_them() {
+        use std::io::Write;
+        let gz = |text: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(text).expect("write");
+            e.finish().expect("finish")
+        };
+        let plain = gz(b"first");
+        // A reserved flag (an evasion gzip readers refuse) and a damaged
+        // trailer: tshark decodes both.
+        let mut odd = plain.clone();
+        odd[3] = 0x80;
+        let n = odd.len();
+        odd[n - 5] ^= 0xff;
+        assert_eq!(inflate(&odd, MAX_DECODED).as_deref(), Some(&b"first"[..]));
+        // A name and a comment are skipped, an extra field by its length.
+        let mut named = plain[..10].to_vec();
+        named[3] = 0x1c;
+        named.extend_from_slice(&[2, 0, 0xee, 0xee]);
+        named.extend_from_slice(b"name\0comment\0");
+        named.extend_from_slice(&plain[10..]);
+        assert_eq!(inflate(&named, MAX_DECODED).as_deref(), Some(&b"first"[..]));
+        // Only the first member is read.
+        let mut two = plain.clone();
+        two.extend_from_slice(&gz(b"second"));
+        assert_eq!(inflate(&two, MAX_DECODED).as_deref(), Some(&b"first"[..]));
+        // A name that never ends, a method other than deflate.
+        let mut unended = plain[..10].to_vec();
+        unended[3] = 0x08;
+        unended.extend_from_slice(b"a name without its NUL");
+        assert_eq!(inflate(&unended, MAX_DECODED), None);
+        let mut stored = plain.clone();
+        stored[2] = 7;
+        assert_eq!(inflate(&stored, MAX_DECODED), None);
     }
 
     #[test]

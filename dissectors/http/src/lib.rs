@@ -1509,6 +1509,9 @@ impl Http {
         if let Some(lf) = line_field {
             cx.t.push_str(lf, full);
         }
+        // packet-http.c reads the value as a C string: a NUL ends it
+        // (`Content-Encoding: gzip\0` is gzip).
+        let v = v.split(|&c| c == 0).next().unwrap_or_default();
         match lname {
             b"authorization" | b"proxy-authorization"
                 if !(v.starts_with(b"NTLM ") || v.starts_with(b"Negotiate ")) =>
