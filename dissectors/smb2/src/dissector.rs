@@ -13,6 +13,7 @@ use crate::eo::{self, Exports, FileInfo, Handle, Handles};
 use crate::smb1::{self, Smb1};
 
 use crate::fields::Smb2Fields;
+use crate::info;
 use crate::parse::{self, Header, Le, HEADER_LEN};
 
 /// Cap on SMB2 messages followed in one compound chain.
@@ -29,14 +30,15 @@ const MAX_NAME: usize = 1024;
 const STATUS_PENDING: u32 = 0x0000_0103;
 const STATUS_MORE_PROCESSING: u32 = 0xc000_0016;
 const STATUS_BUFFER_OVERFLOW: u32 = 0x8000_0005;
+const FSCTL_DFS_GET_REFERRALS: u32 = 0x0006_0194;
 
 #[derive(Clone, Debug)]
 enum Extra {
     None,
     Tree(String),
     File(String),
-    /// QUERY_DIRECTORY's information class.
-    Find(u8),
+    /// QUERY_DIRECTORY's information class, and its pattern when not empty.
+    Find(u8, Option<String>),
     /// GETINFO's class and information level.
     Info(u8, u8),
 }
@@ -56,8 +58,25 @@ struct Saved {
 #[derive(Default)]
 struct Session {
     tids: HashMap<u32, String>,
-    fids: HashMap<[u8; 16], String>,
+    fids: HashMap<[u8; 16], Fid>,
     files: HashMap<Handle, FileInfo>,
+}
+
+/// A file id's name for the Info column, from its CREATE to its CLOSE.
+struct Fid {
+    name: String,
+    tid: u32,
+    /// The frames it names the file in: the CREATE request's to the CLOSE
+    /// request's.
+    frames: (u32, u32),
+}
+
+impl Session {
+    /// The name `fid` has in `frame` on tree `tid` (`smb2_fid_info_equal`).
+    fn fid_name(&self, fid: &[u8], tid: u32, frame: u32) -> Option<&str> {
+        let f = self.fids.get(fid)?;
+        (f.tid == tid && (f.frames.0..=f.frames.1).contains(&frame)).then_some(f.name.as_str())
+    }
 }
 
 impl Session {
@@ -174,6 +193,10 @@ fn nbss_len(data: &[u8], off: usize, cifs: bool) -> Option<u32> {
 impl Dissector for Nbss {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let f = self.f;
+        if let Some(c) = cx.cols() {
+            c.set_protocol("NBSS");
+            c.clear_info();
+        }
         let reassembled = cx.tcp.map(|t| t.reassembled).unwrap_or(false);
         let port_cifs = cx.srcport == 445 || cx.dstport == 445;
         let mut cifs = port_cifs;
@@ -195,6 +218,9 @@ impl Dissector for Nbss {
             }
         }
         cx.t.add_layer("nbss");
+        if let Some(c) = cx.cols() {
+            c.set_info(&info::nbss_type(data.u8_at(0).unwrap_or(0)));
+        }
         let mut off = 0usize;
         let mut n = 0;
         while off < data.len() && n < MAX_NBSS {
@@ -225,6 +251,9 @@ impl Dissector for Nbss {
 }
 
 fn cont_outcome(cx: &mut Cx<'_>, f: Smb2Fields, data: &[u8]) -> Outcome {
+    if let Some(c) = cx.cols() {
+        c.set_info("NBSS Continuation Message");
+    }
     cx.t.add_layer("nbss");
     cx.t.push_proto(f.nbss, data);
     cx.t.push_bytes(f.nbss_continuation, data);
@@ -290,10 +319,21 @@ impl Nbss {
     fn smb2(&self, cx: &mut Cx<'_>, data: &[u8]) {
         let f = self.f;
         let mut off = 0usize;
-        for _ in 0..MAX_CHAIN {
+        for n in 0..MAX_CHAIN {
             let Some(rest) = data.get(off..) else { return };
             if rest.is_empty() {
                 return;
+            }
+            if let Some(c) = cx.cols() {
+                c.set_protocol("SMB2");
+                if n == 0 {
+                    c.clear_info();
+                } else {
+                    c.append_info(";");
+                }
+                if rest.u8_at(0) == Some(0xfd) {
+                    c.append_info("Encrypted SMB3");
+                }
             }
             match rest.u8_at(0) {
                 Some(0xfd) => {
@@ -342,6 +382,22 @@ impl Nbss {
         // Matched pairs are read back only on a second visit (`-2`); a
         // single pass would keep one per request for the whole capture.
         let keep_matched = cx.notes.kept();
+        let resp = h.is_response();
+        let body = msg.get(HEADER_LEN..).unwrap_or(&[]);
+        // The summary line's part for this message, written once the
+        // fields are in (the security blob's NTLMSSP adds to it after).
+        let mut info = match info::break_title(h.cmd, resp, h.msg_id, body.u16_at(0)) {
+            Some(title) => title.to_string(),
+            None => format!(
+                "{} {}",
+                info::command(h.cmd),
+                if resp { "Response" } else { "Request" }
+            ),
+        };
+        if resp && h.status != 0 {
+            info.push_str(", Error: ");
+            info.push_str(&info::nt_status(h.status));
+        }
         let mut guard = self.state.borrow_mut();
         let st = &mut *guard;
         let t = &mut *cx.t;
@@ -349,7 +405,6 @@ impl Nbss {
         t.push_u(f.protocol_id, 0xfe53_4d42u32);
         t.push_u(f.header_len, h.header_len);
         t.push_u(f.credit_charge, h.credit_charge);
-        let resp = h.is_response();
         if resp {
             t.push_u(f.nt_status, h.status);
         } else {
@@ -464,7 +519,16 @@ impl Nbss {
             }
         }
 
-        let body = msg.get(HEADER_LEN..).unwrap_or(&[]);
+        // FIND's response names its request's pattern even when it fails.
+        if let (14, true, false) = (h.cmd, resp, visited) {
+            if let Some(Saved {
+                extra: Extra::Find(level, Some(pattern)),
+                ..
+            }) = &saved
+            {
+                info.push_str(&info::find(*level, pattern));
+            }
+        }
         // Error responses carry an error body instead of the command's.
         if resp
             && h.status != 0
@@ -489,6 +553,10 @@ impl Nbss {
                     },
                 );
             }
+            drop(guard);
+            if let Some(c) = cx.cols() {
+                c.append_info(&info);
+            }
             return;
         }
         let mut extra = Extra::None;
@@ -505,6 +573,16 @@ impl Nbss {
         let fid_use = |t: &mut dorsal_engine::table::FieldTable, at: usize| {
             if let Some(g) = body.slice(at, 16).and_then(parse::guid_string) {
                 t.push_str(f.fid, g.as_bytes());
+            }
+        };
+        // ` File: NAME` of the file id at `at`, when its CREATE was seen.
+        let file = |st: &State, info: &mut String, at: usize| {
+            let name = body
+                .slice(at, 16)
+                .and_then(|fid| st.sessions.get(&sesid)?.fid_name(fid, tid, frame));
+            if let Some(n) = name {
+                info.push_str(" File: ");
+                info.push_str(&info::shown(n));
             }
         };
         let mut name = String::new();
@@ -529,6 +607,8 @@ impl Nbss {
                 if let Some(b) = olb16(msg, body, 4) {
                     parse::utf16le(b, &mut name);
                     t.push_str(f.tree, name.as_bytes());
+                    info.push_str(" Tree: ");
+                    info.push_str(&info::shown(&name));
                     if !b.is_empty() && b.len() < MAX_NAME {
                         extra = Extra::Tree(name.clone());
                     }
@@ -560,6 +640,8 @@ impl Nbss {
                     parse::utf16le(b, &mut name);
                     // An empty name is still an (empty) item in tshark.
                     t.push_str(f.filename, name.as_bytes());
+                    info.push_str(" File: ");
+                    info.push_str(&info::shown(&name));
                     if b.len() < MAX_NAME {
                         extra = Extra::File(name.clone());
                     }
@@ -581,51 +663,91 @@ impl Nbss {
                             }) => n.clone(),
                             _ => "[unknown]".to_string(),
                         };
+                        let from = saved.as_ref().map_or(frame, |s| s.frame_req);
                         if sess.fids.len() < MAX_PER_SESSION || sess.fids.contains_key(&k) {
-                            sess.fids.insert(k, n);
+                            let fid = Fid {
+                                name: n,
+                                tid,
+                                frames: (from, u32::MAX),
+                            };
+                            sess.fids.insert(k, fid);
                         }
                     }
                 }
+                file(st, &mut info, 64);
             }
-            (6, false) | (7, false) | (10, false) | (15, false) | (18, _) => fid_use(t, 8),
-            (8, false) => {
+            (6, false) => {
+                fid_use(t, 8);
+                if !visited {
+                    let fid = body.slice(8, 16);
+                    let sess = st.sessions.get_mut(&sesid);
+                    if let Some(x) = fid.and_then(|k| sess?.fids.get_mut(k)) {
+                        if x.tid == tid && (x.frames.0..=x.frames.1).contains(&frame) {
+                            x.frames.1 = frame;
+                        }
+                    }
+                }
+                file(st, &mut info, 8);
+            }
+            (7, false) | (10, false) | (15, false) | (18, _) => {
+                fid_use(t, 8);
+                file(st, &mut info, 8);
+            }
+            (8, false) | (9, false) => {
+                let len_field = if h.cmd == 8 {
+                    f.read_length
+                } else {
+                    f.write_length
+                };
                 if let Some(l) = body.u32_at(4) {
-                    t.push_u(f.read_length, l);
+                    t.push_u(len_field, l);
                 }
                 if let Some(o) = body.u64_at(8) {
                     t.push_u(f.file_offset, o);
                 }
-                fid_use(t, 16);
-            }
-            (9, false) => {
-                if let Some(l) = body.u32_at(4) {
-                    t.push_u(f.write_length, l);
-                }
-                if let Some(o) = body.u64_at(8) {
-                    t.push_u(f.file_offset, o);
+                if let (Some(l), Some(o)) = (body.u32_at(4), body.u64_at(8)) {
+                    // `%d` of a 32-bit length.
+                    info.push_str(&format!(" Len:{} Off:{o}", l as i32));
                 }
                 fid_use(t, 16);
+                file(st, &mut info, 16);
             }
             (11, _) => {
                 if let Some(func) = body.u32_at(4) {
                     t.push_u(f.ioctl_function, func);
+                    info.push_str(&info::ioctl(func));
                 }
                 fid_use(t, 8);
+                file(st, &mut info, 8);
+                if !resp && body.u32_at(4) == Some(FSCTL_DFS_GET_REFERRALS) {
+                    if let Some(name) = dfs_request_name(msg, body) {
+                        info.push_str(", File: ");
+                        info.push_str(&info::shown(&name));
+                    }
+                }
             }
             (14, false) => {
-                if let Some(c) = body.u8_at(2) {
+                let level = body.u8_at(2);
+                if let Some(c) = level {
                     t.push_u(f.infolevel, c);
-                    extra = Extra::Find(c);
                 }
                 fid_use(t, 8);
+                file(st, &mut info, 8);
+                let mut pattern = None;
                 if let Some(b) = olb16(msg, body, 24) {
                     parse::utf16le(b, &mut name);
                     t.push_str(f.find_pattern, name.as_bytes());
+                    let shown = info::shown(&name);
+                    info.push_str(&info::find(level.unwrap_or(0), &shown));
+                    pattern = (!b.is_empty()).then_some(shown);
+                }
+                if let Some(c) = level {
+                    extra = Extra::Find(c, pattern);
                 }
             }
             (14, true) => {
                 if let Some(Saved {
-                    extra: Extra::Find(level),
+                    extra: Extra::Find(level, _),
                     ..
                 }) = &saved
                 {
@@ -643,8 +765,10 @@ impl Nbss {
                 }
                 if let (Some(c), Some(l)) = (body.u8_at(2), body.u8_at(3)) {
                     extra = Extra::Info(c, l);
+                    info.push_str(&info::class_level(c, l));
                 }
                 fid_use(t, 24);
+                file(st, &mut info, 24);
             }
             (16, true) => {
                 if let Some(Saved {
@@ -664,7 +788,11 @@ impl Nbss {
                 if let Some(c) = body.u8_at(3) {
                     t.push_u(f.infolevel, c);
                 }
+                if let (Some(c), Some(l)) = (body.u8_at(2), body.u8_at(3)) {
+                    info.push_str(&info::class_level(c, l));
+                }
                 fid_use(t, 16);
+                file(st, &mut info, 16);
                 if let (Some(c), Some(l), Some(len), Some(off)) =
                     (body.u8_at(2), body.u8_at(3), body.u32_at(4), body.u16_at(8))
                 {
@@ -699,6 +827,9 @@ impl Nbss {
             }
         }
         drop(guard);
+        if let Some(c) = cx.cols() {
+            c.append_info(&info);
+        }
         if let Some(b) = blob {
             if !b.is_empty() {
                 cx.t.push_bytes(f.security_blob, b);
@@ -706,6 +837,22 @@ impl Nbss {
             }
         }
     }
+}
+
+/// The file name of a DFS referral request (`REQ_GET_DFS_REFERRAL`, after
+/// its 2-byte level) in an IOCTL request's input buffer, up to its NUL.
+fn dfs_request_name(msg: &[u8], body: &[u8]) -> Option<String> {
+    let off = usize::try_from(body.u32_at(24)?).ok()?;
+    let len = usize::try_from(body.u32_at(28)?).ok()?;
+    let input = msg.get(off..off.checked_add(len)?.min(msg.len()))?;
+    let units = input.get(2..)?;
+    let end = units
+        .chunks_exact(2)
+        .position(|c| c == [0, 0])
+        .map_or(units.len() / 2 * 2, |i| i * 2);
+    let mut name = String::new();
+    parse::utf16le(units.get(..end)?, &mut name);
+    Some(name)
 }
 
 /// `smb2.filename` in a file information buffer (GETINFO response or

@@ -13,6 +13,8 @@ pub mod dissector;
 pub mod eo;
 pub mod fields;
 pub mod hashcat;
+mod info;
+mod names;
 pub mod ntlmssp;
 pub mod parse;
 pub mod smb1;
