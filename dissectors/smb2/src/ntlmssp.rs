@@ -72,6 +72,33 @@ pub fn message_fields(cx: &mut Cx<'_>, f: &Smb2Fields, m: &[u8]) {
     let Some(n) = parse::ntlmssp(m) else { return };
     cx.t.push_u(f.ntlmssp_messagetype, n.msg_type);
     let unicode = n.flags.unwrap_or(0) & NTLMSSP_NEGOTIATE_UNICODE != 0;
+    if let Some(c) = cx.cols() {
+        let name = match n.msg_type {
+            1 => "NTLMSSP_NEGOTIATE",
+            2 => "NTLMSSP_CHALLENGE",
+            3 => "NTLMSSP_AUTH",
+            4 => "NTLMSSP_UNKNOWN",
+            _ => "Unknown NTLMSSP message type",
+        };
+        c.append_info_sep(", ", name);
+        if n.msg_type == 3 {
+            // An empty name is `NULL` in the tree but empty here.
+            let text = |b: Option<&[u8]>| {
+                let mut s = String::new();
+                match b {
+                    Some(b) if unicode => parse::utf16le(b, &mut s),
+                    Some(b) => {
+                        s = String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(b))
+                            .into_owned()
+                    }
+                    None => {}
+                }
+                s
+            };
+            let user = format!("User: {}\\{}", text(n.domain), text(n.user));
+            c.append_info_sep(", ", &user);
+        }
+    }
     match n.msg_type {
         1 => {
             if let Some(fl) = n.flags {
