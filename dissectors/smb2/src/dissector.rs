@@ -71,11 +71,18 @@ struct Fid {
     frames: (u32, u32),
 }
 
+impl Fid {
+    /// Whether it names its file on tree `tid` in `frame` (`smb2_fid_info_equal`).
+    fn names(&self, tid: u32, frame: u32) -> bool {
+        self.tid == tid && (self.frames.0..=self.frames.1).contains(&frame)
+    }
+}
+
 impl Session {
-    /// The name `fid` has in `frame` on tree `tid` (`smb2_fid_info_equal`).
+    /// The name `fid` has in `frame` on tree `tid`.
     fn fid_name(&self, fid: &[u8], tid: u32, frame: u32) -> Option<&str> {
         let f = self.fids.get(fid)?;
-        (f.tid == tid && (f.frames.0..=f.frames.1).contains(&frame)).then_some(f.name.as_str())
+        f.names(tid, frame).then_some(f.name.as_str())
     }
 }
 
@@ -682,7 +689,7 @@ impl Nbss {
                     let fid = body.slice(8, 16);
                     let sess = st.sessions.get_mut(&sesid);
                     if let Some(x) = fid.and_then(|k| sess?.fids.get_mut(k)) {
-                        if x.tid == tid && (x.frames.0..=x.frames.1).contains(&frame) {
+                        if x.names(tid, frame) {
                             x.frames.1 = frame;
                         }
                     }
@@ -699,13 +706,14 @@ impl Nbss {
                 } else {
                     f.write_length
                 };
-                if let Some(l) = body.u32_at(4) {
+                let (len, offset) = (body.u32_at(4), body.u64_at(8));
+                if let Some(l) = len {
                     t.push_u(len_field, l);
                 }
-                if let Some(o) = body.u64_at(8) {
+                if let Some(o) = offset {
                     t.push_u(f.file_offset, o);
                 }
-                if let (Some(l), Some(o)) = (body.u32_at(4), body.u64_at(8)) {
+                if let (Some(l), Some(o)) = (len, offset) {
                     // `%d` of a 32-bit length.
                     info.push_str(&format!(" Len:{} Off:{o}", l as i32));
                 }
@@ -713,13 +721,14 @@ impl Nbss {
                 file(st, &mut info, 16);
             }
             (11, _) => {
-                if let Some(func) = body.u32_at(4) {
+                let func = body.u32_at(4);
+                if let Some(func) = func {
                     t.push_u(f.ioctl_function, func);
                     info.push_str(&info::ioctl(func));
                 }
                 fid_use(t, 8);
                 file(st, &mut info, 8);
-                if !resp && body.u32_at(4) == Some(FSCTL_DFS_GET_REFERRALS) {
+                if !resp && func == Some(FSCTL_DFS_GET_REFERRALS) {
                     if let Some(name) = dfs_request_name(msg, body) {
                         info.push_str(", File: ");
                         info.push_str(&info::shown(&name));

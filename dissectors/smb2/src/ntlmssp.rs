@@ -48,13 +48,18 @@ fn push_string(
         cx.t.push_str(id, b"NULL");
         return;
     }
+    cx.t.push_str(id, &decoded(b, unicode));
+}
+
+/// A string of the message: UTF-16LE, or OEM bytes up to a NUL.
+fn decoded(b: &[u8], unicode: bool) -> Vec<u8> {
     if unicode {
         let mut s = String::new();
         parse::utf16le(b, &mut s);
-        cx.t.push_str(id, s.as_bytes());
+        s.into_bytes()
     } else {
         let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-        cx.t.push_str(id, b.get(..end).unwrap_or(b));
+        b.get(..end).unwrap_or(b).to_vec()
     }
 }
 
@@ -84,16 +89,8 @@ pub fn message_fields(cx: &mut Cx<'_>, f: &Smb2Fields, m: &[u8]) {
         if n.msg_type == 3 {
             // An empty name is `NULL` in the tree but empty here.
             let text = |b: Option<&[u8]>| {
-                let mut s = String::new();
-                match b {
-                    Some(b) if unicode => parse::utf16le(b, &mut s),
-                    Some(b) => {
-                        s = String::from_utf8_lossy(b.split(|&c| c == 0).next().unwrap_or(b))
-                            .into_owned()
-                    }
-                    None => {}
-                }
-                s
+                String::from_utf8_lossy(&b.map(|b| decoded(b, unicode)).unwrap_or_default())
+                    .into_owned()
             };
             let user = format!("User: {}\\{}", text(n.domain), text(n.user));
             c.append_info_sep(", ", &user);
