@@ -140,6 +140,7 @@ struct Long<'a> {
     version: u32,
     first: u8,
     dcid: &'a [u8],
+    scid: &'a [u8],
     /// Offset of the (protected) packet number.
     pn_off: usize,
     /// Offset just past this packet.
@@ -163,12 +164,14 @@ fn parse_long(d: &[u8]) -> Option<Long<'_>> {
     if sl > CID_MAX {
         return None;
     }
+    let scid = d.get(off + 1..off + 1 + sl)?;
     off += 1 + sl;
     if version == 0 || is_retry(version, first) {
         return Some(Long {
             version,
             first,
             dcid,
+            scid,
             pn_off: d.len(),
             end: d.len(),
         });
@@ -183,14 +186,24 @@ fn parse_long(d: &[u8]) -> Option<Long<'_>> {
         version,
         first,
         dcid,
+        scid,
         pn_off: off,
         end,
     })
 }
 
-/// Removes header protection and the AEAD; the plaintext frames on success.
-fn unprotect(d: &[u8], h: &Long<'_>, keys: &Keys, largest: Option<u64>) -> Option<(u64, Vec<u8>)> {
-    let pkt = d.get(..h.end)?;
+/// Removes header protection, then the AEAD: the packet number, and the
+/// plaintext frames when the AEAD verifies (tshark shows the number of a
+/// packet cut short, whose tag is missing).
+type Unprotected = (u64, Option<Vec<u8>>);
+
+fn verified(p: &Option<Unprotected>) -> bool {
+    p.as_ref().is_some_and(|(_, frames)| frames.is_some())
+}
+
+fn unprotect(d: &[u8], h: &Long<'_>, keys: &Keys, largest: Option<u64>) -> Option<Unprotected> {
+    // A packet cut by the snaplen still gives its number.
+    let pkt = d.get(..h.end).unwrap_or(d);
     let sample = pkt.get(h.pn_off + 4..h.pn_off + 20)?;
     let hp = aes::Aes128::new_from_slice(&keys.hp).ok()?;
     let mut block = aes::Block::clone_from_slice(sample);
@@ -206,6 +219,18 @@ fn unprotect(d: &[u8], h: &Long<'_>, keys: &Keys, largest: Option<u64>) -> Optio
         truncated = (truncated << 8) | u64::from(*b);
     }
     let pn = decode_pn(largest, truncated, pn_len);
+    Some((pn, open(pkt, h, keys, &header, pn, pn_len)))
+}
+
+/// The AEAD of an Initial whose header protection is removed.
+fn open(
+    pkt: &[u8],
+    h: &Long<'_>,
+    keys: &Keys,
+    header: &[u8],
+    pn: u64,
+    pn_len: usize,
+) -> Option<Vec<u8>> {
     let ct = pkt.get(h.pn_off + pn_len..)?;
     let body_len = ct.len().checked_sub(16)?;
     let mut buf = ct.get(..body_len)?.to_vec();
@@ -217,12 +242,12 @@ fn unprotect(d: &[u8], h: &Long<'_>, keys: &Keys, largest: Option<u64>) -> Optio
     let aead = Aes128Gcm::new_from_slice(&keys.key).ok()?;
     aead.decrypt_in_place_detached(
         aes_gcm::Nonce::from_slice(&nonce),
-        &header,
+        header,
         &mut buf,
         aes_gcm::Tag::from_slice(tag),
     )
     .ok()?;
-    Some((pn, buf))
+    Some(buf)
 }
 
 /// RFC 9000 appendix A.3.
@@ -324,6 +349,13 @@ struct Conn {
     server: Option<Keys>,
     /// (address, port) of the client.
     client_end: (Address, u16),
+    /// The Source Connection IDs of the first client and server long
+    /// headers: what the peers' short headers carry as DCID.
+    client_cid: Option<Vec<u8>>,
+    server_cid: Option<Vec<u8>>,
+    /// A client Initial's DCID is known: cleared by a Retry, after which
+    /// the next client Initial sets the IDs afresh.
+    dcid_set: bool,
     crypto: [Crypto; 2],
     tls: Session,
 }
@@ -430,6 +462,9 @@ impl Dissector for Quic {
             conns.clear();
         }
         cx.t.add_layer("quic");
+        if let Some(c) = cx.cols() {
+            c.set_protocol("QUIC");
+        }
         let conn = conns.entry(key).or_default();
         let me = (cx.src, cx.srcport);
         let mut off = 0usize;
@@ -444,21 +479,45 @@ impl Dissector for Quic {
                 cx.t.add_tree_item("quic");
             }
             let Some(len) = packet_len(rest) else { break };
-            // Bytes after the first packet with another DCID are padding.
-            let dcid = long_dcid(rest);
+            // Bytes after the first packet with another DCID are padding
+            // (`check_dcid_on_coalesced_packet`).
+            let dcid = long_dcid(rest).or_else(|| {
+                peer_cid(conn, me).map(|c| rest.get(1..1 + c.len()).unwrap_or_default())
+            });
             if n == 0 {
                 first_dcid = dcid.unwrap_or_default();
-            } else if rest.first().is_some_and(|b| b & 0x80 != 0) && dcid != Some(first_dcid) {
+            } else if dcid.is_some_and(|d| d != first_dcid) {
                 break;
             }
+            // Each packet sets Info afresh (`col_set_str`/`col_clear`), so
+            // the datagram shows its last packet's.
+            let mut info = String::new();
+            let mut version_negotiation = false;
             if let Some(h) = parse_long(rest) {
+                info.push_str(long_name(h.version, h.first));
+                push_cid(&mut info, ", DCID=", h.dcid);
+                push_cid(&mut info, ", SCID=", h.scid);
                 if h.version != 0 && is_initial(h.version, h.first) {
                     // A packet cut by the snaplen still gives its keys.
-                    self.initial(cx, conn, rest, &h, me, &mut tls_started);
+                    let mut frames = String::new();
+                    if let Some(pn) =
+                        self.initial(cx, conn, rest, &h, me, &mut tls_started, &mut frames)
+                    {
+                        info.push_str(&format!(", PKN: {pn}"));
+                        info.push_str(&frames);
+                    }
                 }
-                if h.version == 0 {
-                    break;
-                }
+                track_cids(conn, me, &h);
+                version_negotiation = h.version == 0;
+            } else if rest.first().is_some_and(|b| b & 0x80 == 0) {
+                info.push_str("Protected Payload (KP0)");
+                push_cid(&mut info, ", DCID=", short_dcid(conn, me, rest));
+            }
+            if let Some(c) = cx.cols() {
+                c.set_info(&info);
+            }
+            if version_negotiation {
+                break;
             }
             off += len;
         }
@@ -475,10 +534,14 @@ impl Quic {
         h: &Long<'_>,
         me: (Address, u16),
         tls_started: &mut bool,
-    ) {
+        frame_names: &mut String,
+    ) -> Option<u64> {
         // Which side sent it, and with which keys: the current connection's
         // first, then a (new) client Initial under its own DCID.
+        // Verified, or (`header_only`) with the connection's keys only the
+        // packet number.
         let mut plain = None;
+        let mut header_only = None;
         let mut from_server = false;
         let side_of = |conn: &Conn| usize::from(conn.client_end != me);
         if version_params(h.version).is_none() {
@@ -490,7 +553,7 @@ impl Quic {
                 conn.odcid = h.dcid.to_vec();
                 conn.client_end = me;
             }
-            return;
+            return None;
         }
         let known_keys = if conn.odcid.is_empty() {
             None
@@ -505,7 +568,12 @@ impl Quic {
             if let Some(k) = known_keys {
                 let s = side_of(conn);
                 let largest = conn.crypto.get(s).and_then(|c| c.largest_pn);
-                plain = unprotect(pkt, h, &k, largest);
+                let p = unprotect(pkt, h, &k, largest);
+                if verified(&p) {
+                    plain = p;
+                } else {
+                    header_only = p;
+                }
                 from_server = conn.client_end != me;
             }
         }
@@ -515,7 +583,7 @@ impl Quic {
                 // Keys are taken from a client Initial that verifies, or,
                 // when nothing is known yet, from the first one seen even if
                 // it cannot be verified (a capture cut by the snaplen).
-                if p.is_some() || conn.odcid.is_empty() {
+                if verified(&p) || conn.odcid.is_empty() {
                     // A Retry or Version Negotiation makes the client start
                     // again with new keys; tshark keeps the connection and
                     // its CRYPTO offsets, so the repeated ClientHello is a
@@ -539,16 +607,17 @@ impl Quic {
                 }
             }
         }
-        let Some((pn, frames)) = plain else { return };
+        let (pn, frames) = plain.or(header_only)?;
         let side = usize::from(from_server);
-        let Some(crypto) = conn.crypto.get_mut(side) else {
-            return;
-        };
+        let crypto = conn.crypto.get_mut(side)?;
         crypto.largest_pn = Some(crypto.largest_pn.map_or(pn, |l| l.max(pn)));
+        let Some(frames) = frames else {
+            return Some(pn);
+        };
         let mut out = Vec::new();
-        walk_frames(&frames, crypto, &mut out);
+        walk_frames(&frames, crypto, &mut out, frame_names);
         if out.is_empty() {
-            return;
+            return Some(pn);
         }
         let ctx = Ctx {
             frame: cx.frame.number,
@@ -568,19 +637,123 @@ impl Quic {
         let len = out.len();
         let _ = run.handshake(&out, len, TLS13);
         run.cx.t.nest(outer);
+        Some(pn)
     }
 }
 
-/// Collects the CRYPTO frames of a decrypted Initial payload.
-fn walk_frames(d: &[u8], crypto: &mut Crypto, out: &mut Vec<u8>) {
+/// A long header's packet type as tshark names it (`quic_v1_long_packet_type_vals`,
+/// QUIC v2's types mapped onto v1's).
+fn long_name(version: u32, first: u8) -> &'static str {
+    if version == 0 {
+        return "Version Negotiation";
+    }
+    let t = (first >> 4) & 3;
+    let v1 = if version == V2 {
+        t.wrapping_sub(1) & 3
+    } else {
+        t
+    };
+    match v1 {
+        0 => "Initial",
+        1 => "0-RTT",
+        2 => "Handshake",
+        _ => "Retry",
+    }
+}
+
+/// The connection's IDs as tshark's `quic_connection_create_or_update`
+/// keeps them: the client's from its first Initial (again after a Retry,
+/// which also forgets the server's), the server's from its first Retry,
+/// Initial or Handshake.
+fn track_cids(conn: &mut Conn, me: (Address, u16), h: &Long<'_>) {
+    if conn.odcid.is_empty() || h.version == 0 {
+        return;
+    }
+    let kind = long_name(h.version, h.first);
+    if conn.client_end == me {
+        if kind != "Initial" {
+            return;
+        }
+        if conn.client_cid.is_none() || (!conn.dcid_set && !h.dcid.is_empty()) {
+            if !h.scid.is_empty() || conn.client_cid.is_none() {
+                conn.client_cid = Some(h.scid.to_vec());
+            }
+            conn.dcid_set |= !h.dcid.is_empty();
+            conn.server_cid = None;
+        }
+    } else if kind != "0-RTT" {
+        if kind == "Retry" {
+            conn.dcid_set = false;
+        }
+        if conn.server_cid.as_ref().is_none_or(|c| c.is_empty()) && !h.scid.is_empty() {
+            conn.server_cid = Some(h.scid.to_vec());
+        }
+    }
+}
+
+/// `label` and the Connection ID in hex, when it is not empty.
+fn push_cid(info: &mut String, label: &str, cid: &[u8]) {
+    if cid.is_empty() {
+        return;
+    }
+    info.push_str(label);
+    for b in cid {
+        info.push_str(&format!("{b:02x}"));
+    }
+}
+
+/// A short header's DCID: as long as the Source Connection ID the other
+/// side gave in its long headers, and shown only when it is that ID (else
+/// tshark finds no connection for the packet and knows no length).
+fn short_dcid<'a>(conn: &Conn, me: (Address, u16), pkt: &'a [u8]) -> &'a [u8] {
+    match peer_cid(conn, me) {
+        Some(cid) if pkt.get(1..1 + cid.len()) == Some(cid) => {
+            pkt.get(1..1 + cid.len()).unwrap_or_default()
+        }
+        _ => &[],
+    }
+}
+
+/// The Connection ID a short header from `me` carries, once the connection
+/// is known (empty until the other side has sent a long header).
+fn peer_cid(conn: &Conn, me: (Address, u16)) -> Option<&[u8]> {
+    if conn.odcid.is_empty() {
+        return None;
+    }
+    let peer = if conn.client_end == me {
+        &conn.server_cid
+    } else {
+        &conn.client_cid
+    };
+    Some(peer.as_deref().unwrap_or_default())
+}
+
+/// Collects the CRYPTO frames of a decrypted Initial payload, and the
+/// frames' names for Info (`, CRYPTO, PADDING`; a run of padding bytes is
+/// one PADDING frame).
+fn walk_frames(d: &[u8], crypto: &mut Crypto, out: &mut Vec<u8>, names: &mut String) {
     let mut off = 0usize;
     for _ in 0..FRAMES_CAP {
         if off >= d.len() {
             break;
         }
         let Some(t) = varint(d, &mut off) else { break };
+        if let Some(name) = frame_name(t) {
+            names.push_str(", ");
+            names.push_str(name);
+        }
         let ok = match t {
-            0x00 | 0x01 => Some(()),
+            0x00 => {
+                let run = d
+                    .get(off..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|&&b| b == 0)
+                    .count();
+                off += run;
+                Some(())
+            }
+            0x01 => Some(()),
             0x02 | 0x03 => (|| {
                 varint(d, &mut off)?;
                 varint(d, &mut off)?;
@@ -620,6 +793,19 @@ fn walk_frames(d: &[u8], crypto: &mut Crypto, out: &mut Vec<u8>) {
             break;
         }
     }
+}
+
+/// The Info name of the frame types an Initial may carry.
+fn frame_name(t: u64) -> Option<&'static str> {
+    Some(match t {
+        0x00 => "PADDING",
+        0x01 => "PING",
+        0x02 => "ACK",
+        0x03 => "ACK_ECN",
+        0x06 => "CRYPTO",
+        0x1c | 0x1d => "CC",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -701,5 +887,57 @@ mod tests {
         // A retransmission of handed-on bytes is dropped.
         c.frame(0, b"abcd", &mut out);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn long_header_types_are_named_as_v1_in_both_versions() {
+        assert_eq!(long_name(V1, 0xc0), "Initial");
+        assert_eq!(long_name(V1, 0xe0), "Handshake");
+        assert_eq!(long_name(V1, 0xf0), "Retry");
+        assert_eq!(long_name(V2, 0xd0), "Initial");
+        assert_eq!(long_name(V2, 0xc0), "Retry");
+        assert_eq!(long_name(V2, 0xf0), "Handshake");
+        assert_eq!(long_name(0, 0x80), "Version Negotiation");
+    }
+
+    #[test]
+    fn frames_are_listed_with_a_padding_run_as_one() {
+        // PING, CRYPTO(off 0, len 2), three bytes of padding, PING, padding.
+        let d = [0x01, 0x06, 0x00, 0x02, b'h', b'i', 0, 0, 0, 0x01, 0];
+        let (mut c, mut out, mut names) = (Crypto::default(), Vec::new(), String::new());
+        walk_frames(&d, &mut c, &mut out, &mut names);
+        assert_eq!(names, ", PING, CRYPTO, PADDING, PING, PADDING");
+        assert_eq!(out, b"hi");
+    }
+
+    #[test]
+    fn a_retry_makes_the_next_client_initial_set_the_ids_afresh() {
+        let client = (Address::None, 1000);
+        let server = (Address::None, 443);
+        let mut conn = Conn {
+            odcid: vec![9; 8],
+            client_end: client,
+            ..Conn::default()
+        };
+        let long = |first, dcid, scid| Long {
+            version: V1,
+            first,
+            dcid,
+            scid,
+            pn_off: 0,
+            end: 0,
+        };
+        track_cids(&mut conn, client, &long(0xc0, &[9; 8], &[1, 1]));
+        track_cids(&mut conn, server, &long(0xf0, &[1, 1], &[2; 4]));
+        assert_eq!(conn.server_cid.as_deref(), Some(&[2u8; 4][..]));
+        // The client's answer to the Retry forgets the Retry's ID; the
+        // server's Initial then gives the one short headers carry.
+        track_cids(&mut conn, client, &long(0xc0, &[2; 4], &[1, 1]));
+        track_cids(&mut conn, server, &long(0xc0, &[1, 1], &[3; 4]));
+        assert_eq!(peer_cid(&conn, client), Some(&[3u8; 4][..]));
+        assert_eq!(peer_cid(&conn, server), Some(&[1u8, 1][..]));
+        let short = [0x40, 3, 3, 3, 3, 0];
+        assert_eq!(short_dcid(&conn, client, &short), &[3u8; 4][..]);
+        assert!(short_dcid(&conn, client, &[0x40, 7, 7, 7, 7]).is_empty());
     }
 }
