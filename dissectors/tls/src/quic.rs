@@ -499,9 +499,8 @@ impl Dissector for Quic {
                 push_cid(&mut info, ", SCID=", h.scid);
                 if h.version != 0 && is_initial(h.version, h.first) {
                     // A packet cut by the snaplen still gives its keys.
-                    let mut frames = String::new();
-                    if let Some(pn) =
-                        self.initial(cx, conn, rest, &h, me, &mut tls_started, &mut frames)
+                    if let Some((pn, frames)) =
+                        self.initial(cx, conn, rest, &h, me, &mut tls_started)
                     {
                         info.push_str(&format!(", PKN: {pn}"));
                         info.push_str(&frames);
@@ -534,8 +533,7 @@ impl Quic {
         h: &Long<'_>,
         me: (Address, u16),
         tls_started: &mut bool,
-        frame_names: &mut String,
-    ) -> Option<u64> {
+    ) -> Option<(u64, String)> {
         // Which side sent it, and with which keys: the current connection's
         // first, then a (new) client Initial under its own DCID.
         // Verified, or (`header_only`) with the connection's keys only the
@@ -611,13 +609,14 @@ impl Quic {
         let side = usize::from(from_server);
         let crypto = conn.crypto.get_mut(side)?;
         crypto.largest_pn = Some(crypto.largest_pn.map_or(pn, |l| l.max(pn)));
+        let mut names = String::new();
         let Some(frames) = frames else {
-            return Some(pn);
+            return Some((pn, names));
         };
         let mut out = Vec::new();
-        walk_frames(&frames, crypto, &mut out, frame_names);
+        walk_frames(&frames, crypto, &mut out, &mut names);
         if out.is_empty() {
-            return Some(pn);
+            return Some((pn, names));
         }
         let ctx = Ctx {
             frame: cx.frame.number,
@@ -637,7 +636,7 @@ impl Quic {
         let len = out.len();
         let _ = run.handshake(&out, len, TLS13);
         run.cx.t.nest(outer);
-        Some(pn)
+        Some((pn, names))
     }
 }
 
