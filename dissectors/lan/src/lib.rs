@@ -1,10 +1,11 @@
 //! LAN service protocols that real captures are full of: the NetBIOS Name
-//! Service (UDP 137), NTP (UDP 123) and DHCP/BOOTP (UDP 67/68), with
+//! Service (UDP 137), NTP (UDP 123), DHCP/BOOTP (UDP 67/68) and IGMP, with
 //! tshark 4.0's protocol names, field abbreviations and summary lines.
 //!
 //! May depend on the engine only.
 
 mod dhcp;
+mod igmp;
 mod nbns;
 mod ntp;
 
@@ -80,6 +81,28 @@ dorsal_engine::fields! {
         dhcp_requested_ip: "dhcp.option.requested_ip_address", "Requested IP Address", Ipv4, None;
         dhcp_server_id: "dhcp.option.dhcp_server_id", "DHCP Server Identifier", Ipv4, None;
         dhcp_vendor_class: "dhcp.option.vendor_class_id", "Vendor class identifier", StringZ, None;
+
+        igmp: "igmp", "Internet Group Management Protocol", Protocol, None, short "IGMP";
+        igmp_version: "igmp.version", "IGMP Version", U8, Dec;
+        igmp_type: "igmp.type", "Type", U8, Hex;
+        igmp_max_resp: "igmp.max_resp", "Max Resp Time", U8, Dec;
+        igmp_checksum: "igmp.checksum", "Checksum", U16, Hex;
+        igmp_maddr: "igmp.maddr", "Multicast Address", Ipv4, None;
+        igmp_s: "igmp.s", "S", Bool, None, mask 0x08;
+        igmp_qrv: "igmp.qrv", "QRV", U8, Dec, mask 0x07;
+        igmp_qqic: "igmp.qqic", "QQIC", U8, Dec;
+        igmp_num_src: "igmp.num_src", "Num Src", U16, Dec;
+        igmp_saddr: "igmp.saddr", "Source Address", Ipv4, None;
+        igmp_num_grp_recs: "igmp.num_grp_recs", "Num Group Records", U16, Dec;
+        igmp_record_type: "igmp.record_type", "Record Type", U8, Dec;
+        igmp_aux_data_len: "igmp.aux_data_len", "Aux Data Len", U8, Dec;
+        igmp_data: "igmp.data", "Data", Bytes, None;
+
+        rgmp: "rgmp", "Router-port Group Management Protocol", Protocol, None, short "RGMP";
+        rgmp_type: "rgmp.type", "Type", U8, Hex;
+        rgmp_reserved: "rgmp.reserved", "Reserved", U8, Hex;
+        rgmp_checksum: "rgmp.checksum", "Checksum", U16, Hex;
+        rgmp_maddr: "rgmp.maddr", "Multicast group address", Ipv4, None;
     }
 }
 
@@ -91,7 +114,8 @@ pub fn register_fields(reg: &mut Registry) -> LanFields {
 dorsal_engine::plugin!(register_fields);
 
 impl Protocol for LanFields {
-    /// NBNS on UDP 137, NTP on UDP 123, DHCP on UDP 67 and 68.
+    /// NBNS on UDP 137, NTP on UDP 123, DHCP on UDP 67 and 68, IGMP on IP
+    /// protocol 2.
     fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
         let nbns = ds.register("nbns", Rc::new(nbns::Nbns(*self)));
         ds.add("udp.port", 137, nbns);
@@ -100,6 +124,8 @@ impl Protocol for LanFields {
         let dhcp = ds.register("dhcp", Rc::new(dhcp::Dhcp(*self)));
         ds.add("udp.port", 67, dhcp);
         ds.add("udp.port", 68, dhcp);
+        let igmp = ds.register("igmp", Rc::new(igmp::Igmp(*self)));
+        ds.add("ip.proto", 2, igmp);
     }
 }
 
