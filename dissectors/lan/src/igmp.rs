@@ -36,13 +36,8 @@ fn command(ty: u8) -> Option<&'static str> {
         0x06 => "Leave Group Reply",
         0x07 => "Confirm Group Request",
         0x08 => "Confirm Group Reply",
-        0x11 | 0x12 | 0x16 | 0x22 => {
-            if ty == 0x11 {
-                "Membership Query"
-            } else {
-                "Membership Report"
-            }
-        }
+        0x11 => "Membership Query",
+        0x12 | 0x16 | 0x22 => "Membership Report",
         0x17 => "Leave Group",
         _ => return None,
     })

@@ -14,10 +14,12 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
 
 use aes::cipher::{BlockEncrypt, KeyInit};
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::Aes128Gcm;
+use dorsal_engine::bytes::be32;
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -508,7 +510,13 @@ impl Dissector for Quic {
                 }
                 track_cids(conn, me, &h);
                 version_negotiation = h.version == 0;
-            } else if rest.first().is_some_and(|b| b & 0x80 == 0) {
+            } else if let (Some(&first), Some(v)) = (rest.first(), be32(rest, 1)) {
+                // A long header cut short still names its type.
+                if first & 0x80 != 0 {
+                    info.push_str(long_name(v, first));
+                }
+            }
+            if rest.first().is_some_and(|b| b & 0x80 == 0) {
                 info.push_str("Protected Payload (KP0)");
                 push_cid(&mut info, ", DCID=", short_dcid(conn, me, rest));
             }
@@ -535,9 +543,9 @@ impl Quic {
         tls_started: &mut bool,
     ) -> Option<(u64, String)> {
         // Which side sent it, and with which keys: the current connection's
-        // first, then a (new) client Initial under its own DCID.
-        // Verified, or (`header_only`) with the connection's keys only the
-        // packet number.
+        // first, then a (new) client Initial under its own DCID. `plain`
+        // verified; `header_only`, the connection's keys gave only the
+        // packet number (the AEAD failed: a packet cut short).
         let mut plain = None;
         let mut header_only = None;
         let mut from_server = false;
@@ -697,7 +705,7 @@ fn push_cid(info: &mut String, label: &str, cid: &[u8]) {
     }
     info.push_str(label);
     for b in cid {
-        info.push_str(&format!("{b:02x}"));
+        let _ = write!(info, "{b:02x}");
     }
 }
 
