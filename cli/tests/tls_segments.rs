@@ -139,3 +139,22 @@ fn non_record_bytes_on_the_tls_port_are_continuation_data() {
         "    1   0.000000     10.0.0.1 → 10.0.0.2     SSL 86 Continuation Data\n"
     );
 }
+
+/// Once the session is TLS 1.0-1.2, bytes that start with no valid content
+/// type are skipped whole, as RFC 2246 says and dissect_ssl3_record does.
+#[test]
+fn unknown_records_in_a_tls12_session_are_ignored() {
+    let app = record(23, &[1, 2, 3, 4]);
+    let junk: Vec<u8> = [0x99, 0x03, 0x03, 0x00, 0x04, 1, 2, 3, 4].to_vec();
+    let frames = [
+        tcp_frame(443, 1000, &app),
+        tcp_frame(443, 1000 + app.len() as u32, &junk),
+    ];
+    let cap = write_temp("tls-unknown.pcap", &pcap(&frames));
+    let out = dorsal(&["-r", cap.to_str().expect("path")], None);
+    let got = String::from_utf8(out.stdout).expect("utf-8");
+    assert_eq!(
+        got,
+        "    1   0.000000     10.0.0.1 → 10.0.0.2     TLSv1.2 63 Application Data\n    2   1.000000     10.0.0.1 → 10.0.0.2     TLSv1.2 63 Ignored Unknown Record\n"
+    );
+}

@@ -503,6 +503,9 @@ impl Run<'_, '_> {
         };
         if matches!(v, TLS10 | TLS11 | TLS12 | GMTLS) && !valid_content_type(ct) {
             // "Ignored Unknown Record": the rest of the data.
+            if let Some(c) = self.cx.cols() {
+                c.append_info_sep(", ", "Ignored Unknown Record");
+            }
             return Step::Stop;
         }
         let (Some(version), Some(len)) = (be16(rest, 1), be16(rest, 3)) else {
