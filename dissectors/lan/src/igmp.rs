@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use dorsal_engine::bytes::{array, be16};
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
+use dorsal_engine::format::write_ipv4;
 use dorsal_engine::table::Value;
 
 use crate::LanFields;
@@ -44,8 +45,9 @@ fn command(ty: u8) -> Option<&'static str> {
 }
 
 fn ip(b: [u8; 4]) -> String {
-    let [a, b2, c, d] = b;
-    format!("{a}.{b2}.{c}.{d}")
+    let mut s = String::new();
+    write_ipv4(&mut s, &b);
+    s
 }
 
 impl Dissector for Igmp {
@@ -265,7 +267,7 @@ fn sources(
     let n = usize::from(num).min(ITEMS_CAP);
     for i in 0..n {
         let a = array::<4>(d, off).ok_or(off + 4)?;
-        info.push_str(&ip(a));
+        write_ipv4(info, &a);
         info.push_str(if i + 1 < n { ", " } else { "}" });
         cx.t.push(f.igmp_saddr, Value::Ipv4(a));
         off += 4;

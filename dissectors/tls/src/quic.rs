@@ -14,13 +14,13 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 
 use aes::cipher::{BlockEncrypt, KeyInit};
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::Aes128Gcm;
 use dorsal_engine::bytes::be32;
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
+use dorsal_engine::format::{push_decimal, push_hex};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
@@ -69,23 +69,29 @@ fn version_params(v: u32) -> Option<(&'static [u8; 20], &'static str)> {
     }
 }
 
-/// Is this long-header packet type an Initial in version `v`?
-fn is_initial(v: u32, first: u8) -> bool {
+/// Long-header packet types, in QUIC v1's numbering.
+const INITIAL: u8 = 0;
+const ZERO_RTT: u8 = 1;
+const HANDSHAKE: u8 = 2;
+const RETRY: u8 = 3;
+
+/// A long header's packet type in version `v`, as v1 numbers it (RFC 9369
+/// moves QUIC v2's types up by one).
+fn long_type(v: u32, first: u8) -> u8 {
     let t = (first >> 4) & 3;
     if v == V2 {
-        t == 1
+        t.wrapping_sub(1) & 3
     } else {
-        t == 0
+        t
     }
 }
 
+fn is_initial(v: u32, first: u8) -> bool {
+    long_type(v, first) == INITIAL
+}
+
 fn is_retry(v: u32, first: u8) -> bool {
-    let t = (first >> 4) & 3;
-    if v == V2 {
-        t == 0
-    } else {
-        t == 3
-    }
+    long_type(v, first) == RETRY
 }
 
 fn expand_label(secret: &[u8], label: &str, out: &mut [u8]) -> Option<()> {
@@ -467,6 +473,7 @@ impl Dissector for Quic {
         if let Some(c) = cx.cols() {
             c.set_protocol("QUIC");
         }
+        let columns = cx.cols().is_some();
         let conn = conns.entry(key).or_default();
         let me = (cx.src, cx.srcport);
         let mut off = 0usize;
@@ -492,33 +499,27 @@ impl Dissector for Quic {
                 break;
             }
             // Each packet sets Info afresh (`col_set_str`/`col_clear`), so
-            // the datagram shows its last packet's.
+            // the datagram shows its last packet's; built only when shown.
             let mut info = String::new();
             let mut version_negotiation = false;
             if let Some(h) = parse_long(rest) {
-                info.push_str(long_name(h.version, h.first));
-                push_cid(&mut info, ", DCID=", h.dcid);
-                push_cid(&mut info, ", SCID=", h.scid);
-                if h.version != 0 && is_initial(h.version, h.first) {
-                    // A packet cut by the snaplen still gives its keys.
-                    if let Some((pn, frames)) =
-                        self.initial(cx, conn, rest, &h, me, &mut tls_started)
-                    {
-                        info.push_str(&format!(", PKN: {pn}"));
-                        info.push_str(&frames);
-                    }
+                // A packet cut by the snaplen still gives its keys.
+                let pkn = (h.version != 0 && is_initial(h.version, h.first))
+                    .then(|| self.initial(cx, conn, rest, &h, me, &mut tls_started))
+                    .flatten();
+                if columns {
+                    info = long_info(&h, pkn);
                 }
                 track_cids(conn, me, &h);
                 version_negotiation = h.version == 0;
-            } else if let (Some(&first), Some(v)) = (rest.first(), be32(rest, 1)) {
-                // A long header cut short still names its type.
-                if first & 0x80 != 0 {
+            } else if columns {
+                if rest.first().is_some_and(|b| b & 0x80 == 0) {
+                    info.push_str("Protected Payload (KP0)");
+                    push_cid(&mut info, ", DCID=", short_dcid(conn, me, rest));
+                } else if let (Some(&first), Some(v)) = (rest.first(), be32(rest, 1)) {
+                    // A long header cut short still names its type.
                     info.push_str(long_name(v, first));
                 }
-            }
-            if rest.first().is_some_and(|b| b & 0x80 == 0) {
-                info.push_str("Protected Payload (KP0)");
-                push_cid(&mut info, ", DCID=", short_dcid(conn, me, rest));
             }
             if let Some(c) = cx.cols() {
                 c.set_info(&info);
@@ -654,18 +655,26 @@ fn long_name(version: u32, first: u8) -> &'static str {
     if version == 0 {
         return "Version Negotiation";
     }
-    let t = (first >> 4) & 3;
-    let v1 = if version == V2 {
-        t.wrapping_sub(1) & 3
-    } else {
-        t
-    };
-    match v1 {
-        0 => "Initial",
-        1 => "0-RTT",
-        2 => "Handshake",
+    match long_type(version, first) {
+        INITIAL => "Initial",
+        ZERO_RTT => "0-RTT",
+        HANDSHAKE => "Handshake",
         _ => "Retry",
     }
+}
+
+/// A long header's Info: its type, its IDs and, when its protection came
+/// off, its packet number and frames.
+fn long_info(h: &Long<'_>, pkn: Option<(u64, String)>) -> String {
+    let mut info = long_name(h.version, h.first).to_owned();
+    push_cid(&mut info, ", DCID=", h.dcid);
+    push_cid(&mut info, ", SCID=", h.scid);
+    if let Some((pn, frames)) = pkn {
+        info.push_str(", PKN: ");
+        push_decimal(&mut info, pn);
+        info.push_str(&frames);
+    }
+    info
 }
 
 /// The connection's IDs as tshark's `quic_connection_create_or_update`
@@ -676,9 +685,9 @@ fn track_cids(conn: &mut Conn, me: (Address, u16), h: &Long<'_>) {
     if conn.odcid.is_empty() || h.version == 0 {
         return;
     }
-    let kind = long_name(h.version, h.first);
+    let kind = long_type(h.version, h.first);
     if conn.client_end == me {
-        if kind != "Initial" {
+        if kind != INITIAL {
             return;
         }
         if conn.client_cid.is_none() || (!conn.dcid_set && !h.dcid.is_empty()) {
@@ -688,8 +697,8 @@ fn track_cids(conn: &mut Conn, me: (Address, u16), h: &Long<'_>) {
             conn.dcid_set |= !h.dcid.is_empty();
             conn.server_cid = None;
         }
-    } else if kind != "0-RTT" {
-        if kind == "Retry" {
+    } else if kind != ZERO_RTT {
+        if kind == RETRY {
             conn.dcid_set = false;
         }
         if conn.server_cid.as_ref().is_none_or(|c| c.is_empty()) && !h.scid.is_empty() {
@@ -704,19 +713,15 @@ fn push_cid(info: &mut String, label: &str, cid: &[u8]) {
         return;
     }
     info.push_str(label);
-    for b in cid {
-        let _ = write!(info, "{b:02x}");
-    }
+    push_hex(info, cid);
 }
 
 /// A short header's DCID: as long as the Source Connection ID the other
 /// side gave in its long headers, and shown only when it is that ID (else
 /// tshark finds no connection for the packet and knows no length).
-fn short_dcid<'a>(conn: &Conn, me: (Address, u16), pkt: &'a [u8]) -> &'a [u8] {
+fn short_dcid<'a>(conn: &'a Conn, me: (Address, u16), pkt: &[u8]) -> &'a [u8] {
     match peer_cid(conn, me) {
-        Some(cid) if pkt.get(1..1 + cid.len()) == Some(cid) => {
-            pkt.get(1..1 + cid.len()).unwrap_or_default()
-        }
+        Some(cid) if pkt.get(1..1 + cid.len()) == Some(cid) => cid,
         _ => &[],
     }
 }
