@@ -535,7 +535,9 @@ impl Dissector for Ipv6 {
             let Some(layer) = extension_layer(nh) else {
                 break;
             };
-            cx.t.add_layer(layer);
+            // The header's tree item sits inside IPv6's, so `io,phs`
+            // puts the upper layer straight under `ipv6`.
+            cx.t.add_nested_layer(layer);
             let (Some(next), Some(len)) = (u8_at(datagram, off), u8_at(datagram, off + 1)) else {
                 return Outcome::Done(datagram.len());
             };
