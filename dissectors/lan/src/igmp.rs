@@ -4,6 +4,7 @@
 //! any sources`, `Membership Query, general`).
 
 use std::fmt::Write;
+use std::net::Ipv4Addr;
 
 use dorsal_engine::bytes::{array, be16};
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
@@ -44,12 +45,6 @@ fn command(ty: u8) -> Option<&'static str> {
     })
 }
 
-fn ip(b: [u8; 4]) -> String {
-    let mut s = String::new();
-    write_ipv4(&mut s, &b);
-    s
-}
-
 impl Dissector for Igmp {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let Some(&ty) = data.first() else {
@@ -75,13 +70,15 @@ impl Dissector for Igmp {
             0x11 => Some(1),
             _ => None,
         };
-        let name = command(ty).map_or_else(|| format!("Unknown Type:0x{ty:02x}"), str::to_owned);
         if let Some(c) = cx.cols() {
             match version {
                 Some(v) => c.set_protocol(&format!("IGMPv{v}")),
                 None => c.set_protocol("IGMP"),
             }
-            c.set_info(&name);
+            match command(ty) {
+                Some(name) => c.set_info(name),
+                None => c.set_info(&format!("Unknown Type:0x{ty:02x}")),
+            }
         }
         let Some(v) = version else {
             cx.t.push_u(f.igmp_type, ty);
@@ -129,7 +126,7 @@ impl Igmp {
             if group == [0; 4] {
                 info.push_str(", general");
             } else {
-                let g = ip(group);
+                let g = Ipv4Addr::from(group);
                 match ty {
                     0x17 => write!(info, " {g}"),
                     0x11 => write!(info, ", specific for group {g}"),
@@ -157,7 +154,7 @@ impl Igmp {
         if group == [0; 4] {
             info.push_str(", general");
         } else {
-            write!(info, ", specific for group {}", ip(group)).ok();
+            write!(info, ", specific for group {}", Ipv4Addr::from(group)).ok();
         }
         let sqrv = *d.get(8).ok_or(9usize)?;
         cx.t.push_bool(f.igmp_s, sqrv & 0x08 != 0);
@@ -188,7 +185,7 @@ impl Igmp {
             cx.t.push_u(f.igmp_num_src, n);
             let group = array::<4>(d, off + 4).ok_or(off + 8)?;
             cx.t.push(f.igmp_maddr, Value::Ipv4(group));
-            let g = ip(group);
+            let g = Ipv4Addr::from(group);
             let many = n > 1;
             let text = match (n == 0, rtype) {
                 (true, 1 | 3) => format!(" / Leave group {g}"),

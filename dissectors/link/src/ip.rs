@@ -3,6 +3,7 @@
 
 use dorsal_engine::hash::HashMap;
 use std::cell::RefCell;
+use std::net::Ipv4Addr;
 
 use crate::ipproto::IPPROTO_VALS;
 use dorsal_engine::dissect::{Address, Cx, Dissector, Outcome};
@@ -177,10 +178,6 @@ impl Ipv4 {
     }
 }
 
-fn ipv4_string(a: [u8; 4]) -> String {
-    format!("{}.{}.{}.{}", a[0], a[1], a[2], a[3])
-}
-
 impl Dissector for Ipv4 {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         let f = &self.f;
@@ -286,7 +283,7 @@ impl Dissector for Ipv4 {
                 cx.t.push(one, Value::Ipv4(addr));
                 cx.t.push(f.addr, Value::Ipv4(addr));
                 if cx.t.wants(host_one) || cx.t.wants(f.host) {
-                    let s = ipv4_string(addr);
+                    let s = Ipv4Addr::from(addr).to_string();
                     cx.t.push_str(host_one, s.as_bytes());
                     cx.t.push_str(f.host, s.as_bytes());
                 }
@@ -295,8 +292,8 @@ impl Dissector for Ipv4 {
         if cx.t.wants_label(entry) {
             let label = format!(
                 "Internet Protocol Version 4, Src: {}, Dst: {}",
-                ipv4_string(src),
-                ipv4_string(dst)
+                Ipv4Addr::from(src),
+                Ipv4Addr::from(dst)
             );
             cx.t.set_label(entry, &label);
         }
