@@ -1,11 +1,13 @@
 //! LAN service protocols that real captures are full of: the NetBIOS Name
-//! Service (UDP 137), NTP (UDP 123), DHCP/BOOTP (UDP 67/68) and IGMP, with
-//! tshark 4.0's protocol names, field abbreviations and summary lines.
+//! Service (UDP 137) and Datagram Service (UDP 138), NTP (UDP 123),
+//! DHCP/BOOTP (UDP 67/68) and IGMP, with tshark 4.0's protocol names, field
+//! abbreviations and summary lines.
 //!
 //! May depend on the engine only.
 
 mod dhcp;
 mod igmp;
+mod nbdgm;
 mod nbns;
 mod ntp;
 
@@ -41,6 +43,21 @@ dorsal_engine::fields! {
         nbns_nb_group: "nbns.nb_flags.group", "Name type", Bool, None, mask 0x8000;
         nbns_nb_ont: "nbns.nb_flags.ont", "ONT", U16, Dec, mask 0x6000;
         nbns_addr: "nbns.addr", "Addr", Ipv4, None;
+
+        nbdgm: "nbdgm", "NetBIOS Datagram Service", Protocol, None, short "NBDS";
+        nbdgm_type: "nbdgm.type", "Message Type", U8, Dec;
+        nbdgm_flags: "nbdgm.flags", "Flags", U8, Hex;
+        nbdgm_next: "nbdgm.next", "More fragments follow", Bool, None, mask 0x01;
+        nbdgm_first: "nbdgm.first", "This is first fragment", Bool, None, mask 0x02;
+        nbdgm_node_type: "nbdgm.node_type", "Node Type", U8, Dec, mask 0x0c;
+        nbdgm_dgram_id: "nbdgm.dgram_id", "Datagram ID", U16, Hex;
+        nbdgm_src_ip: "nbdgm.src.ip", "Source IP", Ipv4, None;
+        nbdgm_src_port: "nbdgm.src.port", "Source Port", U16, Dec;
+        nbdgm_dgram_len: "nbdgm.dgram_len", "Datagram length", U16, Dec;
+        nbdgm_pkt_offset: "nbdgm.pkt_offset", "Packet offset", U16, Dec;
+        nbdgm_error_code: "nbdgm.error_code", "Error code", U8, Hex;
+        nbdgm_source_name: "nbdgm.source_name", "Source name", String, None;
+        nbdgm_destination_name: "nbdgm.destination_name", "Destination name", String, None;
 
         ntp: "ntp", "Network Time Protocol", Protocol, None, short "NTP";
         ntp_flags: "ntp.flags", "Flags", U8, Hex;
@@ -114,11 +131,13 @@ pub fn register_fields(reg: &mut Registry) -> LanFields {
 dorsal_engine::plugin!(register_fields);
 
 impl Protocol for LanFields {
-    /// NBNS on UDP 137, NTP on UDP 123, DHCP on UDP 67 and 68, IGMP on IP
-    /// protocol 2.
+    /// NBNS on UDP 137, NBDGM on UDP 138, NTP on UDP 123, DHCP on UDP 67
+    /// and 68, IGMP on IP protocol 2.
     fn register_dissectors(&self, ds: &mut Dissectors, _eo: Option<SharedSink>) {
         let nbns = ds.register("nbns", Rc::new(nbns::Nbns(*self)));
         ds.add("udp.port", 137, nbns);
+        let nbdgm = ds.register("nbdgm", Rc::new(nbdgm::Nbdgm(*self)));
+        ds.add("udp.port", 138, nbdgm);
         let ntp = ds.register("ntp", Rc::new(ntp::Ntp(*self)));
         ds.add("udp.port", 123, ntp);
         let dhcp = ds.register("dhcp", Rc::new(dhcp::Dhcp(*self)));

@@ -254,7 +254,7 @@ fn name_type_descr(t: u8) -> &'static str {
 /// The name at `at` as Wireshark shows it (`WORKGROUP<1d>`, then any scope
 /// ID), its type byte when it is a legal NetBIOS name, and the bytes the
 /// name takes at `at` (a pointer takes two).
-fn read_name(msg: &[u8], at: usize) -> Option<(String, Option<u8>, usize)> {
+pub(crate) fn read_name(msg: &[u8], at: usize) -> Option<(String, Option<u8>, usize)> {
     let mut labels: Vec<&[u8]> = Vec::new();
     let mut pos = at;
     let mut len = None;

@@ -1,5 +1,6 @@
 //! SMB2 over the NetBIOS session service (TCP 139 and 445), with the
-//! GSS-API / SPNEGO / NTLMSSP security blobs of NEGOTIATE and SESSION_SETUP.
+//! GSS-API / SPNEGO / NTLMSSP security blobs of NEGOTIATE and SESSION_SETUP;
+//! SMB1 mailslot writes (the browser protocol) from NetBIOS datagrams.
 //! Pure parsers live in [`parse`]; [`dissector`] pushes tshark's fields.
 //!
 //! Depends on the engine only (never on another dissector crate); reaches
@@ -7,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+mod browser;
 mod credentials;
 pub mod dcerpc;
 pub mod dissector;
@@ -18,6 +20,7 @@ mod names;
 pub mod ntlmssp;
 pub mod parse;
 pub mod smb1;
+pub mod smb1_dgram;
 
 use dorsal_engine::protocol::Protocol;
 use dorsal_engine::taps::credentials_csv::CredentialSource;
@@ -68,6 +71,15 @@ impl Protocol for Smb2Fields {
             }),
         );
         ds.add_heuristic("tcp.heur", heur);
+        let dgram = ds.register("smb", Rc::new(smb1_dgram::Smb1Dgram(*f)));
+        ds.add_heuristic("netbios", dgram);
+        for (name, slot) in [
+            (browser::BROWSE, browser::Slot::Browse),
+            (browser::LANMAN, browser::Slot::Lanman),
+            (browser::NETLOGON, browser::Slot::Netlogon),
+        ] {
+            ds.register(name, Rc::new(browser::Mailslot(*f, slot)));
+        }
     }
 
     fn credential_sources(&self) -> Vec<Box<dyn CredentialSource>> {
