@@ -15,6 +15,7 @@ pub const PROTOCOLS: &[Register] = &[
     dorsal_smb2::protocol,
     dorsal_mail::protocol,
     dorsal_lan::protocol,
+    dorsal_ssh::protocol,
     dorsal_tls::protocol,
     dorsal_http::protocol,
 ];
