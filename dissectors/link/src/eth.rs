@@ -25,6 +25,9 @@ fields! {
         ty: "eth.type", "Type", U16, Hex, strings ETYPE_VALS;
         padding: "eth.padding", "Padding", Bytes, None;
         trailer: "eth.trailer", "Trailer", Bytes, None;
+        fcs: "eth.fcs", "Frame check sequence", U32, Hex;
+        fcs_status: "eth.fcs.status", "FCS Status", U8, Dec, strings FCS_STATUS_VALS;
+        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, short "Malformed packet";
         ethertype: "ethertype", "Ethertype", Protocol, None, short "Ethertype";
         vlan: "vlan", "802.1Q Virtual LAN", Protocol, None;
         vlan_priority: "vlan.priority", "Priority", U16, Dec, mask 0xe000;
@@ -32,6 +35,7 @@ fields! {
         vlan_id: "vlan.id", "ID", U16, Dec, mask 0x0fff;
         vlan_etype: "vlan.etype", "Type", U16, Hex, strings ETYPE_VALS;
         vlan_len: "vlan.len", "Length", U16, Dec;
+        vlan_trailer: "vlan.trailer", "Trailer", Bytes, None;
         sll: "sll", "Linux cooked capture v1", Protocol, None, long "Linux cooked-mode capture", short "SLL";
         sll_pkttype: "sll.pkttype", "Packet type", U16, Dec;
         sll_hatype: "sll.hatype", "Link-layer address type", U16, Dec;
@@ -70,6 +74,14 @@ fields! {
         data_len: "data.len", "Length", I32, Dec;
     }
 }
+
+const FCS_STATUS_VALS: &[(u64, &str)] = &[
+    (0, "Bad"),
+    (1, "Good"),
+    (2, "Unverified"),
+    (3, "Not present"),
+    (4, "Illegal"),
+];
 
 /// Link types (LINKTYPE_*) this module dissects.
 pub const LINKTYPE_NULL: u32 = 0;
@@ -244,11 +256,16 @@ fn eth(f: &EthFields, macs: IdSpan, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
         push_mac(f, cx, f.src, f.src_resolved, src);
     }
     let payload = from(data, 14);
-    if ty <= 1500 {
-        // IEEE 802.3: a length, then LLC, which dorsal shows as data.
-        cx.t.push_u(f.len, ty);
-        let n = usize::from(ty).min(payload.len());
-        cx.call_by_name("data", payload.get(..n).unwrap_or(payload));
+    if ty <= 1500 && ty != 0 {
+        if let Some(c) = cx.cols() {
+            c.set_info("IEEE 802.3 Ethernet ");
+        }
+        let l = Ieee8023 {
+            len: f.len,
+            trailer: f.trailer,
+            fcs: true,
+        };
+        l.dissect(f, cx, ty, payload, 14);
     } else {
         cx.t.push_u(f.ty, ty);
         let used = ethertype(f, cx, ty, payload);
@@ -265,6 +282,90 @@ fn link_columns(cx: &mut Cx<'_>, src: &[u8; 6], dst: &[u8; 6]) {
     if let Some(c) = cx.cols() {
         if !c.has_net_addresses() {
             c.set_link_addresses(resolved(src), resolved(dst));
+        }
+    }
+}
+
+/// How IEEE 802.3 (a length where Ethernet II has a type) is dissected
+/// after an Ethernet or a VLAN header: which fields hold the length and the
+/// trailer, and whether the frame may end in an FCS.
+struct Ieee8023 {
+    len: dorsal_engine::fields::FieldId,
+    trailer: dorsal_engine::fields::FieldId,
+    fcs: bool,
+}
+
+/// The shortest Ethernet frame without its FCS: shorter payloads are padded
+/// to it.
+const ETH_MIN_LEN: usize = 60;
+
+impl Ieee8023 {
+    /// `payload` follows the length field, which ends at `hdr` in the
+    /// caller's data: LLC gets the bytes the length counts, the rest is the
+    /// trailer.
+    fn dissect(&self, f: &EthFields, cx: &mut Cx<'_>, length: u16, payload: &[u8], hdr: usize) {
+        cx.t.push_u(self.len, length);
+        let whole = cx.reported;
+        let remaining = whole.saturating_sub(hdr);
+        // A length past the frame counts only what the frame holds; tshark
+        // flags it with an expert info of the malformed group, which brings
+        // a hidden `_ws.malformed` inside the Ethernet item.
+        let n = usize::from(length).min(remaining);
+        if n < usize::from(length) {
+            let hidden = cx.t.push_proto(f.malformed, &[]);
+            cx.t.set_label(hidden, "_ws.malformed");
+        }
+        cx.set_next_reported(n);
+        let body = payload.get(..n).unwrap_or(payload);
+        // Raw 802.3 (IPX right after the length) is not followed: it shows as data.
+        let name = if body.starts_with(&[0xff, 0xff]) {
+            "data"
+        } else {
+            "llc"
+        };
+        call_or_data(cx, name, body);
+        let rest = from(payload, n);
+        // After a VLAN tag the padding still counts from the frame's start
+        // (tshark's is `eth.padding`, not the tag's trailer).
+        let whole_frame = if self.fcs {
+            whole
+        } else {
+            (cx.frame.len as usize).max(whole)
+        };
+        self.trailer(f, cx, rest, whole_frame, remaining - n);
+    }
+
+    /// Wireshark's Ethernet trailer: zero padding up to the 60-byte
+    /// minimum, a 4-byte FCS when the frame is long enough to hold one
+    /// (captures rarely say whether it does), and what is left as a
+    /// trailer. `whole` is the reported length of the frame from its
+    /// Ethernet or VLAN header on, `reported` that of the trailer.
+    fn trailer(&self, f: &EthFields, cx: &mut Cx<'_>, rest: &[u8], whole: usize, reported: usize) {
+        if reported == 0 {
+            return;
+        }
+        let mut rest = rest;
+        let before = whole - reported;
+        if whole >= ETH_MIN_LEN && before < ETH_MIN_LEN {
+            let pad = ETH_MIN_LEN - before;
+            if let Some(p) = rest.get(..pad).filter(|p| p.iter().all(|&b| b == 0)) {
+                cx.t.push_bytes(f.padding, p);
+                rest = from(rest, pad);
+            }
+        }
+        let mut fcs = None;
+        if self.fcs && whole >= ETH_MIN_LEN + 4 && rest.len() >= 4 {
+            let at = rest.len() - 4;
+            fcs = be32(rest, at);
+            rest = rest.get(..at).unwrap_or_default();
+        }
+        if !rest.is_empty() {
+            cx.t.push_bytes(self.trailer, rest);
+        }
+        if let Some(v) = fcs {
+            cx.t.push_u(f.fcs, v);
+            // Unverified: tshark does not check the FCS by default.
+            cx.t.push_u(f.fcs_status, 2u8);
         }
     }
 }
@@ -329,8 +430,12 @@ fn vlan(f: &EthFields, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
     cx.t.push_u(f.vlan_id, tci & 0x0fff);
     let payload = from(data, 4);
     if ty <= 1500 {
-        cx.t.push_u(f.vlan_len, ty);
-        cx.call_by_name("data", payload);
+        let l = Ieee8023 {
+            len: f.vlan_len,
+            trailer: f.vlan_trailer,
+            fcs: false,
+        };
+        l.dissect(f, cx, ty, payload, 4);
         return Outcome::Done(data.len());
     }
     cx.t.push_u(f.vlan_etype, ty);

@@ -14,9 +14,11 @@ mod icmp;
 mod ip;
 mod ipproto;
 mod links;
+mod llc;
 mod manuf;
 mod shard;
 pub mod stats;
+mod stp;
 mod tcp;
 mod tunnel;
 mod udp;
@@ -55,6 +57,8 @@ pub struct Fields {
     udp: udp::UdpFields,
     tunnel: tunnel::TunnelFields,
     links: links::LinkFields,
+    llc: llc::LlcFields,
+    stp: stp::StpFields,
 }
 
 /// Declares the fields of every dissector of this crate.
@@ -68,6 +72,8 @@ pub fn register_fields(reg: &mut Registry) -> Fields {
         udp: udp::UdpFields::register(reg),
         tunnel: tunnel::TunnelFields::register(reg),
         links: links::LinkFields::register(reg),
+        llc: llc::LlcFields::register(reg),
+        stp: stp::StpFields::register(reg),
     };
     reg.mark_index(f.tcp.stream);
     reg.mark_index(f.udp.stream);
@@ -112,6 +118,8 @@ impl Protocol for Fields {
         ds.add("ip.proto", 17, udp);
         tunnel::attach(ds, f.tunnel);
         links::attach(ds, f.links);
+        llc::attach(ds, f.llc);
+        stp::attach(ds, f.stp);
     }
 
     fn always_needed(&self) -> bool {

@@ -48,6 +48,12 @@ pub fn resolved(addr: &[u8; 6]) -> Rc<str> {
     })
 }
 
+/// The long name `manuf` gives the vendor prefix `oui` (SNAP's Info shows
+/// it), or its short name when it has none.
+pub fn vendor_long_name(oui: u32) -> Option<&'static str> {
+    names().long_name(oui)
+}
+
 /// Upper bound on the bytes read from each data file.
 const FILE_CAP: u64 = 64 << 20;
 
@@ -204,6 +210,21 @@ impl Names {
             return self.name(self.vendors.get(&(key & 0xfe_ffff)));
         }
         None
+    }
+
+    /// The long name (third column) of the vendor prefix `oui`, or its
+    /// short name when its line has none.
+    pub fn long_name(&self, oui: u32) -> Option<&str> {
+        let s = self.vendors.get(&oui)?;
+        let short = self.name(Some(s))?;
+        let end = (s.at as usize).checked_add(s.len as usize)?;
+        let rest = self.arena.get(end..)?;
+        let line = rest.get(..memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len()))?;
+        let long = line.trim_start_matches([' ', '\t']);
+        let long =
+            long.get(..memchr::memchr2(b'\t', b'#', long.as_bytes()).unwrap_or(long.len()))?;
+        let long = long.trim_end();
+        Some(if long.is_empty() { short } else { long })
     }
 
     /// The name tshark shows for `addr`: an exact name, else a range or
@@ -487,6 +508,21 @@ ff-ff-ff-ff-ff-ff\tBroadcast
         // The multicast bit falls back to the unicast vendor.
         assert_eq!(n.resolve(&[1, 0x50, 0x04, 9, 9, 9]), "3Com_09:09:09");
         assert_eq!(n.resolve(&[2, 0, 0, 0, 0, 1]), "02:00:00:00:00:01");
+    }
+
+    #[test]
+    fn long_names_stop_at_a_comment_and_fall_back_to_the_short_name() {
+        let mut n = Names::default();
+        n.add(
+            "00:00:0C\tCisco\tCisco Systems, Inc\n00:80:C2\tIeee8021\tIEEE\t# 802.1\n\
+               00:00:13\tCamex\n00:00:14\tNet # c\r\n"
+                .into(),
+        );
+        assert_eq!(n.long_name(0x0c), Some("Cisco Systems, Inc"));
+        assert_eq!(n.long_name(0x80c2), Some("IEEE"));
+        assert_eq!(n.long_name(0x13), Some("Camex"));
+        assert_eq!(n.long_name(0x14), Some("Net"));
+        assert_eq!(n.long_name(0x15), None);
     }
 
     #[test]
