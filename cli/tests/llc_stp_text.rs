@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{dorsal, pcap, write_temp};
+use common::{pcap, run_capture};
 
 const STP_MC: [u8; 6] = [0x01, 0x80, 0xc2, 0, 0, 0];
 const PVST_MC: [u8; 6] = [0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcd];
@@ -240,16 +240,7 @@ fn capture() -> Vec<u8> {
 }
 
 fn run(args: &[&str]) -> String {
-    let path = write_temp("llc-stp.pcap", &capture());
-    let mut all = vec!["-r", path.to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    let out = dorsal(&all, None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
+    run_capture("llc-stp.pcap", &capture(), args)
 }
 
 #[test]

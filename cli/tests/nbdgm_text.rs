@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{dorsal, pcap, udp, write_temp};
+use common::{pcap, run_capture, udp};
 
 /// A NetBIOS name in first-level encoding, as a one-label DNS name.
 fn nb_name(name: &str, kind: u8) -> Vec<u8> {
@@ -150,16 +150,7 @@ fn capture() -> Vec<u8> {
 }
 
 fn run(name: &str, args: &[&str]) -> String {
-    let path = write_temp(name, &capture());
-    let mut all = vec!["-r", path.to_str().expect("utf-8 path")];
-    all.extend_from_slice(args);
-    let out = dorsal(&all, None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
+    run_capture(name, &capture(), args)
 }
 
 #[test]

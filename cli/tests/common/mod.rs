@@ -27,6 +27,21 @@ pub fn dorsal(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().expect("run dorsal")
 }
 
+/// Runs dorsal on `capture` (written to a temp file `name`) with `args`
+/// after `-r`; asserts it succeeds and returns its standard output.
+pub fn run_capture(name: &str, capture: &[u8], args: &[&str]) -> String {
+    let path = write_temp(name, capture);
+    let mut all = vec!["-r", path.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    let out = dorsal(&all, None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
 /// Ethernet + IPv4 + UDP from 10.0.0.1:1234 to 10.0.0.2:9 carrying `payload`.
 pub fn udp_frame(payload: &[u8]) -> Vec<u8> {
     let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];

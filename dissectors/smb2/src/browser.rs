@@ -59,26 +59,27 @@ pub(crate) struct Mailslot(pub(crate) Smb2Fields, pub(crate) Slot);
 
 impl Dissector for Mailslot {
     fn dissect(&self, cx: &mut Cx<'_>, data: &[u8]) -> Outcome {
-        match self.1 {
-            Slot::Browse => browse(cx, &self.0, data),
-            Slot::Lanman => lanman(cx, &self.0, data),
-            Slot::Netlogon => netlogon(cx, &self.0, data),
+        let f = &self.0;
+        let body = match self.1 {
+            Slot::Browse => browse_body,
+            Slot::Lanman => lanman_body,
+            Slot::Netlogon => {
+                netlogon(cx, f, data);
+                return Outcome::Done(data.len());
+            }
+        };
+        let Some(cmd) = start(cx, f, data) else {
+            return Outcome::Done(data.len());
+        };
+        let mut r = Reader { data, at: 1 };
+        if body(cx, f, cmd, &mut r).is_none() {
+            cx.bounds_error(r.end(), "BROWSER");
         }
         Outcome::Done(data.len())
     }
 }
 
-/// A `\MAILSLOT\BROWSE` message (`dissect_mailslot_browse`).
-fn browse(cx: &mut Cx<'_>, f: &Smb2Fields, data: &[u8]) {
-    let Some(cmd) = start(cx, f, data) else {
-        return;
-    };
-    let mut r = Reader { data, at: 1 };
-    if browse_body(cx, f, cmd, &mut r).is_none() {
-        cx.bounds_error(r.end(), "BROWSER");
-    }
-}
-
+/// A `\MAILSLOT\BROWSE` message after its command (`dissect_mailslot_browse`).
 fn browse_body(cx: &mut Cx<'_>, f: &Smb2Fields, cmd: u8, r: &mut Reader<'_>) -> Option<()> {
     match cmd {
         HOST_ANNOUNCEMENT | DOMAIN_ANNOUNCEMENT | LOCAL_MASTER_ANNOUNCEMENT => {
@@ -155,18 +156,9 @@ fn browse_body(cx: &mut Cx<'_>, f: &Smb2Fields, cmd: u8, r: &mut Reader<'_>) -> 
     Some(())
 }
 
-/// A `\MAILSLOT\LANMAN` message (`dissect_mailslot_lanman`): the older
-/// announcement layout, types before the name and the period in seconds.
-fn lanman(cx: &mut Cx<'_>, f: &Smb2Fields, data: &[u8]) {
-    let Some(cmd) = start(cx, f, data) else {
-        return;
-    };
-    let mut r = Reader { data, at: 1 };
-    if lanman_body(cx, f, cmd, &mut r).is_none() {
-        cx.bounds_error(r.end(), "BROWSER");
-    }
-}
-
+/// A `\MAILSLOT\LANMAN` message after its command
+/// (`dissect_mailslot_lanman`): the older announcement layout, types before
+/// the name and the period in seconds.
 fn lanman_body(cx: &mut Cx<'_>, f: &Smb2Fields, cmd: u8, r: &mut Reader<'_>) -> Option<()> {
     if !matches!(
         cmd,
