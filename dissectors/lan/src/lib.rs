@@ -6,6 +6,7 @@
 //! May depend on the engine only.
 
 mod dhcp;
+mod dhcpv6;
 mod igmp;
 mod nbdgm;
 mod nbns;
@@ -99,6 +100,33 @@ dorsal_engine::fields! {
         dhcp_server_id: "dhcp.option.dhcp_server_id", "DHCP Server Identifier", Ipv4, None;
         dhcp_vendor_class: "dhcp.option.vendor_class_id", "Vendor class identifier", StringZ, None;
 
+        dhcpv6: "dhcpv6", "DHCPv6", Protocol, None, short "DHCPv6";
+        dhcpv6_msgtype: "dhcpv6.msgtype", "Message type", U8, Dec;
+        dhcpv6_xid: "dhcpv6.xid", "Transaction ID", U24, Hex;
+        dhcpv6_hopcount: "dhcpv6.hopcount", "Hopcount", U8, Dec;
+        dhcpv6_linkaddr: "dhcpv6.linkaddr", "Link address", Ipv6, None;
+        dhcpv6_peeraddr: "dhcpv6.peeraddr", "Peer address", Ipv6, None;
+        dhcpv6_option_type: "dhcpv6.option.type", "Option", U16, Dec;
+        dhcpv6_option_length: "dhcpv6.option.length", "Length", U16, Dec;
+        dhcpv6_option_type_str: "dhcpv6.option.type_str", "Option", String, None;
+        dhcpv6_duid_bytes: "dhcpv6.duid.bytes", "DUID", Bytes, None;
+        dhcpv6_duid_type: "dhcpv6.duid.type", "DUID Type", U16, Dec;
+        dhcpv6_iaid: "dhcpv6.iaid", "IAID", String, None;
+        dhcpv6_iata: "dhcpv6.iata", "IATA", String, None;
+        dhcpv6_iaid_t1: "dhcpv6.iaid.t1", "T1", U32, Dec;
+        dhcpv6_iaid_t2: "dhcpv6.iaid.t2", "T2", U32, Dec;
+        dhcpv6_iaaddr_ip: "dhcpv6.iaaddr.ip", "IPv6 address", Ipv6, None;
+        dhcpv6_iaaddr_pref_lifetime: "dhcpv6.iaaddr.pref_lifetime", "Preferred lifetime", U32, Dec;
+        dhcpv6_iaaddr_valid_lifetime: "dhcpv6.iaaddr.valid_lifetime", "Valid lifetime", U32, Dec;
+        dhcpv6_iaprefix_pref_lifetime: "dhcpv6.iaprefix.pref_lifetime", "Preferred lifetime", U32, Dec;
+        dhcpv6_iaprefix_valid_lifetime: "dhcpv6.iaprefix.valid_lifetime", "Valid lifetime", U32, Dec;
+        dhcpv6_iaprefix_pref_len: "dhcpv6.iaprefix.pref_len", "Prefix length", U8, Dec;
+        dhcpv6_iaprefix_pref_addr: "dhcpv6.iaprefix.pref_addr", "Prefix address", Ipv6, None;
+        dhcpv6_requested_option_code: "dhcpv6.requested_option_code", "Requested Option code", U16, Dec;
+        dhcpv6_elapsed_time: "dhcpv6.elapsed_time", "Elapsed time", U16, Dec;
+        dhcpv6_interface_id: "dhcpv6.interface_id", "Interface-ID", Bytes, None;
+        dhcpv6_dns_server: "dhcpv6.dns_server", "DNS server address", Ipv6, None;
+
         igmp: "igmp", "Internet Group Management Protocol", Protocol, None, short "IGMP";
         igmp_version: "igmp.version", "IGMP Version", U8, Dec;
         igmp_type: "igmp.type", "Type", U8, Hex;
@@ -143,6 +171,9 @@ impl Protocol for LanFields {
         let dhcp = ds.register("dhcp", Rc::new(dhcp::Dhcp(*self)));
         ds.add("udp.port", 67, dhcp);
         ds.add("udp.port", 68, dhcp);
+        let dhcpv6 = ds.register("dhcpv6", Rc::new(dhcpv6::Dhcpv6(*self)));
+        ds.add("udp.port", 546, dhcpv6);
+        ds.add("udp.port", 547, dhcpv6);
         let igmp = ds.register("igmp", Rc::new(igmp::Igmp(*self)));
         ds.add("ip.proto", 2, igmp);
     }
