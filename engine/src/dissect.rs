@@ -523,11 +523,8 @@ impl<'a> Cx<'a> {
             let entry = self.t.push_proto(id, &[]);
             self.t.set_label(entry, &label);
             if !short {
-                // Its expert info is of the malformed group, which adds a
-                // hidden `_ws.malformed` item of its own, with no text (so
-                // `-e` prints the abbreviation).
-                let hidden = self.t.push_proto(id, &[]);
-                self.t.set_label(hidden, "_ws.malformed");
+                // Its expert info is of the malformed group.
+                self.malformed_expert();
             }
         }
         self.t.add_tree_item(abbrev);
@@ -540,6 +537,16 @@ impl<'a> Cx<'a> {
             } else {
                 "[Malformed Packet]"
             });
+        }
+    }
+
+    /// Adds the hidden `_ws.malformed` item an expert info of the malformed
+    /// group brings where it is raised, with no text (so `-e` prints the
+    /// abbreviation).
+    pub fn malformed_expert(&mut self) {
+        if let Some(id) = self.reg.lookup("_ws.malformed") {
+            let hidden = self.t.push_proto(id, &[]);
+            self.t.set_label(hidden, "_ws.malformed");
         }
     }
 

@@ -27,7 +27,6 @@ fields! {
         trailer: "eth.trailer", "Trailer", Bytes, None;
         fcs: "eth.fcs", "Frame check sequence", U32, Hex;
         fcs_status: "eth.fcs.status", "FCS Status", U8, Dec, strings FCS_STATUS_VALS;
-        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, short "Malformed packet";
         ethertype: "ethertype", "Ethertype", Protocol, None, short "Ethertype";
         vlan: "vlan", "802.1Q Virtual LAN", Protocol, None;
         vlan_priority: "vlan.priority", "Priority", U16, Dec, mask 0xe000;
@@ -312,8 +311,7 @@ impl Ieee8023 {
         // a hidden `_ws.malformed` inside the Ethernet item.
         let n = usize::from(length).min(remaining);
         if n < usize::from(length) {
-            let hidden = cx.t.push_proto(f.malformed, &[]);
-            cx.t.set_label(hidden, "_ws.malformed");
+            cx.malformed_expert();
         }
         cx.set_next_reported(n);
         let body = payload.get(..n).unwrap_or(payload);

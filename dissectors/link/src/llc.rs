@@ -309,15 +309,8 @@ impl Llc {
         if cx.reported <= at + 5 {
             return;
         }
-        if ctl.is_information() && !table.is_empty() {
-            let t = cx.table(table);
-            if let Some(Outcome::Done(_) | Outcome::NeedMore { .. }) =
-                cx.call_table(t, u32::from(pid), payload)
-            {
-                return;
-            }
-        }
-        cx.call_by_name("data", payload);
+        let table = (ctl.is_information() && !table.is_empty()).then_some(table);
+        hand_off(cx, table, u32::from(pid), payload);
     }
 }
 
@@ -393,18 +386,22 @@ impl Dissector for Llc {
         if cx.reported <= at {
             return Outcome::Done(data.len());
         }
-        let payload = from(data, at);
-        if ctl.is_information() {
-            let t = cx.table(DSAP_TABLE);
-            if let Some(Outcome::Done(_) | Outcome::NeedMore { .. }) =
-                cx.call_table(t, u32::from(dsap), payload)
-            {
-                return Outcome::Done(data.len());
-            }
-        }
-        cx.call_by_name("data", payload);
+        let table = ctl.is_information().then_some(DSAP_TABLE);
+        hand_off(cx, table, u32::from(dsap), from(data, at));
         Outcome::Done(data.len())
     }
+}
+
+/// Gives `payload` to the protocol `table` has under `key`, or to data when
+/// there is no table, no such protocol, or it declines.
+fn hand_off(cx: &mut Cx<'_>, table: Option<&'static str>, key: u32, payload: &[u8]) {
+    if let Some(name) = table {
+        let t = cx.table(name);
+        if let Some(Outcome::Done(_) | Outcome::NeedMore { .. }) = cx.call_table(t, key, payload) {
+            return;
+        }
+    }
+    cx.call_by_name("data", payload);
 }
 
 /// Registers LLC; the protocols it carries attach to its tables.

@@ -19,7 +19,6 @@ fields! {
     pub struct TcpFields {
         tcp: "tcp", "Transmission Control Protocol", Protocol, None;
         // The hidden item a malformed-group expert info adds.
-        malformed: "_ws.malformed", "Malformed Packet", Protocol, None, short "Malformed packet";
         srcport: "tcp.srcport", "Source Port", U16, Dec;
         dstport: "tcp.dstport", "Destination Port", U16, Dec;
         port: "tcp.port", "Source or Destination Port", U16, Dec;
@@ -498,8 +497,7 @@ impl Dissector for Tcp {
         if reported < hlen && !cx.in_error {
             // "Short segment": no segment length, and the expert info (of
             // the malformed group) brings a hidden `_ws.malformed`.
-            let hidden = cx.t.push_proto(f.malformed, &[]);
-            cx.t.set_label(hidden, "_ws.malformed");
+            cx.malformed_expert();
         } else {
             cx.t.push_u(f.len, seglen as u64);
         }

@@ -228,7 +228,7 @@ impl Smb1Dgram {
             cx.bounds_error(data_end, "SMB");
             return;
         }
-        let ms = Mailslot {
+        let ms = MailslotWrite {
             setup: (sc > 0).then_some(setup),
             header: smb.get(setup_at..name_end).unwrap_or_default(),
             name: name.get(MAILSLOT.len()..).unwrap_or_default(),
@@ -238,7 +238,7 @@ impl Smb1Dgram {
 
     /// `dissect_mailslot_smb`: the write's opcode, priority and class from
     /// the setup words, then the protocol the mailslot's name calls for.
-    fn mailslot(&self, cx: &mut Cx<'_>, ms: &Mailslot<'_>, payload: &[u8]) {
+    fn mailslot(&self, cx: &mut Cx<'_>, ms: &MailslotWrite<'_>, payload: &[u8]) {
         let f = &self.0;
         if let Some(c) = cx.cols() {
             c.set_protocol("SMB Mailslot");
@@ -294,7 +294,7 @@ impl Smb1Dgram {
 }
 
 /// What a mailslot write needs from its Trans request.
-struct Mailslot<'a> {
+struct MailslotWrite<'a> {
     /// The setup words, when there are any.
     setup: Option<&'a [u8]>,
     /// From the setup words to the end of the transaction name (the
